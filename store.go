@@ -1,0 +1,233 @@
+package ihoprauth
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors a Store returns. Implementations return them (possibly wrapped with
+// %w) so that ihoprauth can tell "nothing there" from a broken database.
+var (
+	// ErrNotFound is returned by every lookup that matches no row.
+	ErrNotFound = errors.New("ihoprauth: not found")
+	// ErrDuplicate is returned when a write would break a uniqueness rule,
+	// such as a second account with the same canonical email in one project.
+	ErrDuplicate = errors.New("ihoprauth: already exists")
+)
+
+// Store persists projects, users, one-time codes and tokens. The gorm-backed
+// implementation in package store is the one most apps use; any other must
+// pass the conformance suite in package storetest.
+//
+// Every method takes the request's context first and must stop when it is
+// cancelled. Lookups return ErrNotFound (possibly wrapped) when nothing
+// matches; any other error means the database could not answer. Times are
+// stored and returned in UTC with at least microsecond precision.
+type Store interface {
+	// InTx runs fn with a Store whose calls all belong to one transaction,
+	// committed when fn returns nil and rolled back otherwise. Calling InTx
+	// on the Store passed to fn runs fn in the same transaction.
+	InTx(ctx context.Context, fn func(tx Store) error) error
+
+	// SaveProject inserts p, or updates the project with the same ClientID,
+	// and sets p.ID, p.CreatedAt and p.UpdatedAt from the stored row.
+	SaveProject(ctx context.Context, p *Project) error
+	// ProjectByClientID returns the project with that client_id.
+	ProjectByClientID(ctx context.Context, clientID string) (Project, error)
+	// ProjectByID returns the project with that ID.
+	ProjectByID(ctx context.Context, id int64) (Project, error)
+
+	// CreateUser inserts u and sets u.ID. It returns ErrDuplicate when the
+	// project already has a user with the same EmailKey, or any user has the
+	// same UserID.
+	CreateUser(ctx context.Context, u *User) error
+	// UserByEmail returns the project's user whose EmailKey equals emailKey
+	// byte for byte.
+	UserByEmail(ctx context.Context, projectID int64, emailKey string) (User, error)
+	// UserByID returns the user with that internal ID.
+	UserByID(ctx context.Context, id int64) (User, error)
+	// UserByUserID returns the user with that public user_id.
+	UserByUserID(ctx context.Context, userID string) (User, error)
+	// UpdateUser writes u's mutable fields (names, mobile number, meta,
+	// role, provider, password hash, UpdatedAt) to the row with u.ID. It
+	// returns ErrNotFound when there is no such row.
+	UpdateUser(ctx context.Context, u *User) error
+
+	// CreateChallenge inserts c and sets c.ID.
+	CreateChallenge(ctx context.Context, c *Challenge) error
+	// ChallengeByToken returns the challenge of that purpose whose TokenHash
+	// equals tokenHash.
+	ChallengeByToken(ctx context.Context, purpose Purpose, tokenHash string) (Challenge, error)
+	// RecordChallengeFailure adds one to the challenge's Attempts.
+	RecordChallengeFailure(ctx context.Context, id int64) error
+	// ConsumeChallenge marks the challenge used at now, but only if it is
+	// still unused and has fewer than maxAttempts failures. It reports
+	// whether this call was the one that consumed it: of any number of
+	// concurrent calls for one challenge, exactly one gets true.
+	ConsumeChallenge(ctx context.Context, id int64, now time.Time, maxAttempts int) (bool, error)
+
+	// CreateAuthCode inserts c and sets c.ID.
+	CreateAuthCode(ctx context.Context, c *AuthCode) error
+	// AuthCodeByHash returns the auth code whose Hash equals hash.
+	AuthCodeByHash(ctx context.Context, hash string) (AuthCode, error)
+	// ConsumeAuthCode marks the auth code used at now if it is unused and
+	// reports whether this call did so; of concurrent calls exactly one
+	// gets true.
+	ConsumeAuthCode(ctx context.Context, id int64, now time.Time) (bool, error)
+
+	// CreateToken inserts t and sets t.ID.
+	CreateToken(ctx context.Context, t *Token) error
+	// TokenByAccessHash returns the token whose AccessHash equals hash,
+	// revoked or not.
+	TokenByAccessHash(ctx context.Context, hash string) (Token, error)
+	// TokenByRefreshHash returns the token whose RefreshHash equals hash,
+	// revoked or not.
+	TokenByRefreshHash(ctx context.Context, hash string) (Token, error)
+	// MarkTokenRefreshed sets RefreshedAt to now if the token is neither
+	// refreshed nor revoked, and reports whether this call did so; of
+	// concurrent calls exactly one gets true.
+	MarkTokenRefreshed(ctx context.Context, id int64, now time.Time) (bool, error)
+	// RevokeToken sets RevokedAt to now on the token with that ID unless it
+	// is already revoked.
+	RevokeToken(ctx context.Context, id int64, now time.Time) error
+	// RevokeFamily revokes every unrevoked token of that family.
+	RevokeFamily(ctx context.Context, familyID string, now time.Time) error
+	// RevokeAuthCodeTokens revokes every unrevoked token issued for the
+	// auth code with that ID.
+	RevokeAuthCodeTokens(ctx context.Context, authCodeID int64, now time.Time) error
+	// RevokeUserTokens revokes every unrevoked token of the user except
+	// those of the family keepFamily (empty: keep none).
+	RevokeUserTokens(ctx context.Context, userID int64, keepFamily string, now time.Time) error
+
+	// Secret returns the value stored under name. When none is stored yet it
+	// stores fresh and returns it; when instances race, all of them get the
+	// value that was stored first.
+	Secret(ctx context.Context, name string, fresh []byte) ([]byte, error)
+}
+
+// ProjectType decides how users of a project log in.
+type ProjectType string
+
+// The three project types of the iHopr API.
+const (
+	// TypeNone: login and signup return an auth code at once.
+	TypeNone ProjectType = "none"
+	// TypeTwoStep: login checks the password, then a mailed code.
+	TypeTwoStep ProjectType = "two-step"
+	// TypeOTP: login needs no password; the mailed code is the login.
+	TypeOTP ProjectType = "otp"
+)
+
+// Valid reports whether t is one of the three project types.
+func (t ProjectType) Valid() bool {
+	return t == TypeNone || t == TypeTwoStep || t == TypeOTP
+}
+
+// Project is one client application: its users, codes and tokens belong to
+// it and to nothing else.
+type Project struct {
+	ID       int64
+	ClientID string
+	// SecretHash is the keyed hash of the client secret, hex encoded; empty
+	// for a public project that has no secret.
+	SecretHash string
+	Type       ProjectType
+	// Public marks a client that cannot keep a secret (SPA, mobile app): its
+	// client_secret is optional and PKCE S256 is mandatory.
+	Public    bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// User is one account in one project. The same email in two projects is two
+// users.
+type User struct {
+	// ID is the internal numeric id, shown as "id" in responses.
+	ID int64
+	// UserID is the public random id, shown as "user_id".
+	UserID    string
+	ProjectID int64
+	// Email is the address as the user gave it, trimmed.
+	Email string
+	// EmailKey is the canonical email: trimmed, ASCII letters lowercased.
+	// Accounts are found and kept unique by it.
+	EmailKey     string
+	FirstName    string
+	LastName     string
+	MobileNumber string
+	// Meta is free text the client stored (often JSON); nil when unset.
+	Meta     *string
+	Role     string
+	Provider string
+	// PasswordHash is an argon2id PHC string or an imported bcrypt hash;
+	// empty for a user who never set a password (otp projects). It is never
+	// written to any response or log.
+	PasswordHash string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Purpose names what an emailed code is for.
+type Purpose string
+
+// Purposes of emailed codes.
+const (
+	PurposeOTP     Purpose = "otp"
+	PurposeTwoStep Purpose = "two-step"
+	PurposeReset   Purpose = "reset"
+)
+
+// Challenge is one emailed 6-digit code and the token the client holds to
+// refer to it (otp_token, two_step_auth_token, reset_password_token).
+type Challenge struct {
+	ID        int64
+	Purpose   Purpose
+	ProjectID int64
+	// UserID is 0 for a decoy issued for an unknown email: no code matches it.
+	UserID int64
+	// TokenHash is the SHA-256 of the token given to the client, hex encoded.
+	TokenHash string
+	// CodeHash is the keyed hash of the code, hex encoded.
+	CodeHash string
+	// CodeChallenge and CodeChallengeMethod carry the login's PKCE challenge
+	// to the auth code that the challenge yields.
+	CodeChallenge       string
+	CodeChallengeMethod string
+	Attempts            int
+	ExpiresAt           time.Time
+	UsedAt              *time.Time
+	CreatedAt           time.Time
+}
+
+// AuthCode is the one-time "code" that api-tauth-token exchanges for tokens.
+type AuthCode struct {
+	ID int64
+	// Hash is the SHA-256 of the code, hex encoded.
+	Hash                string
+	ProjectID           int64
+	UserID              int64
+	CodeChallenge       string
+	CodeChallengeMethod string
+	ExpiresAt           time.Time
+	UsedAt              *time.Time
+	CreatedAt           time.Time
+}
+
+// Token is one access token and its refresh token. Tokens descended from one
+// login share a FamilyID.
+type Token struct {
+	ID int64
+	// AccessHash and RefreshHash are SHA-256 hashes, hex encoded.
+	AccessHash       string
+	RefreshHash      string
+	FamilyID         string
+	ProjectID        int64
+	UserID           int64
+	AuthCodeID       int64
+	ExpiresAt        time.Time
+	RefreshExpiresAt time.Time
+	RefreshedAt      *time.Time
+	RevokedAt        *time.Time
+	CreatedAt        time.Time
+}
