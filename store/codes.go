@@ -1,0 +1,152 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/ihoprauth/ihoprauth"
+)
+
+// CreateChallenge inserts c and sets c.ID and c.CreatedAt. It returns
+// ihoprauth.ErrDuplicate when a challenge of the same purpose has the same
+// TokenHash.
+func (s *Store) CreateChallenge(ctx context.Context, c *ihoprauth.Challenge) error {
+	row := newChallengeRow(c)
+	if err := s.create(ctx, &row); err != nil {
+		return fmt.Errorf("store: create challenge: %w", err)
+	}
+	c.ID, c.CreatedAt = row.ID, row.CreatedAt
+	return nil
+}
+
+// ChallengeByToken returns the challenge of that purpose whose TokenHash
+// equals tokenHash, or ihoprauth.ErrNotFound.
+func (s *Store) ChallengeByToken(ctx context.Context, purpose ihoprauth.Purpose, tokenHash string) (ihoprauth.Challenge, error) {
+	var row challengeRow
+	if err := s.take(ctx, &row, "purpose = ? AND token_hash = ?", string(purpose), tokenHash); err != nil {
+		return ihoprauth.Challenge{}, fmt.Errorf("store: challenge by token: %w", err)
+	}
+	return row.challenge(), nil
+}
+
+// RecordChallengeFailure adds one to the challenge's Attempts in a single
+// UPDATE, so concurrent failures are all counted. It returns
+// ihoprauth.ErrNotFound when there is no such challenge.
+func (s *Store) RecordChallengeFailure(ctx context.Context, id int64) error {
+	n, err := s.set(ctx, &challengeRow{}, "attempts", gorm.Expr("attempts + 1"), "id = ?", id)
+	if err != nil {
+		return fmt.Errorf("store: record challenge failure: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: record challenge failure: %w", ihoprauth.ErrNotFound)
+	}
+	return nil
+}
+
+// ConsumeChallenge marks the challenge used at now if it is unused and has
+// fewer than maxAttempts failures, and reports whether this call did so.
+// The check and the write are one conditional UPDATE, so of concurrent
+// calls exactly one gets true. An unknown id gives false.
+func (s *Store) ConsumeChallenge(ctx context.Context, id int64, now time.Time, maxAttempts int) (bool, error) {
+	n, err := s.set(ctx, &challengeRow{}, "used_at", utc(now),
+		"id = ? AND used_at IS NULL AND attempts < ?", id, maxAttempts)
+	if err != nil {
+		return false, fmt.Errorf("store: consume challenge: %w", err)
+	}
+	return n == 1, nil
+}
+
+// CreateAuthCode inserts c and sets c.ID and c.CreatedAt. It returns
+// ihoprauth.ErrDuplicate when another code has the same Hash.
+func (s *Store) CreateAuthCode(ctx context.Context, c *ihoprauth.AuthCode) error {
+	row := newAuthCodeRow(c)
+	if err := s.create(ctx, &row); err != nil {
+		return fmt.Errorf("store: create auth code: %w", err)
+	}
+	c.ID, c.CreatedAt = row.ID, row.CreatedAt
+	return nil
+}
+
+// AuthCodeByHash returns the auth code whose Hash equals hash, or
+// ihoprauth.ErrNotFound.
+func (s *Store) AuthCodeByHash(ctx context.Context, hash string) (ihoprauth.AuthCode, error) {
+	var row authCodeRow
+	if err := s.take(ctx, &row, "hash = ?", hash); err != nil {
+		return ihoprauth.AuthCode{}, fmt.Errorf("store: auth code by hash: %w", err)
+	}
+	return row.authCode(), nil
+}
+
+// ConsumeAuthCode marks the auth code used at now if it is unused, and
+// reports whether this call did so; of concurrent calls exactly one gets
+// true. An unknown id gives false.
+func (s *Store) ConsumeAuthCode(ctx context.Context, id int64, now time.Time) (bool, error) {
+	n, err := s.set(ctx, &authCodeRow{}, "used_at", utc(now), "id = ? AND used_at IS NULL", id)
+	if err != nil {
+		return false, fmt.Errorf("store: consume auth code: %w", err)
+	}
+	return n == 1, nil
+}
+
+func newChallengeRow(c *ihoprauth.Challenge) challengeRow {
+	return challengeRow{
+		Purpose:             string(c.Purpose),
+		ProjectID:           c.ProjectID,
+		UserID:              c.UserID,
+		TokenHash:           c.TokenHash,
+		CodeHash:            c.CodeHash,
+		CodeChallenge:       c.CodeChallenge,
+		CodeChallengeMethod: c.CodeChallengeMethod,
+		Attempts:            c.Attempts,
+		ExpiresAt:           utc(c.ExpiresAt),
+		UsedAt:              utcPtr(c.UsedAt),
+		CreatedAt:           stamp(c.CreatedAt),
+	}
+}
+
+func (r challengeRow) challenge() ihoprauth.Challenge {
+	return ihoprauth.Challenge{
+		ID:                  r.ID,
+		Purpose:             ihoprauth.Purpose(r.Purpose),
+		ProjectID:           r.ProjectID,
+		UserID:              r.UserID,
+		TokenHash:           r.TokenHash,
+		CodeHash:            r.CodeHash,
+		CodeChallenge:       r.CodeChallenge,
+		CodeChallengeMethod: r.CodeChallengeMethod,
+		Attempts:            r.Attempts,
+		ExpiresAt:           utc(r.ExpiresAt),
+		UsedAt:              utcPtr(r.UsedAt),
+		CreatedAt:           utc(r.CreatedAt),
+	}
+}
+
+func newAuthCodeRow(c *ihoprauth.AuthCode) authCodeRow {
+	return authCodeRow{
+		Hash:                c.Hash,
+		ProjectID:           c.ProjectID,
+		UserID:              c.UserID,
+		CodeChallenge:       c.CodeChallenge,
+		CodeChallengeMethod: c.CodeChallengeMethod,
+		ExpiresAt:           utc(c.ExpiresAt),
+		UsedAt:              utcPtr(c.UsedAt),
+		CreatedAt:           stamp(c.CreatedAt),
+	}
+}
+
+func (r authCodeRow) authCode() ihoprauth.AuthCode {
+	return ihoprauth.AuthCode{
+		ID:                  r.ID,
+		Hash:                r.Hash,
+		ProjectID:           r.ProjectID,
+		UserID:              r.UserID,
+		CodeChallenge:       r.CodeChallenge,
+		CodeChallengeMethod: r.CodeChallengeMethod,
+		ExpiresAt:           utc(r.ExpiresAt),
+		UsedAt:              utcPtr(r.UsedAt),
+		CreatedAt:           utc(r.CreatedAt),
+	}
+}

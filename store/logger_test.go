@@ -1,0 +1,65 @@
+package store_test
+
+import (
+	"bytes"
+	"errors"
+	"log"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ihoprauth/ihoprauth"
+	"github.com/ihoprauth/ihoprauth/store"
+)
+
+// captureLog sends the standard logger's output to the returned buffer
+// until the test ends.
+func captureLog(t *testing.T) *bytes.Buffer {
+	t.Helper()
+	var buf bytes.Buffer
+	out, flags := log.Writer(), log.Flags()
+	log.SetOutput(&buf)
+	t.Cleanup(func() { log.SetOutput(out); log.SetFlags(flags) })
+	return &buf
+}
+
+// TestLogHidesValues checks that a failed statement is logged without the
+// values bound to it, and that a refused duplicate is not logged at all.
+func TestLogHidesValues(t *testing.T) {
+	db := openSQLite(t, filepath.Join(t.TempDir(), "auth.db"))
+	s, err := store.New(db)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	ctx := t.Context()
+	u := ihoprauth.User{UserID: "0123456789abcdef0123456789abcdef", ProjectID: 1,
+		Email: "secret@example.com", EmailKey: "secret@example.com", PasswordHash: "$argon2id$secret"}
+	if err := s.CreateUser(ctx, &u); err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	buf := captureLog(t)
+
+	dup := u
+	if err := s.CreateUser(ctx, &dup); !errors.Is(err, ihoprauth.ErrDuplicate) {
+		t.Fatalf("duplicate CreateUser: got error %v, want ErrDuplicate", err)
+	}
+	if buf.Len() != 0 {
+		t.Errorf("log after a duplicate: got %q, want nothing", buf)
+	}
+
+	if err := db.Exec("DROP TABLE ihoprauth_users").Error; err != nil {
+		t.Fatalf("DROP TABLE: %v", err)
+	}
+	if err := s.CreateUser(ctx, &u); err == nil {
+		t.Fatal("CreateUser without a table: got nil error, want an error")
+	}
+	logged := buf.String()
+	if !strings.Contains(logged, "INSERT INTO") {
+		t.Errorf("log after a failed insert: got %q, want the statement", logged)
+	}
+	for _, secret := range []string{u.Email, u.PasswordHash, u.UserID} {
+		if strings.Contains(logged, secret) {
+			t.Errorf("log after a failed insert: got %q, want no %q", logged, secret)
+		}
+	}
+}

@@ -1,0 +1,124 @@
+package store
+
+import "time"
+
+// The row types below are the tables. Every indexed string column has a
+// size, because MariaDB cannot index a LONGTEXT, and every index name starts
+// with its table's name, because PostgreSQL index names share one namespace
+// per schema. GORM's automatic timestamps are off: the Store sets every time
+// itself, in UTC.
+
+// projectRow is a stored ihoprauth.Project.
+type projectRow struct {
+	ID         int64     `gorm:"primaryKey"`
+	ClientID   string    `gorm:"size:191;not null;uniqueIndex:ihoprauth_projects_client_id"`
+	SecretHash string    `gorm:"not null"`
+	Type       string    `gorm:"not null"`
+	Public     bool      `gorm:"not null"`
+	CreatedAt  time.Time `gorm:"precision:6;not null;autoCreateTime:false"`
+	UpdatedAt  time.Time `gorm:"precision:6;not null;autoUpdateTime:false"`
+}
+
+func (projectRow) TableName() string { return "ihoprauth_projects" }
+
+// userRow is a stored ihoprauth.User.
+type userRow struct {
+	ID           int64  `gorm:"primaryKey"`
+	UserID       string `gorm:"size:32;not null;uniqueIndex:ihoprauth_users_user_id"`
+	ProjectID    int64  `gorm:"not null;uniqueIndex:ihoprauth_users_email_key,priority:1"`
+	Email        string `gorm:"not null"`
+	EmailKey     string `gorm:"size:320;not null;uniqueIndex:ihoprauth_users_email_key,priority:2"`
+	FirstName    string `gorm:"not null"`
+	LastName     string `gorm:"not null"`
+	MobileNumber string `gorm:"not null"`
+	Meta         *string
+	Role         string    `gorm:"not null"`
+	Provider     string    `gorm:"not null"`
+	PasswordHash string    `gorm:"not null"`
+	CreatedAt    time.Time `gorm:"precision:6;not null;autoCreateTime:false"`
+	UpdatedAt    time.Time `gorm:"precision:6;not null;autoUpdateTime:false"`
+}
+
+func (userRow) TableName() string { return "ihoprauth_users" }
+
+// challengeRow is a stored ihoprauth.Challenge.
+type challengeRow struct {
+	ID                  int64      `gorm:"primaryKey"`
+	Purpose             string     `gorm:"size:16;not null;uniqueIndex:ihoprauth_challenges_token,priority:1"`
+	ProjectID           int64      `gorm:"not null"`
+	UserID              int64      `gorm:"not null"`
+	TokenHash           string     `gorm:"size:64;not null;uniqueIndex:ihoprauth_challenges_token,priority:2"`
+	CodeHash            string     `gorm:"not null"`
+	CodeChallenge       string     `gorm:"not null"`
+	CodeChallengeMethod string     `gorm:"not null"`
+	Attempts            int        `gorm:"not null"`
+	ExpiresAt           time.Time  `gorm:"precision:6;not null"`
+	UsedAt              *time.Time `gorm:"precision:6"`
+	CreatedAt           time.Time  `gorm:"precision:6;not null;autoCreateTime:false"`
+}
+
+func (challengeRow) TableName() string { return "ihoprauth_challenges" }
+
+// authCodeRow is a stored ihoprauth.AuthCode.
+type authCodeRow struct {
+	ID                  int64      `gorm:"primaryKey"`
+	Hash                string     `gorm:"size:64;not null;uniqueIndex:ihoprauth_auth_codes_hash"`
+	ProjectID           int64      `gorm:"not null"`
+	UserID              int64      `gorm:"not null"`
+	CodeChallenge       string     `gorm:"not null"`
+	CodeChallengeMethod string     `gorm:"not null"`
+	ExpiresAt           time.Time  `gorm:"precision:6;not null"`
+	UsedAt              *time.Time `gorm:"precision:6"`
+	CreatedAt           time.Time  `gorm:"precision:6;not null;autoCreateTime:false"`
+}
+
+func (authCodeRow) TableName() string { return "ihoprauth_auth_codes" }
+
+// tokenRow is a stored ihoprauth.Token.
+type tokenRow struct {
+	ID               int64      `gorm:"primaryKey"`
+	AccessHash       string     `gorm:"size:64;not null;uniqueIndex:ihoprauth_tokens_access_hash"`
+	RefreshHash      string     `gorm:"size:64;not null;uniqueIndex:ihoprauth_tokens_refresh_hash"`
+	FamilyID         string     `gorm:"size:64;not null;index:ihoprauth_tokens_family_id"`
+	ProjectID        int64      `gorm:"not null"`
+	UserID           int64      `gorm:"not null;index:ihoprauth_tokens_user_id"`
+	AuthCodeID       int64      `gorm:"not null;index:ihoprauth_tokens_auth_code_id"`
+	ExpiresAt        time.Time  `gorm:"precision:6;not null"`
+	RefreshExpiresAt time.Time  `gorm:"precision:6;not null"`
+	RefreshedAt      *time.Time `gorm:"precision:6"`
+	RevokedAt        *time.Time `gorm:"precision:6"`
+	CreatedAt        time.Time  `gorm:"precision:6;not null;autoCreateTime:false"`
+}
+
+func (tokenRow) TableName() string { return "ihoprauth_tokens" }
+
+// secretRow is one value returned by Store.Secret.
+type secretRow struct {
+	Name  string `gorm:"primaryKey;size:191"`
+	Value []byte
+}
+
+func (secretRow) TableName() string { return "ihoprauth_secrets" }
+
+// utc returns t in UTC, truncated to the microsecond that every supported
+// database keeps.
+func utc(t time.Time) time.Time {
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// utcPtr is utc for a nullable time.
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := utc(*t)
+	return &u
+}
+
+// stamp is utc, but a zero t becomes the current time.
+func stamp(t time.Time) time.Time {
+	if t.IsZero() {
+		return utc(time.Now())
+	}
+	return utc(t)
+}

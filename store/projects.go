@@ -1,0 +1,74 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm/clause"
+
+	"github.com/ihoprauth/ihoprauth"
+)
+
+// SaveProject inserts p, or updates the type, secret hash, public flag and
+// UpdatedAt of the project with the same ClientID, keeping its ID and
+// CreatedAt. It then sets p.ID, p.CreatedAt and p.UpdatedAt from the row.
+func (s *Store) SaveProject(ctx context.Context, p *ihoprauth.Project) error {
+	row := newProjectRow(p)
+	upsert := clause.OnConflict{
+		Columns:   []clause.Column{{Name: "client_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"secret_hash", "type", "public", "updated_at"}),
+	}
+	if err := s.db.WithContext(ctx).Clauses(upsert).Create(&row).Error; err != nil {
+		return fmt.Errorf("store: save project: %w", err)
+	}
+	saved, err := s.ProjectByClientID(ctx, p.ClientID)
+	if err != nil {
+		return err
+	}
+	p.ID, p.CreatedAt, p.UpdatedAt = saved.ID, saved.CreatedAt, saved.UpdatedAt
+	return nil
+}
+
+// ProjectByClientID returns the project with that client_id, or
+// ihoprauth.ErrNotFound.
+func (s *Store) ProjectByClientID(ctx context.Context, clientID string) (ihoprauth.Project, error) {
+	var row projectRow
+	if err := s.take(ctx, &row, "client_id = ?", clientID); err != nil {
+		return ihoprauth.Project{}, fmt.Errorf("store: project by client_id: %w", err)
+	}
+	return row.project(), nil
+}
+
+// ProjectByID returns the project with that ID, or ihoprauth.ErrNotFound.
+func (s *Store) ProjectByID(ctx context.Context, id int64) (ihoprauth.Project, error) {
+	var row projectRow
+	if err := s.take(ctx, &row, "id = ?", id); err != nil {
+		return ihoprauth.Project{}, fmt.Errorf("store: project by id: %w", err)
+	}
+	return row.project(), nil
+}
+
+// newProjectRow is the row that SaveProject writes for p. Its ID is left
+// zero so that an insert takes a fresh one and an update keeps the old.
+func newProjectRow(p *ihoprauth.Project) projectRow {
+	return projectRow{
+		ClientID:   p.ClientID,
+		SecretHash: p.SecretHash,
+		Type:       string(p.Type),
+		Public:     p.Public,
+		CreatedAt:  stamp(p.CreatedAt),
+		UpdatedAt:  stamp(p.UpdatedAt),
+	}
+}
+
+func (r projectRow) project() ihoprauth.Project {
+	return ihoprauth.Project{
+		ID:         r.ID,
+		ClientID:   r.ClientID,
+		SecretHash: r.SecretHash,
+		Type:       ihoprauth.ProjectType(r.Type),
+		Public:     r.Public,
+		CreatedAt:  utc(r.CreatedAt),
+		UpdatedAt:  utc(r.UpdatedAt),
+	}
+}

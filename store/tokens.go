@@ -1,0 +1,124 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ihoprauth/ihoprauth"
+)
+
+// CreateToken inserts t and sets t.ID and t.CreatedAt. It returns
+// ihoprauth.ErrDuplicate when another token has the same AccessHash or
+// RefreshHash.
+func (s *Store) CreateToken(ctx context.Context, t *ihoprauth.Token) error {
+	row := newTokenRow(t)
+	if err := s.create(ctx, &row); err != nil {
+		return fmt.Errorf("store: create token: %w", err)
+	}
+	t.ID, t.CreatedAt = row.ID, row.CreatedAt
+	return nil
+}
+
+// TokenByAccessHash returns the token whose AccessHash equals hash, revoked
+// or not, or ihoprauth.ErrNotFound.
+func (s *Store) TokenByAccessHash(ctx context.Context, hash string) (ihoprauth.Token, error) {
+	return s.token(ctx, "token by access hash", "access_hash = ?", hash)
+}
+
+// TokenByRefreshHash returns the token whose RefreshHash equals hash,
+// revoked or not, or ihoprauth.ErrNotFound.
+func (s *Store) TokenByRefreshHash(ctx context.Context, hash string) (ihoprauth.Token, error) {
+	return s.token(ctx, "token by refresh hash", "refresh_hash = ?", hash)
+}
+
+// MarkTokenRefreshed sets RefreshedAt to now if the token is neither
+// refreshed nor revoked, and reports whether this call did so. The check
+// and the write are one conditional UPDATE, so of concurrent calls exactly
+// one gets true. An unknown id gives false.
+func (s *Store) MarkTokenRefreshed(ctx context.Context, id int64, now time.Time) (bool, error) {
+	n, err := s.set(ctx, &tokenRow{}, "refreshed_at", utc(now),
+		"id = ? AND refreshed_at IS NULL AND revoked_at IS NULL", id)
+	if err != nil {
+		return false, fmt.Errorf("store: mark token refreshed: %w", err)
+	}
+	return n == 1, nil
+}
+
+// RevokeToken sets RevokedAt to now on the token with that ID unless it is
+// already revoked. An unknown id is not an error.
+func (s *Store) RevokeToken(ctx context.Context, id int64, now time.Time) error {
+	return s.revoke(ctx, now, "id = ?", id)
+}
+
+// RevokeFamily revokes every unrevoked token of that family.
+func (s *Store) RevokeFamily(ctx context.Context, familyID string, now time.Time) error {
+	return s.revoke(ctx, now, "family_id = ?", familyID)
+}
+
+// RevokeAuthCodeTokens revokes every unrevoked token issued for the auth
+// code with that ID.
+func (s *Store) RevokeAuthCodeTokens(ctx context.Context, authCodeID int64, now time.Time) error {
+	return s.revoke(ctx, now, "auth_code_id = ?", authCodeID)
+}
+
+// RevokeUserTokens revokes every unrevoked token of the user except those of
+// the family keepFamily; an empty keepFamily keeps none.
+func (s *Store) RevokeUserTokens(ctx context.Context, userID int64, keepFamily string, now time.Time) error {
+	if keepFamily == "" {
+		return s.revoke(ctx, now, "user_id = ?", userID)
+	}
+	return s.revoke(ctx, now, "user_id = ? AND family_id <> ?", userID, keepFamily)
+}
+
+// revoke sets revoked_at to now on the unrevoked tokens matching query,
+// leaving the time of an earlier revocation alone.
+func (s *Store) revoke(ctx context.Context, now time.Time, query string, args ...any) error {
+	query += " AND revoked_at IS NULL"
+	if _, err := s.set(ctx, &tokenRow{}, "revoked_at", utc(now), query, args...); err != nil {
+		return fmt.Errorf("store: revoke tokens: %w", err)
+	}
+	return nil
+}
+
+// token returns the token matching query; op names the lookup in errors.
+func (s *Store) token(ctx context.Context, op, query string, args ...any) (ihoprauth.Token, error) {
+	var row tokenRow
+	if err := s.take(ctx, &row, query, args...); err != nil {
+		return ihoprauth.Token{}, fmt.Errorf("store: %s: %w", op, err)
+	}
+	return row.token(), nil
+}
+
+func newTokenRow(t *ihoprauth.Token) tokenRow {
+	return tokenRow{
+		AccessHash:       t.AccessHash,
+		RefreshHash:      t.RefreshHash,
+		FamilyID:         t.FamilyID,
+		ProjectID:        t.ProjectID,
+		UserID:           t.UserID,
+		AuthCodeID:       t.AuthCodeID,
+		ExpiresAt:        utc(t.ExpiresAt),
+		RefreshExpiresAt: utc(t.RefreshExpiresAt),
+		RefreshedAt:      utcPtr(t.RefreshedAt),
+		RevokedAt:        utcPtr(t.RevokedAt),
+		CreatedAt:        stamp(t.CreatedAt),
+	}
+}
+
+func (r tokenRow) token() ihoprauth.Token {
+	return ihoprauth.Token{
+		ID:               r.ID,
+		AccessHash:       r.AccessHash,
+		RefreshHash:      r.RefreshHash,
+		FamilyID:         r.FamilyID,
+		ProjectID:        r.ProjectID,
+		UserID:           r.UserID,
+		AuthCodeID:       r.AuthCodeID,
+		ExpiresAt:        utc(r.ExpiresAt),
+		RefreshExpiresAt: utc(r.RefreshExpiresAt),
+		RefreshedAt:      utcPtr(r.RefreshedAt),
+		RevokedAt:        utcPtr(r.RevokedAt),
+		CreatedAt:        utc(r.CreatedAt),
+	}
+}

@@ -1,0 +1,110 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ihoprauth/ihoprauth"
+)
+
+// CreateUser inserts u and sets u.ID, u.CreatedAt and u.UpdatedAt. It
+// returns ihoprauth.ErrDuplicate when the project already has a user with
+// the same EmailKey, or any user has the same UserID.
+func (s *Store) CreateUser(ctx context.Context, u *ihoprauth.User) error {
+	row := newUserRow(u)
+	if err := s.create(ctx, &row); err != nil {
+		return fmt.Errorf("store: create user: %w", err)
+	}
+	u.ID, u.CreatedAt, u.UpdatedAt = row.ID, row.CreatedAt, row.UpdatedAt
+	return nil
+}
+
+// UserByEmail returns the project's user whose EmailKey equals emailKey byte
+// for byte, or ihoprauth.ErrNotFound.
+func (s *Store) UserByEmail(ctx context.Context, projectID int64, emailKey string) (ihoprauth.User, error) {
+	return s.user(ctx, "user by email", "project_id = ? AND email_key = ?", projectID, emailKey)
+}
+
+// UserByID returns the user with that internal ID, or ihoprauth.ErrNotFound.
+func (s *Store) UserByID(ctx context.Context, id int64) (ihoprauth.User, error) {
+	return s.user(ctx, "user by id", "id = ?", id)
+}
+
+// UserByUserID returns the user with that public user_id, or
+// ihoprauth.ErrNotFound.
+func (s *Store) UserByUserID(ctx context.Context, userID string) (ihoprauth.User, error) {
+	return s.user(ctx, "user by user_id", "user_id = ?", userID)
+}
+
+// UpdateUser writes u's names, mobile number, meta, role, provider,
+// password hash and UpdatedAt to the row with u.ID, and nothing else. It
+// returns ihoprauth.ErrNotFound when there is no such row.
+func (s *Store) UpdateUser(ctx context.Context, u *ihoprauth.User) error {
+	changes := map[string]any{
+		"first_name":    u.FirstName,
+		"last_name":     u.LastName,
+		"mobile_number": u.MobileNumber,
+		"meta":          u.Meta,
+		"role":          u.Role,
+		"provider":      u.Provider,
+		"password_hash": u.PasswordHash,
+		"updated_at":    stamp(u.UpdatedAt),
+	}
+	res := s.db.WithContext(ctx).Model(&userRow{}).Where("id = ?", u.ID).Updates(changes)
+	if res.Error != nil {
+		return fmt.Errorf("store: update user: %w", res.Error)
+	}
+	if res.RowsAffected > 0 {
+		return nil
+	}
+	// MySQL counts only rows whose values changed: tell "same values" from
+	// "no such user".
+	_, err := s.UserByID(ctx, u.ID)
+	return err
+}
+
+// user returns the user matching query; op names the lookup in errors.
+func (s *Store) user(ctx context.Context, op, query string, args ...any) (ihoprauth.User, error) {
+	var row userRow
+	if err := s.take(ctx, &row, query, args...); err != nil {
+		return ihoprauth.User{}, fmt.Errorf("store: %s: %w", op, err)
+	}
+	return row.user(), nil
+}
+
+func newUserRow(u *ihoprauth.User) userRow {
+	return userRow{
+		UserID:       u.UserID,
+		ProjectID:    u.ProjectID,
+		Email:        u.Email,
+		EmailKey:     u.EmailKey,
+		FirstName:    u.FirstName,
+		LastName:     u.LastName,
+		MobileNumber: u.MobileNumber,
+		Meta:         u.Meta,
+		Role:         u.Role,
+		Provider:     u.Provider,
+		PasswordHash: u.PasswordHash,
+		CreatedAt:    stamp(u.CreatedAt),
+		UpdatedAt:    stamp(u.UpdatedAt),
+	}
+}
+
+func (r userRow) user() ihoprauth.User {
+	return ihoprauth.User{
+		ID:           r.ID,
+		UserID:       r.UserID,
+		ProjectID:    r.ProjectID,
+		Email:        r.Email,
+		EmailKey:     r.EmailKey,
+		FirstName:    r.FirstName,
+		LastName:     r.LastName,
+		MobileNumber: r.MobileNumber,
+		Meta:         r.Meta,
+		Role:         r.Role,
+		Provider:     r.Provider,
+		PasswordHash: r.PasswordHash,
+		CreatedAt:    utc(r.CreatedAt),
+		UpdatedAt:    utc(r.UpdatedAt),
+	}
+}

@@ -1,0 +1,87 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/ihoprauth/ihoprauth"
+)
+
+func testProjects(t *testing.T, newStore newStoreFunc) {
+	t.Run("SaveProject inserts", testSaveProjectInserts(newStore))
+	t.Run("SaveProject updates same ClientID", testSaveProjectUpdates(newStore))
+}
+
+func testSaveProjectInserts(newStore newStoreFunc) func(*testing.T) {
+	return func(t *testing.T) {
+		public := newProject("spa")
+		public.SecretHash, public.Public, public.Type = "", true, ihoprauth.TypeOTP
+		tests := []struct {
+			name    string
+			project ihoprauth.Project
+		}{
+			{"confidential", newProject("server")},
+			{"public without secret", public},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				f := newFixture(t, newStore)
+				p := f.saveProject(t, tt.project)
+				if p.ID == 0 || p.ID == f.project.ID {
+					t.Fatalf("ID: got %d, want a new non-zero ID (other project %d)", p.ID, f.project.ID)
+				}
+				want := tt.project
+				want.ID = p.ID
+				checkEqual(t, p, want)
+				checkProject(t, f, want)
+			})
+		}
+	}
+}
+
+func testSaveProjectUpdates(newStore newStoreFunc) func(*testing.T) {
+	return func(t *testing.T) {
+		f := newFixture(t, newStore)
+		changed := ihoprauth.Project{
+			ClientID:   f.project.ClientID,
+			SecretHash: hash("rotated secret"),
+			Type:       ihoprauth.TypeNone,
+			Public:     true,
+			CreatedAt:  t0.Add(time.Hour),
+			UpdatedAt:  t0.Add(time.Hour),
+		}
+		p := f.saveProject(t, changed)
+		if p.ID != f.project.ID {
+			t.Errorf("ID: got %d, want %d (kept)", p.ID, f.project.ID)
+		}
+		if !p.CreatedAt.Equal(f.project.CreatedAt) {
+			t.Errorf("CreatedAt: got %v, want %v (kept)", p.CreatedAt, f.project.CreatedAt)
+		}
+		want := changed
+		want.ID, want.CreatedAt, want.UpdatedAt = f.project.ID, f.project.CreatedAt, p.UpdatedAt
+		checkProject(t, f, want)
+	}
+}
+
+// checkProject checks that both lookups return want.
+func checkProject(t *testing.T, f *fixture, want ihoprauth.Project) {
+	t.Helper()
+	lookups := []struct {
+		name string
+		get  func() (ihoprauth.Project, error)
+	}{
+		{"ProjectByID", func() (ihoprauth.Project, error) { return f.store.ProjectByID(f.ctx, want.ID) }},
+		{"ProjectByClientID", func() (ihoprauth.Project, error) {
+			return f.store.ProjectByClientID(f.ctx, want.ClientID)
+		}},
+	}
+	for _, l := range lookups {
+		t.Run(l.name, func(t *testing.T) {
+			got, err := l.get()
+			if err != nil {
+				t.Fatalf("got error %v, want nil", err)
+			}
+			checkEqual(t, got, want)
+		})
+	}
+}

@@ -1,0 +1,116 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ihoprauth/ihoprauth"
+)
+
+func testTokens(t *testing.T, newStore newStoreFunc) {
+	t.Run("CreateToken round trip", testCreateToken(newStore))
+	t.Run("MarkTokenRefreshed", testMarkTokenRefreshed(newStore))
+	t.Run("MarkTokenRefreshed concurrent", func(t *testing.T) {
+		f := newFixture(t, newStore)
+		for round := range raceRounds {
+			tok := f.createToken(t, fmt.Sprint("raced ", round), "family", 0, f.user.ID)
+			now := t0.Add(time.Minute)
+			wins := race(t, func() (bool, error) { return f.store.MarkTokenRefreshed(f.ctx, tok.ID, now) })
+			if wins != 1 {
+				t.Errorf("round %d, calls that refreshed the token: got %d, want 1", round+1, wins)
+			}
+			tok.RefreshedAt = &now
+			checkToken(t, f, tok)
+		}
+	})
+}
+
+func testCreateToken(newStore newStoreFunc) func(*testing.T) {
+	return func(t *testing.T) {
+		f := newFixture(t, newStore)
+		code := f.createAuthCode(t, "code")
+		revoked := f.newToken("revoked", "family", code.ID, f.user.ID)
+		revoked.RefreshedAt, revoked.RevokedAt = ptr(t0.Add(time.Minute)), ptr(t0.Add(2*time.Minute))
+		tests := []struct {
+			name  string
+			token ihoprauth.Token
+		}{
+			{"from auth code", f.newToken("from code", "family", code.ID, f.user.ID)},
+			{"refreshed and revoked", revoked},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				tok := tt.token
+				if err := f.store.CreateToken(f.ctx, &tok); err != nil {
+					t.Fatalf("CreateToken: got error %v, want nil", err)
+				}
+				if tok.ID == 0 {
+					t.Fatal("ID: got 0, want non-zero")
+				}
+				want := tt.token
+				want.ID = tok.ID
+				checkToken(t, f, want)
+			})
+		}
+	}
+}
+
+func testMarkTokenRefreshed(newStore newStoreFunc) func(*testing.T) {
+	return func(t *testing.T) {
+		earlier := t0.Add(time.Second)
+		tests := []struct {
+			name                   string
+			refreshedAt, revokedAt *time.Time
+			want                   bool
+		}{
+			{"fresh", nil, nil, true},
+			{"already refreshed", &earlier, nil, false},
+			{"revoked", nil, &earlier, false},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				f := newFixture(t, newStore)
+				tok := f.newToken("token", "family", 0, f.user.ID)
+				tok.RefreshedAt, tok.RevokedAt = tt.refreshedAt, tt.revokedAt
+				if err := f.store.CreateToken(f.ctx, &tok); err != nil {
+					t.Fatalf("CreateToken: %v", err)
+				}
+				now := t0.Add(time.Minute)
+				got, err := f.store.MarkTokenRefreshed(f.ctx, tok.ID, now)
+				if err != nil || got != tt.want {
+					t.Fatalf("MarkTokenRefreshed: got %v, error %v, want %v", got, err, tt.want)
+				}
+				again, err := f.store.MarkTokenRefreshed(f.ctx, tok.ID, now.Add(time.Second))
+				if err != nil || again {
+					t.Errorf("second MarkTokenRefreshed: got %v, error %v, want false", again, err)
+				}
+				if got {
+					tok.RefreshedAt = &now
+				}
+				checkToken(t, f, tok)
+			})
+		}
+	}
+}
+
+// checkToken checks that both lookups return want, revoked or not.
+func checkToken(t *testing.T, f *fixture, want ihoprauth.Token) {
+	t.Helper()
+	lookups := []struct {
+		name string
+		get  func() (ihoprauth.Token, error)
+	}{
+		{"TokenByAccessHash", func() (ihoprauth.Token, error) { return f.store.TokenByAccessHash(f.ctx, want.AccessHash) }},
+		{"TokenByRefreshHash", func() (ihoprauth.Token, error) { return f.store.TokenByRefreshHash(f.ctx, want.RefreshHash) }},
+	}
+	for _, l := range lookups {
+		t.Run(l.name, func(t *testing.T) {
+			got, err := l.get()
+			if err != nil {
+				t.Fatalf("got error %v, want nil", err)
+			}
+			checkEqual(t, got, want)
+		})
+	}
+}
