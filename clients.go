@@ -1,0 +1,79 @@
+package ihoprauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// ProjectSpec describes a project to create or update with SaveProject.
+type ProjectSpec struct {
+	// ClientID identifies the project in every request (client_id).
+	ClientID string
+	// ClientSecret is the project's client_secret. It is stored only as a
+	// keyed hash, so choose a long random one. Required unless Public.
+	ClientSecret string
+	// Type is how users log in; one of TypeNone, TypeTwoStep, TypeOTP.
+	Type ProjectType
+	// Public marks a client that cannot keep a secret (SPA, mobile app):
+	// client_secret becomes optional and every login must send a PKCE S256
+	// code_challenge.
+	Public bool
+}
+
+// SaveProject creates the project spec describes, or updates the project
+// with the same ClientID (its type, secret and publicness), keeping its
+// users.
+func (a *Auth) SaveProject(ctx context.Context, spec ProjectSpec) (Project, error) {
+	switch {
+	case spec.ClientID == "" || len(spec.ClientID) > maxClientID || hasControl(spec.ClientID):
+		return Project{}, fmt.Errorf("ihoprauth: client ID must be 1 to %d printable bytes", maxClientID)
+	case !spec.Type.Valid():
+		return Project{}, fmt.Errorf("ihoprauth: project type %q is not none, two-step or otp", spec.Type)
+	case spec.ClientSecret == "" && !spec.Public:
+		return Project{}, errors.New("ihoprauth: a project that is not public needs a client secret")
+	}
+	p := Project{ClientID: spec.ClientID, Type: spec.Type, Public: spec.Public}
+	if spec.ClientSecret != "" {
+		p.SecretHash = a.keyed("client-secret", spec.ClientSecret)
+	}
+	if err := a.store.SaveProject(ctx, &p); err != nil {
+		return Project{}, fmt.Errorf("ihoprauth: saving project %q: %w", spec.ClientID, err)
+	}
+	return p, nil
+}
+
+// clientCreds are the client_id and client_secret a request sent.
+type clientCreds struct{ id, secret string }
+
+func readClient(in *input) clientCreds {
+	return clientCreds{
+		id:     in.str("client_id", true, maxClientID),
+		secret: in.secret("client_secret", false),
+	}
+}
+
+// authClient returns the project whose credentials c are. A public project
+// needs no secret; any secret that is sent must be right (RFC 6749 §2.3).
+// Secrets are compared as keyed hashes in constant time, and an unknown
+// client_id costs the same hash as a known one.
+func (a *Auth) authClient(ctx context.Context, c clientCreds) (Project, error) {
+	p, err := a.store.ProjectByClientID(ctx, c.id)
+	if errors.Is(err, ErrNotFound) {
+		a.keyed("client-secret", c.secret)
+		return Project{}, errBadClient
+	}
+	if err != nil {
+		return Project{}, err
+	}
+	if c.secret == "" {
+		if p.Public {
+			return p, nil
+		}
+		return Project{}, fieldError("client_secret", "The client_secret field is required.")
+	}
+	if p.SecretHash == "" || !equalHex(a.keyed("client-secret", c.secret), p.SecretHash) {
+		return Project{}, errBadClient
+	}
+	return p, nil
+}

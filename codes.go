@@ -1,0 +1,125 @@
+package ihoprauth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+)
+
+// Emailed codes (otp, two-step, reset) follow ASVS 6.5 and NIST 63B §3.1.3:
+// six random digits, valid CodeTTL, single use, dead after MaxCodeAttempts
+// wrong guesses, stored only as a keyed hash bound to their token.
+
+// newChallenge stores a challenge for user (a decoy that no code matches
+// when user.ID is 0) and returns the token for the client and the code to
+// mail. The caller mails the code once its transaction has committed.
+func (a *Auth) newChallenge(ctx context.Context, st Store, p Project, user User, purpose Purpose, pk pkce) (token, code string, err error) {
+	token, code = newOpaque(tokenBytes), newCode()
+	c := Challenge{
+		Purpose: purpose, ProjectID: p.ID, UserID: user.ID, TokenHash: sha256Hex(token),
+		CodeChallenge: pk.challenge, CodeChallengeMethod: pk.method, ExpiresAt: a.now().Add(a.cfg.CodeTTL),
+	}
+	c.CodeHash = a.codeHash(c.TokenHash, code)
+	if user.ID == 0 {
+		c.CodeHash = newOpaque(tokenBytes)
+	}
+	if err := st.CreateChallenge(ctx, &c); err != nil {
+		return "", "", err
+	}
+	return token, code, nil
+}
+
+func (a *Auth) codeHash(tokenHash, code string) string {
+	return a.keyed("code", tokenHash+":"+code)
+}
+
+// checkChallenge returns the live challenge behind token if code is its
+// code. A wrong code counts against the challenge; an unknown token, a used,
+// expired or dead challenge and a wrong code all give the same 401.
+func (a *Auth) checkChallenge(ctx context.Context, purpose Purpose, token, code string) (Challenge, error) {
+	c, err := a.store.ChallengeByToken(ctx, purpose, sha256Hex(token))
+	if errors.Is(err, ErrNotFound) {
+		return Challenge{}, errBadCode
+	}
+	if err != nil {
+		return Challenge{}, err
+	}
+	if c.UsedAt != nil || !a.now().Before(c.ExpiresAt) || c.Attempts >= a.cfg.MaxCodeAttempts {
+		return Challenge{}, errBadCode
+	}
+	if c.UserID == 0 || !equalHex(a.codeHash(c.TokenHash, code), c.CodeHash) {
+		if err := a.store.RecordChallengeFailure(ctx, c.ID); err != nil {
+			return Challenge{}, err
+		}
+		a.event(ctx, string(purpose)+" code failed", c.ProjectID, "", "wrong code")
+		return Challenge{}, errBadCode
+	}
+	return c, nil
+}
+
+// consume marks c used inside tx; of concurrent redemptions exactly one
+// gets through.
+func (a *Auth) consume(ctx context.Context, tx Store, c Challenge) error {
+	won, err := tx.ConsumeChallenge(ctx, c.ID, a.now(), a.cfg.MaxCodeAttempts)
+	if err != nil {
+		return err
+	}
+	if !won {
+		return errBadCode
+	}
+	return nil
+}
+
+// codeAnswer is the answer of otp-code and two-step-auth-code.
+type codeAnswer struct {
+	Status string `json:"status"`
+	Code   string `json:"code"`
+}
+
+func (a *Auth) handleOTPCode(r *http.Request, in *input) (any, error) {
+	return a.redeemLoginCode(r.Context(), in, PurposeOTP, "otp_code", "otp_token")
+}
+
+func (a *Auth) handleTwoStepCode(r *http.Request, in *input) (any, error) {
+	return a.redeemLoginCode(r.Context(), in, PurposeTwoStep, "two_step_auth_code", "two_step_auth_token")
+}
+
+// redeemLoginCode turns a right otp or two-step code into an auth code that
+// carries the login's PKCE challenge.
+func (a *Auth) redeemLoginCode(ctx context.Context, in *input, purpose Purpose, codeField, tokenField string) (any, error) {
+	code := in.code(codeField)
+	token := in.str(tokenField, true, maxOpaque)
+	if err := in.err(); err != nil {
+		return nil, err
+	}
+	c, err := a.checkChallenge(ctx, purpose, token, code)
+	if err != nil {
+		return nil, err
+	}
+	var authCode string
+	err = a.store.InTx(ctx, func(tx Store) error {
+		if err := a.consume(ctx, tx, c); err != nil {
+			return err
+		}
+		authCode, err = a.newAuthCode(ctx, tx, c.ProjectID, c.UserID, pkce{c.CodeChallenge, c.CodeChallengeMethod})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.event(ctx, string(purpose)+" code verified", c.ProjectID, "", "ok")
+	return codeAnswer{Status: "success", Code: authCode}, nil
+}
+
+// mailCode renders and queues the mail of kind for user.
+func (a *Auth) mailCode(ctx context.Context, kind MailKind, p Project, user User, code string) {
+	msg, err := a.templates[kind].render(kind, user.Email, MailData{
+		Code: code, Email: user.Email, FirstName: user.FirstName, Project: p.ClientID,
+		ValidMinutes: int(a.cfg.CodeTTL.Minutes()),
+	})
+	if err != nil {
+		a.cfg.OnError(ctx, errors.Join(ErrMailNotSent, err))
+		return
+	}
+	a.mail.enqueue(ctx, msg)
+}

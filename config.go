@@ -1,0 +1,138 @@
+package ihoprauth
+
+import (
+	"context"
+	"log/slog"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Config holds the optional settings of an Auth. The zero value of every
+// field means its default, and every default is the secure choice; New sets
+// them all in one place (withDefaults).
+type Config struct {
+	// BasePath is where the API is mounted. Default "/api/v1". The Auth
+	// routes on the request's full URL path, so mount it at this prefix
+	// without stripping it.
+	BasePath string
+
+	// Secret keys the hashes of emailed codes and client secrets. Default:
+	// 32 random bytes generated once and stored in the database, so every
+	// instance sharing the database agrees with no setup. Setting it keeps
+	// the key out of the database; changing it invalidates codes in flight
+	// and every client secret (save projects again).
+	Secret []byte
+
+	// AccessTokenTTL is how long an access token works. Default 1 hour.
+	AccessTokenTTL time.Duration
+	// RefreshTokenTTL is the absolute lifetime of a refresh token. Default
+	// 30 days.
+	RefreshTokenTTL time.Duration
+	// CodeTTL is how long an emailed code works. Default 10 minutes.
+	CodeTTL time.Duration
+	// AuthCodeTTL is how long the auth code of login works. Default 5
+	// minutes.
+	AuthCodeTTL time.Duration
+	// MaxCodeAttempts is how many wrong guesses kill an emailed code.
+	// Default 5.
+	MaxCodeAttempts int
+
+	// Argon2 sets the cost of new password hashes. Default
+	// {Memory: 19456, Time: 2, Threads: 1} (OWASP). Tests may lower it.
+	Argon2 Argon2Params
+	// MaxConcurrentHashes bounds how many password hashes run at once.
+	// Default runtime.NumCPU().
+	MaxConcurrentHashes int
+	// MinPasswordLength is the least number of characters (code points) of
+	// a new password. Default 8. NIST suggests 15 where a password is the
+	// only factor.
+	MinPasswordLength int
+	// SkipCurrentPassword lets PUT /user/update change a password without
+	// current_password. Default false: the current password is required
+	// once the user has one.
+	SkipCurrentPassword bool
+
+	// AllowPlainPKCE accepts code_challenge_method "plain". Default false:
+	// only S256 (RFC 9700 §2.1.1).
+	AllowPlainPKCE bool
+
+	// DefaultRole is the role of new users. Default "user".
+	DefaultRole string
+	// NewUserRole, when set, picks the role of each new user instead of
+	// DefaultRole; email is the canonical email. Default nil.
+	NewUserRole func(ctx context.Context, project Project, email string) string
+	// RolePolicy decides whether user may change their own role to role
+	// through the API. Default: only users whose role is "admin"
+	// (case-insensitive). Setting the role a user already has is always
+	// allowed. The app changes roles freely through Auth.SetRole.
+	RolePolicy func(ctx context.Context, user User, role string) bool
+
+	// Templates override the mail of some kinds; kinds not in the map use
+	// the built-in templates.
+	Templates map[MailKind]MailTemplate
+	// MailAttempts is how many times a mail is tried before its failure is
+	// reported. Default 3.
+	MailAttempts int
+	// MailTimeout bounds one try of sending a mail. Default 30 seconds.
+	MailTimeout time.Duration
+
+	// MaxBodyBytes caps request bodies. Default 64 KiB.
+	MaxBodyBytes int64
+
+	// Logger receives structured records of auth events and failures. They
+	// never carry a password, code, token or secret. Default slog.Default().
+	Logger *slog.Logger
+	// OnError is called with every error that is not the client's fault: a
+	// database failure behind a 500, a mail that could not be sent. Default:
+	// logged at level Error through Logger.
+	OnError func(ctx context.Context, err error)
+
+	// Now returns the current time. Default time.Now. Tests inject a clock.
+	Now func() time.Time
+}
+
+func (c Config) withDefaults() Config {
+	c.BasePath = "/" + strings.Trim(or(c.BasePath, "/api/v1"), "/")
+	c.AccessTokenTTL = or(c.AccessTokenTTL, time.Hour)
+	c.RefreshTokenTTL = or(c.RefreshTokenTTL, 30*24*time.Hour)
+	c.CodeTTL = or(c.CodeTTL, 10*time.Minute)
+	c.AuthCodeTTL = or(c.AuthCodeTTL, 5*time.Minute)
+	c.MaxCodeAttempts = or(c.MaxCodeAttempts, 5)
+	c.Argon2 = or(c.Argon2, Argon2Params{Memory: 19456, Time: 2, Threads: 1})
+	c.MaxConcurrentHashes = or(c.MaxConcurrentHashes, runtime.NumCPU())
+	c.MinPasswordLength = or(c.MinPasswordLength, 8)
+	c.DefaultRole = or(c.DefaultRole, "user")
+	if c.RolePolicy == nil {
+		c.RolePolicy = AdminOnly
+	}
+	c.MailAttempts = or(c.MailAttempts, 3)
+	c.MailTimeout = or(c.MailTimeout, 30*time.Second)
+	c.MaxBodyBytes = or(c.MaxBodyBytes, 64<<10)
+	c.Logger = or(c.Logger, slog.Default())
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.OnError == nil {
+		log := c.Logger
+		c.OnError = func(ctx context.Context, err error) {
+			log.ErrorContext(ctx, "ihoprauth", "err", err)
+		}
+	}
+	return c
+}
+
+// AdminOnly is the default RolePolicy: a user may change their own role only
+// while their role is "admin".
+func AdminOnly(_ context.Context, user User, _ string) bool {
+	return strings.EqualFold(user.Role, "admin")
+}
+
+// or returns v, or def when v is its type's zero value.
+func or[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}

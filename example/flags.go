@@ -1,0 +1,48 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ihoprauth/ihoprauth"
+)
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// parseProject reads TYPE:CLIENT_ID:CLIENT_SECRET[:public]. A secret given
+// this way holds no ':'; TYPE:CLIENT_ID::public is a public client with no
+// secret.
+func parseProject(s string) (ihoprauth.ProjectSpec, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) < 3 || len(parts) > 4 {
+		return ihoprauth.ProjectSpec{}, fmt.Errorf("-project %q: want TYPE:CLIENT_ID:CLIENT_SECRET[:public]", s)
+	}
+	spec := ihoprauth.ProjectSpec{Type: ihoprauth.ProjectType(parts[0]), ClientID: parts[1], ClientSecret: parts[2]}
+	if len(parts) == 4 {
+		if parts[3] != "public" {
+			return ihoprauth.ProjectSpec{}, fmt.Errorf("-project %q: the fourth part can only be \"public\"", s)
+		}
+		spec.Public = true
+	}
+	if !spec.Type.Valid() {
+		return ihoprauth.ProjectSpec{}, fmt.Errorf("-project %q: TYPE must be none, two-step or otp", s)
+	}
+	if spec.ClientID == "" || (spec.ClientSecret == "" && !spec.Public) {
+		return ihoprauth.ProjectSpec{}, fmt.Errorf("-project %q: CLIENT_ID and CLIENT_SECRET must not be empty (unless :public)", s)
+	}
+	return spec, nil
+}
+
+// demoProjects are served when no -project is given: one of each type, with
+// fresh secrets at every start.
+func demoProjects() []ihoprauth.ProjectSpec {
+	var specs []ihoprauth.ProjectSpec
+	for _, t := range []ihoprauth.ProjectType{ihoprauth.TypeNone, ihoprauth.TypeTwoStep, ihoprauth.TypeOTP} {
+		specs = append(specs, ihoprauth.ProjectSpec{Type: t, ClientID: "demo-" + string(t), ClientSecret: randomSecret()})
+	}
+	return specs
+}

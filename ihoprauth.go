@@ -1,0 +1,140 @@
+// Package ihoprauth serves the iHopr authentication API (login, signup, OTP
+// and two-step codes, password reset, code-to-token exchange with PKCE, user
+// and role updates) from inside a Go program, on any net/http mux:
+//
+//	db, err := store.OpenSQLite("auth.db")
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	st, err := store.New(db)
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	auth, err := ihoprauth.New(st, mailer.NewDev(os.Stderr), ihoprauth.Config{})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	defer auth.Close()
+//	auth.SaveProject(ctx, ihoprauth.ProjectSpec{ClientID: "web", ClientSecret: secret, Type: ihoprauth.TypeNone})
+//
+//	mux := http.NewServeMux()
+//	mux.Handle("/api/v1/", auth)
+//	mux.Handle("GET /hello", middleware.RequireUser(auth)(hello))
+//	log.Fatal(http.ListenAndServe("localhost:8080", mux))
+//
+// Clients written for iHopr work against it by changing only the base URL.
+// Everything is stored through a Store (package store keeps it in SQLite,
+// PostgreSQL or MariaDB through GORM) and mail goes through a Mailer
+// (package mailer sends it over SMTP). The defaults follow OWASP ASVS 5.0
+// and NIST SP 800-63B; see Config for each of them.
+package ihoprauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Auth serves the API and answers the embedding app's questions about
+// users. Create it with New; it is safe for concurrent use. Close it when
+// the app stops, so that queued mail is sent.
+type Auth struct {
+	store     Store
+	cfg       Config
+	log       *slog.Logger
+	key       []byte
+	hasher    *hasher
+	templates map[MailKind]compiledTemplate
+	mail      *mailQueue
+	routes    map[string]map[string]handler
+}
+
+// secretName is the Store.Secret under which the generated key is kept.
+const secretName = "hmac-key"
+
+// New returns an Auth that keeps its data in store and sends mail through
+// mailer. It fails when cfg holds an invalid template or when no key can be
+// read from or stored in the database.
+func New(store Store, mailer Mailer, cfg Config) (*Auth, error) {
+	if store == nil || mailer == nil {
+		panic("ihoprauth: New needs a Store and a Mailer")
+	}
+	cfg = cfg.withDefaults()
+	a := &Auth{store: store, cfg: cfg, log: cfg.Logger, key: cfg.Secret}
+	if a.key == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		key, err := store.Secret(ctx, secretName, randomBytes(32))
+		if err != nil {
+			return nil, fmt.Errorf("ihoprauth: reading the key: %w", err)
+		}
+		a.key = key
+	}
+	var err error
+	if a.templates, err = compileTemplates(cfg.Templates); err != nil {
+		return nil, err
+	}
+	a.hasher = newHasher(cfg.Argon2, cfg.MaxConcurrentHashes)
+	a.mail = newMailQueue(mailer, &a.cfg)
+	a.routes = a.routeTable()
+	return a, nil
+}
+
+// Close stops taking new mail and waits for queued mail to be sent. The Auth
+// still answers requests after Close, but mails it would send are reported
+// to OnError instead.
+func (a *Auth) Close() error {
+	a.mail.close()
+	return nil
+}
+
+// ServeHTTP answers the API's requests. It routes on the request's full
+// path, so mount it at Config.BasePath with its trailing slash:
+// mux.Handle("/api/v1/", auth). Unknown paths get 404 and known paths with
+// the wrong method 405, both as JSON.
+func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, a.cfg.BasePath+"/")
+	methods := a.routes[rest]
+	if !ok || methods == nil {
+		errNotFound.ServeHTTP(w, r)
+		return
+	}
+	h := methods[r.Method]
+	if h == nil {
+		w.Header().Set("Allow", allowed(methods))
+		methodNotAllowed().ServeHTTP(w, r)
+		return
+	}
+	a.serve(w, r, h)
+}
+
+// serve runs h and writes its answer. Panics are not recovered here: the
+// http.Server (or the app's recovery middleware) deals with them.
+func (a *Auth) serve(w http.ResponseWriter, r *http.Request, h handler) {
+	in, err := decodeInput(r, a.cfg.MaxBodyBytes)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	body, err := h(r, in)
+	if err != nil {
+		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+			return // the client has gone; nobody reads an answer
+		}
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func allowed(methods map[string]handler) string {
+	var list []string
+	for _, m := range sortedKeys(methods) {
+		list = append(list, m)
+	}
+	return strings.Join(list, ", ")
+}

@@ -1,0 +1,136 @@
+package ihoprauth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+)
+
+// loginAnswer is the answer of login and signup; which token it carries
+// depends on the project type.
+type loginAnswer struct {
+	Status           string      `json:"status"`
+	Message          string      `json:"message"`
+	Code             string      `json:"code,omitempty"`
+	TwoStepAuthToken string      `json:"two_step_auth_token,omitempty"`
+	OTPToken         string      `json:"otp_token,omitempty"`
+	ProjectType      ProjectType `json:"project_type"`
+}
+
+func answerCode(code string) loginAnswer {
+	return loginAnswer{Status: "success", Message: "Auth Code sent successfully", Code: code, ProjectType: TypeNone}
+}
+
+func answerTwoStep(token string) loginAnswer {
+	return loginAnswer{Status: "success", Message: "Two Step Authentication code sent successfully.",
+		TwoStepAuthToken: token, ProjectType: TypeTwoStep}
+}
+
+func answerOTP(token string) loginAnswer {
+	return loginAnswer{Status: "success", Message: "OTP code sent successfully.", OTPToken: token, ProjectType: TypeOTP}
+}
+
+// loginRequest is what login reads.
+type loginRequest struct {
+	client   clientCreds
+	email    string
+	password string
+	pkce     pkce
+}
+
+func (a *Auth) handleLogin(r *http.Request, in *input) (any, error) {
+	ctx := r.Context()
+	req := loginRequest{client: readClient(in), email: readEmail(in, "email"),
+		password: in.secret("password", false), pkce: a.readPKCE(in)}
+	if err := in.err(); err != nil {
+		return nil, err
+	}
+	p, err := a.authClient(ctx, req.client)
+	if err != nil {
+		return nil, err
+	}
+	if err := requirePKCE(p, req.pkce); err != nil {
+		return nil, err
+	}
+	if p.Type == TypeOTP {
+		return a.loginOTP(ctx, p, req)
+	}
+	if req.password == "" {
+		return nil, fieldError("password", "The password field is required.")
+	}
+	u, err := a.checkPassword(ctx, p, req.email, req.password)
+	if err != nil {
+		return nil, err
+	}
+	if p.Type == TypeTwoStep {
+		token, code, err := a.newChallenge(ctx, a.store, p, u, PurposeTwoStep, req.pkce)
+		if err != nil {
+			return nil, err
+		}
+		a.mailCode(ctx, MailTwoStep, p, u, code)
+		return answerTwoStep(token), nil
+	}
+	code, err := a.newAuthCode(ctx, a.store, p.ID, u.ID, req.pkce)
+	if err != nil {
+		return nil, err
+	}
+	return answerCode(code), nil
+}
+
+// requirePKCE enforces PKCE for public clients, which have no secret to
+// bind the auth code to (RFC 9700 §2.1.1).
+func requirePKCE(p Project, pk pkce) error {
+	if p.Public && pk.challenge == "" {
+		return fieldError("code_challenge", "The code_challenge field is required for a public client.")
+	}
+	return nil
+}
+
+// loginOTP mails a code to a known email. An unknown email gets a token
+// that no code matches, and no mail, so the answer does not tell whether the
+// account exists (DECISIONS 2).
+func (a *Auth) loginOTP(ctx context.Context, p Project, req loginRequest) (any, error) {
+	u, err := a.store.UserByEmail(ctx, p.ID, CanonicalEmail(req.email))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	token, code, err := a.newChallenge(ctx, a.store, p, u, PurposeOTP, req.pkce)
+	if err != nil {
+		return nil, err
+	}
+	if u.ID != 0 {
+		a.mailCode(ctx, MailOTP, p, u, code)
+	}
+	a.event(ctx, "otp login", p.ID, u.UserID, "code sent")
+	return answerOTP(token), nil
+}
+
+// checkPassword returns the project's user with that email if password is
+// theirs. An unknown email is verified against a dummy hash, so it costs
+// the same time and gets the same 401 as a wrong password. A hash made with
+// other parameters, or an imported bcrypt hash, is replaced by a fresh
+// argon2id hash.
+func (a *Auth) checkPassword(ctx context.Context, p Project, email, password string) (User, error) {
+	u, err := a.store.UserByEmail(ctx, p.ID, CanonicalEmail(email))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return User{}, err
+	}
+	ok, rehash, err := a.hasher.verify(ctx, u.PasswordHash, password)
+	if err != nil {
+		return User{}, err
+	}
+	if !ok {
+		a.event(ctx, "login failed", p.ID, u.UserID, "bad credentials")
+		return User{}, errBadCredentials
+	}
+	if rehash {
+		if u.PasswordHash, err = a.hasher.hash(ctx, password); err != nil {
+			return User{}, err
+		}
+		if err := a.store.UpdateUser(ctx, &u); err != nil {
+			return User{}, err
+		}
+	}
+	a.event(ctx, "login", p.ID, u.UserID, "ok")
+	return u, nil
+}

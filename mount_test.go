@@ -1,0 +1,42 @@
+package ihoprauth_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/gorilla/mux"
+)
+
+// TestMountsOnCommonRouters mounts one Auth the way the README shows for
+// each router and checks that routing, 404 and 405 behave the same.
+func TestMountsOnCommonRouters(t *testing.T) {
+	e := newEnv(t)
+	tok := e.signupNone("mount@example.com")
+	std := http.NewServeMux()
+	std.Handle("/api/v1/", e.auth)
+	chiRouter := chi.NewRouter()
+	chiRouter.Handle("/api/v1/*", e.auth)
+	chiMounted := chi.NewRouter()
+	chiMounted.Mount("/api/v1", e.auth)
+	gorilla := mux.NewRouter()
+	gorilla.PathPrefix("/api/v1/").Handler(e.auth)
+	routers := map[string]http.Handler{"ServeMux": std, "chi Handle": chiRouter, "chi Mount": chiMounted, "gorilla/mux": gorilla}
+	for name, router := range routers {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(router)
+			defer srv.Close()
+			e.srv.URL = srv.URL
+			r := e.do("GET", "/api/v1/user", tok, nil)
+			if r.status != 200 || r.obj("user")["email"] != "mount@example.com" {
+				t.Errorf("GET /api/v1/user: got %s, want the user", r)
+			}
+			want(t, e.do("GET", "/api/v1/nope", "", nil), 404)
+			want(t, e.do("GET", "/api/v1/login", "", nil), 405)
+			if r := e.post("/api/v1/login", with(e.none, "email", "mount@example.com", "password", goodPassword)); r.status != 200 {
+				t.Errorf("POST /api/v1/login: got %s, want 200", r)
+			}
+		})
+	}
+}

@@ -1,0 +1,168 @@
+package ihoprauth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Argon2Params are the argon2id cost parameters of new password hashes.
+// Hashes made with other parameters still verify and are rehashed at the
+// next successful login.
+type Argon2Params struct {
+	// Memory in KiB. Default 19456 (19 MiB), the OWASP minimum.
+	Memory uint32
+	// Time is the number of passes. Default 2.
+	Time uint32
+	// Threads is the parallelism. Default 1.
+	Threads uint8
+}
+
+const (
+	argonSaltLen     = 16
+	argonKeyLen      = 32
+	maxPasswordRunes = 128
+	maxPasswordBytes = 512
+	bcryptMaxBytes   = 72
+)
+
+// hasher hashes and verifies passwords, at most cap(slots) at a time so a
+// burst of logins cannot take all memory (argon2id holds Memory KiB each).
+type hasher struct {
+	params Argon2Params
+	slots  chan struct{}
+	dummy  string
+}
+
+func newHasher(p Argon2Params, concurrency int) *hasher {
+	h := &hasher{params: p, slots: make(chan struct{}, concurrency)}
+	h.dummy = h.encode(randomBytes(argonSaltLen), randomBytes(argonSaltLen))
+	return h
+}
+
+func (h *hasher) acquire(ctx context.Context) error {
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (h *hasher) release() { <-h.slots }
+
+// hash returns the argon2id PHC string of password.
+func (h *hasher) hash(ctx context.Context, password string) (string, error) {
+	if err := h.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer h.release()
+	return h.encode([]byte(password), randomBytes(argonSaltLen)), nil
+}
+
+func (h *hasher) encode(password, salt []byte) string {
+	p := h.params
+	key := argon2.IDKey(password, salt, p.Time, p.Memory, p.Threads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
+}
+
+// verify reports whether password matches encoded, and whether encoded
+// should be replaced by a fresh hash (bcrypt, or other argon2 parameters).
+// An empty encoded (unknown user, or a user without a password) is checked
+// against a dummy hash so that it costs the same time and never matches.
+func (h *hasher) verify(ctx context.Context, encoded, password string) (ok, rehash bool, err error) {
+	if err := h.acquire(ctx); err != nil {
+		return false, false, err
+	}
+	defer h.release()
+	if encoded == "" {
+		h.verifyArgon2(h.dummy, password)
+		return false, false, nil
+	}
+	if isBcrypt(encoded) {
+		// bcrypt reads only 72 bytes: a longer password would match a
+		// hash of its prefix, so it never verifies (DECISIONS 4).
+		if len(password) > bcryptMaxBytes {
+			return false, false, nil
+		}
+		return bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password)) == nil, true, nil
+	}
+	ok, params := h.verifyArgon2(encoded, password)
+	return ok, ok && params != h.params, nil
+}
+
+func isBcrypt(encoded string) bool {
+	return strings.HasPrefix(encoded, "$2a$") || strings.HasPrefix(encoded, "$2b$") || strings.HasPrefix(encoded, "$2y$")
+}
+
+func (h *hasher) verifyArgon2(encoded, password string) (bool, Argon2Params) {
+	var p Argon2Params
+	var version int
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false, p
+	}
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return false, p
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
+		return false, p
+	}
+	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
+	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(want) == 0 || p.Time == 0 || p.Threads == 0 {
+		return false, p
+	}
+	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1, p
+}
+
+//go:embed common-passwords.txt
+var commonPasswordList string
+
+// commonPasswords holds the 30,000 most common passwords of the zxcvbn
+// frequency list, lowercased (see LICENSE-common-passwords.txt).
+var commonPasswords = func() map[string]struct{} {
+	m := make(map[string]struct{}, 30000)
+	for _, p := range strings.Split(strings.TrimSpace(commonPasswordList), "\n") {
+		m[p] = struct{}{}
+	}
+	return m
+}()
+
+// passwordProblem returns why password may not be set for the account with
+// that email, or "" when it may. The rules follow NIST SP 800-63B §3.1.1.2:
+// a length range, no composition rules, no common or context-specific
+// passwords. email may be empty when it is not known yet.
+func passwordProblem(password, email string, minLen int) string {
+	n := utf8.RuneCountInString(password)
+	switch {
+	case n < minLen:
+		return fmt.Sprintf("The password must be at least %d characters.", minLen)
+	case n > maxPasswordRunes || len(password) > maxPasswordBytes:
+		return fmt.Sprintf("The password may not be greater than %d characters.", maxPasswordRunes)
+	}
+	lower := strings.ToLower(password)
+	if _, common := commonPasswords[lower]; common {
+		return "The password is one of the most common passwords; choose another."
+	}
+	if email != "" && lower == strings.ToLower(email) {
+		return "The password must not be the same as the email."
+	}
+	return ""
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return b
+}

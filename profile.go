@@ -1,0 +1,172 @@
+package ihoprauth
+
+import (
+	"context"
+	"net/http"
+	"strings"
+)
+
+// userAnswer is the answer of GET /user and, with Updated, of the updates.
+type userAnswer struct {
+	Status  string       `json:"status"`
+	User    userJSON     `json:"user"`
+	Updated *updatedJSON `json:"updated,omitempty"`
+}
+
+// updatedJSON lists the fields an update really changed, in the document's
+// order, plus updated_at. A password change shows in no field.
+type updatedJSON struct {
+	FirstName    *string  `json:"first_name,omitempty"`
+	LastName     *string  `json:"last_name,omitempty"`
+	MobileNumber *string  `json:"mobile_number,omitempty"`
+	Meta         **string `json:"meta,omitempty"`
+	Role         *string  `json:"role,omitempty"`
+	UpdatedAt    string   `json:"updated_at"`
+}
+
+func (a *Auth) handleGetUser(r *http.Request, _ *input) (any, error) {
+	u, _, err := a.bearer(r)
+	if err != nil {
+		return nil, err
+	}
+	return userAnswer{Status: "success", User: view(u, false)}, nil
+}
+
+// update is a validated PUT /user/update: the new values of the sent
+// fields, nil for those not sent.
+type update struct {
+	firstName, lastName, mobile, role *string
+	meta                              **string
+	password, current                 string
+}
+
+func readUpdate(in *input) update {
+	var up update
+	opt := func(name string, max int) *string {
+		if !in.has(name) {
+			return nil
+		}
+		s := in.str(name, true, max)
+		return &s
+	}
+	up.firstName, up.lastName, up.role = opt("first_name", maxName), opt("last_name", maxName), opt("role", maxRole)
+	if in.has("mobile_number") {
+		m := in.mobile("mobile_number", true)
+		up.mobile = &m
+	}
+	if meta, set := in.meta("meta"); set {
+		up.meta = &meta
+	}
+	up.password = in.secret("password", false)
+	up.current = in.secret("current_password", false)
+	return up
+}
+
+func (a *Auth) handleUpdateUser(r *http.Request, in *input) (any, error) {
+	return a.updateUser(r, in, readUpdate(in))
+}
+
+func (a *Auth) handleUpdateRole(r *http.Request, in *input) (any, error) {
+	role := in.str("role", true, maxRole)
+	return a.updateUser(r, in, update{role: &role})
+}
+
+// updateUser applies up to the bearer's user. Every check runs before any
+// write: a refused role change (403) or a bad field (422) changes nothing.
+// A password change ends every other login of the user and keeps this one.
+func (a *Auth) updateUser(r *http.Request, in *input, up update) (any, error) {
+	ctx := r.Context()
+	u, login, err := a.bearer(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.err(); err != nil {
+		return nil, err
+	}
+	next, changed := u, &updatedJSON{}
+	setField(&next.FirstName, up.firstName, &changed.FirstName)
+	setField(&next.LastName, up.lastName, &changed.LastName)
+	setField(&next.MobileNumber, up.mobile, &changed.MobileNumber)
+	if up.meta != nil && !sameMeta(u.Meta, *up.meta) {
+		next.Meta, changed.Meta = *up.meta, up.meta
+	}
+	if up.role != nil && !strings.EqualFold(*up.role, u.Role) {
+		if !a.cfg.RolePolicy(ctx, u, *up.role) {
+			a.event(ctx, "role change refused", u.ProjectID, u.UserID, "forbidden")
+			return nil, errRoleForbidden
+		}
+		next.Role, changed.Role = *up.role, up.role
+	}
+	if up.password != "" {
+		if err := a.checkPasswordChange(ctx, u, up); err != nil {
+			return nil, err
+		}
+		if next.PasswordHash, err = a.hasher.hash(ctx, up.password); err != nil {
+			return nil, err
+		}
+	}
+	if next != u {
+		next.UpdatedAt = a.now()
+		if err := a.saveUpdate(ctx, next, up.password != "", login.FamilyID); err != nil {
+			return nil, err
+		}
+	}
+	changed.UpdatedAt = next.UpdatedAt.Format(plainFormat)
+	return userAnswer{Status: "success", User: view(next, false), Updated: changed}, nil
+}
+
+// setField sets *dst to *val when val is sent and differs, and records it.
+func setField(dst *string, val *string, changed **string) {
+	if val != nil && *val != *dst {
+		*dst, *changed = *val, val
+	}
+}
+
+func sameMeta(a, b *string) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
+}
+
+// checkPasswordChange applies the password rules and, once the user has a
+// password, asks for it (ASVS 6.2.3) unless Config.SkipCurrentPassword.
+func (a *Auth) checkPasswordChange(ctx context.Context, u User, up update) error {
+	if why := passwordProblem(up.password, u.Email, a.cfg.MinPasswordLength); why != "" {
+		return fieldError("password", why)
+	}
+	if u.PasswordHash == "" || a.cfg.SkipCurrentPassword {
+		return nil
+	}
+	if up.current == "" {
+		return fieldError("current_password", "The current_password field is required to change the password.")
+	}
+	ok, _, err := a.hasher.verify(ctx, u.PasswordHash, up.current)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		a.event(ctx, "password change refused", u.ProjectID, u.UserID, "wrong current password")
+		return fieldError("current_password", "The current_password is incorrect.")
+	}
+	return nil
+}
+
+// saveUpdate writes u, and on a password change ends the user's other
+// logins in the same transaction.
+func (a *Auth) saveUpdate(ctx context.Context, u User, passwordChanged bool, keepFamily string) error {
+	err := a.store.InTx(ctx, func(tx Store) error {
+		if err := tx.UpdateUser(ctx, &u); err != nil {
+			return err
+		}
+		if passwordChanged {
+			return tx.RevokeUserTokens(ctx, u.ID, keepFamily, a.now())
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if passwordChanged {
+		a.passwordChanged(ctx, u)
+		a.event(ctx, "password changed", u.ProjectID, u.UserID, "ok")
+	}
+	return nil
+}

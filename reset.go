@@ -1,0 +1,99 @@
+package ihoprauth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+)
+
+// resetAnswer is the answer of send-reset-password-code.
+type resetAnswer struct {
+	Status             string `json:"status"`
+	Message            string `json:"message"`
+	ResetPasswordToken string `json:"reset_password_token"`
+}
+
+// handleSendResetCode mails a reset code to a known email. An unknown email
+// gets a token no code matches and no mail, so the answer does not reveal
+// whether the account exists (OWASP Forgot Password cheat sheet).
+func (a *Auth) handleSendResetCode(r *http.Request, in *input) (any, error) {
+	ctx := r.Context()
+	client := readClient(in)
+	email := readEmail(in, "email")
+	if err := in.err(); err != nil {
+		return nil, err
+	}
+	p, err := a.authClient(ctx, client)
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.store.UserByEmail(ctx, p.ID, CanonicalEmail(email))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	token, code, err := a.newChallenge(ctx, a.store, p, u, PurposeReset, pkce{})
+	if err != nil {
+		return nil, err
+	}
+	if u.ID != 0 {
+		a.mailCode(ctx, MailReset, p, u, code)
+	}
+	a.event(ctx, "reset code requested", p.ID, u.UserID, "ok")
+	return resetAnswer{Status: "success", Message: "Reset Password code sent successfully.", ResetPasswordToken: token}, nil
+}
+
+// handleResetPassword sets a new password with a mailed reset code and ends
+// every login of the user (ASVS 7.4).
+func (a *Auth) handleResetPassword(r *http.Request, in *input) (any, error) {
+	ctx := r.Context()
+	code := in.code("reset_password_code")
+	token := in.str("reset_password_token", true, maxOpaque)
+	password := in.secret("password", true)
+	if err := in.err(); err != nil {
+		return nil, err
+	}
+	if why := passwordProblem(password, "", a.cfg.MinPasswordLength); why != "" {
+		return nil, fieldError("password", why)
+	}
+	c, err := a.checkChallenge(ctx, PurposeReset, token, code)
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.store.UserByID(ctx, c.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if why := passwordProblem(password, u.Email, a.cfg.MinPasswordLength); why != "" {
+		return nil, fieldError("password", why)
+	}
+	if u.PasswordHash, err = a.hasher.hash(ctx, password); err != nil {
+		return nil, err
+	}
+	u.UpdatedAt = a.now()
+	err = a.store.InTx(ctx, func(tx Store) error {
+		if err := a.consume(ctx, tx, c); err != nil {
+			return err
+		}
+		if err := tx.UpdateUser(ctx, &u); err != nil {
+			return err
+		}
+		return tx.RevokeUserTokens(ctx, u.ID, "", a.now())
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.passwordChanged(ctx, u)
+	a.event(ctx, "password reset", u.ProjectID, u.UserID, "ok")
+	return ok, nil
+}
+
+// passwordChanged tells the account owner that their password changed, so
+// a takeover does not go unnoticed.
+func (a *Auth) passwordChanged(ctx context.Context, u User) {
+	p, err := a.store.ProjectByID(ctx, u.ProjectID)
+	if err != nil {
+		a.cfg.OnError(ctx, errors.Join(ErrMailNotSent, err))
+		return
+	}
+	a.mailCode(ctx, MailPasswordChanged, p, u, "")
+}

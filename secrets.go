@@ -1,0 +1,51 @@
+package ihoprauth
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"math/big"
+)
+
+// Lengths of the random values handed to clients, in bytes of entropy.
+const (
+	tokenBytes    = 32 // access, refresh and code tokens: 256 bits (ASVS 7.2)
+	authCodeBytes = 16 // auth code: 128 bits (RFC 6749 §10.10)
+	userIDBytes   = 16
+)
+
+// newOpaque returns n random bytes as lowercase hex.
+func newOpaque(n int) string { return hex.EncodeToString(randomBytes(n)) }
+
+// newCode returns a uniformly random 6-digit code, leading zeros kept.
+func newCode() string {
+	n, _ := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	s := n.String()
+	return "000000"[len(s):] + s
+}
+
+// sha256Hex is how tokens and auth codes are stored: a database leak does
+// not yield usable tokens, and 256-bit random inputs need no salt or key.
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// keyed returns the HMAC-SHA256 of value under the instance key, separated
+// by purpose. Low-entropy secrets (6-digit codes, client secrets chosen by
+// people) are stored this way so a copy of the database alone cannot be
+// brute-forced offline.
+func (a *Auth) keyed(purpose, value string) string {
+	m := hmac.New(sha256.New, a.key)
+	m.Write([]byte(purpose))
+	m.Write([]byte{0})
+	m.Write([]byte(value))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// equalHex compares two hashes in constant time.
+func equalHex(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}

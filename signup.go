@@ -1,0 +1,176 @@
+package ihoprauth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+)
+
+// signupRequest is what signup reads.
+type signupRequest struct {
+	client    clientCreds
+	email     string
+	password  string
+	firstName string
+	lastName  string
+	mobile    string
+	meta      *string
+	pkce      pkce
+}
+
+func (a *Auth) readSignup(in *input) signupRequest {
+	req := signupRequest{
+		client:    readClient(in),
+		email:     readEmail(in, "email"),
+		password:  in.secret("password", false),
+		firstName: in.str("first_name", true, maxName),
+		lastName:  in.str("last_name", true, maxName),
+		mobile:    in.mobile("mobile_number", true),
+		pkce:      a.readPKCE(in),
+	}
+	req.meta, _ = in.meta("meta")
+	return req
+}
+
+// handleSignup creates a user and answers like login for the project type.
+func (a *Auth) handleSignup(r *http.Request, in *input) (any, error) {
+	ctx := r.Context()
+	req := a.readSignup(in)
+	if err := in.err(); err != nil {
+		return nil, err
+	}
+	p, err := a.authClient(ctx, req.client)
+	if err != nil {
+		return nil, err
+	}
+	if err := requirePKCE(p, req.pkce); err != nil {
+		return nil, err
+	}
+	if err := a.checkNewPassword(p, req); err != nil {
+		return nil, err
+	}
+	u, err := a.newUser(ctx, p, req)
+	if err != nil {
+		return nil, err
+	}
+	return a.signupAnswer(ctx, p, u, req)
+}
+
+// checkNewPassword applies the password rules; a password is required
+// except in otp projects, where it is optional.
+func (a *Auth) checkNewPassword(p Project, req signupRequest) error {
+	if req.password == "" {
+		if p.Type == TypeOTP {
+			return nil
+		}
+		return fieldError("password", "The password field is required.")
+	}
+	if why := passwordProblem(req.password, req.email, a.cfg.MinPasswordLength); why != "" {
+		return fieldError("password", why)
+	}
+	return nil
+}
+
+// newUser builds the user a signup asks for, its password hashed.
+func (a *Auth) newUser(ctx context.Context, p Project, req signupRequest) (User, error) {
+	now := a.now()
+	u := User{
+		UserID: newOpaque(userIDBytes), ProjectID: p.ID, Email: req.email, EmailKey: CanonicalEmail(req.email),
+		FirstName: req.firstName, LastName: req.lastName, MobileNumber: req.mobile, Meta: req.meta,
+		Role: a.cfg.DefaultRole, CreatedAt: now, UpdatedAt: now,
+	}
+	if a.cfg.NewUserRole != nil {
+		u.Role = a.cfg.NewUserRole(ctx, p, u.EmailKey)
+	}
+	if req.password != "" {
+		var err error
+		if u.PasswordHash, err = a.hasher.hash(ctx, req.password); err != nil {
+			return User{}, err
+		}
+	}
+	return u, nil
+}
+
+// signupAnswer stores u with what its project type issues, in one
+// transaction, then mails the code. A taken email is a 422 in a none
+// project, where the code comes back at once; elsewhere the answer is that
+// of a new signup and the owner is mailed a notice instead of a code, so
+// signup does not reveal who has an account (DECISIONS 2).
+func (a *Auth) signupAnswer(ctx context.Context, p Project, u User, req signupRequest) (any, error) {
+	var (
+		token, code string
+		owner       User
+		err         error
+	)
+	// A concurrent signup of the same email can win between the lookup and
+	// the insert; the second try then finds its account.
+	for try := 0; try < 2; try++ {
+		err = a.store.InTx(ctx, func(tx Store) error {
+			token, code, owner, err = a.storeSignup(ctx, tx, p, &u, req.pkce)
+			return err
+		})
+		if !errors.Is(err, ErrDuplicate) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if owner.ID != 0 {
+		a.mailCode(ctx, MailAccountExists, p, owner, "")
+		a.event(ctx, "signup of a taken email", p.ID, owner.UserID, "owner notified")
+	} else {
+		if p.Type != TypeNone {
+			a.mailCode(ctx, mailKindOf(p.Type), p, u, code)
+		}
+		a.event(ctx, "signup", p.ID, u.UserID, "ok")
+	}
+	switch p.Type {
+	case TypeOTP:
+		return answerOTP(token), nil
+	case TypeTwoStep:
+		return answerTwoStep(token), nil
+	}
+	return answerCode(token), nil
+}
+
+// storeSignup writes the signup inside tx. The email is looked up before
+// the insert, since a failed insert would end a PostgreSQL transaction.
+// When it is taken, owner is its account and token a decoy.
+func (a *Auth) storeSignup(ctx context.Context, tx Store, p Project, u *User, pk pkce) (token, code string, owner User, err error) {
+	owner, err = tx.UserByEmail(ctx, p.ID, u.EmailKey)
+	switch {
+	case err == nil && p.Type == TypeNone:
+		return "", "", User{}, fieldError("email", "The email has already been taken.")
+	case err == nil:
+		token, _, err = a.newChallenge(ctx, tx, p, User{}, purposeOf(p.Type), pk)
+		return token, "", owner, err
+	case !errors.Is(err, ErrNotFound):
+		return "", "", User{}, err
+	}
+	if err := tx.CreateUser(ctx, u); err != nil {
+		return "", "", User{}, err
+	}
+	if p.Type == TypeNone {
+		token, err = a.newAuthCode(ctx, tx, p.ID, u.ID, pk)
+		return token, "", User{}, err
+	}
+	token, code, err = a.newChallenge(ctx, tx, p, *u, purposeOf(p.Type), pk)
+	return token, code, User{}, err
+}
+
+// purposeOf is the purpose of the codes a login of project type t mails.
+func purposeOf(t ProjectType) Purpose {
+	if t == TypeOTP {
+		return PurposeOTP
+	}
+	return PurposeTwoStep
+}
+
+// mailKindOf is the kind of the code mail of project type t.
+func mailKindOf(t ProjectType) MailKind {
+	if t == TypeOTP {
+		return MailOTP
+	}
+	return MailTwoStep
+}

@@ -1,0 +1,109 @@
+package ihoprauth
+
+import (
+	"bytes"
+	"fmt"
+	htmltemplate "html/template"
+	"text/template"
+)
+
+// MailTemplate is the text of one kind of mail. Subject and Text are
+// text/template sources, HTML an html/template source (empty: the mail is
+// plain text only). All three are executed with a MailData.
+type MailTemplate struct {
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// MailData is what templates can use.
+type MailData struct {
+	// Code is the 6-digit code; empty in notices.
+	Code string
+	// Email is the account's stored address, FirstName its first name.
+	Email     string
+	FirstName string
+	// Project is the project's client_id.
+	Project string
+	// ValidMinutes is how long the code works.
+	ValidMinutes int
+}
+
+// defaultTemplates put the code first, before any other number, so that
+// people and tools that look for the first six digits find it.
+var defaultTemplates = map[MailKind]MailTemplate{
+	MailOTP: codeTemplate("Your login code", "Your login code is"),
+	MailTwoStep: codeTemplate("Your verification code",
+		"Your verification code is"),
+	MailReset: codeTemplate("Your password reset code",
+		"Your password reset code is"),
+	MailAccountExists: {
+		Subject: "Someone tried to sign up with your email",
+		Text: "Someone, perhaps you, tried to sign up to {{.Project}} with {{.Email}}, " +
+			"which already has an account.\n\nIf it was you, log in instead, or reset your password " +
+			"if you forgot it. If it was not, you can ignore this mail.\n",
+	},
+	MailPasswordChanged: {
+		Subject: "Your password was changed",
+		Text: "The password of your {{.Project}} account {{.Email}} was just changed, and " +
+			"your other sessions were signed out.\n\nIf you did not do this, reset your password now.\n",
+	},
+}
+
+func codeTemplate(subject, lead string) MailTemplate {
+	return MailTemplate{
+		Subject: subject,
+		Text: lead + " {{.Code}}\n\nIt works once, for {{.ValidMinutes}} minutes, for your {{.Project}} account " +
+			"{{.Email}}.\nIf you did not ask for it, ignore this mail: nobody can use your account without it.\n",
+		HTML: `<!doctype html><html><body style="font-family:sans-serif;line-height:1.5">` +
+			`<p>` + lead + `</p><p style="font-size:28px;font-weight:bold;letter-spacing:4px">{{.Code}}</p>` +
+			`<p>It works once, for {{.ValidMinutes}} minutes, for your {{.Project}} account {{.Email}}.</p>` +
+			`<p style="color:#666">If you did not ask for it, ignore this mail: nobody can use your account without it.</p>` +
+			`</body></html>`,
+	}
+}
+
+type compiledTemplate struct {
+	subject, text *template.Template
+	html          *htmltemplate.Template
+}
+
+func compileTemplates(overrides map[MailKind]MailTemplate) (map[MailKind]compiledTemplate, error) {
+	out := map[MailKind]compiledTemplate{}
+	for kind, t := range defaultTemplates {
+		if o, ok := overrides[kind]; ok {
+			t = o
+		}
+		var c compiledTemplate
+		var err error
+		if c.subject, err = template.New("subject").Parse(t.Subject); err != nil {
+			return nil, fmt.Errorf("ihoprauth: %s mail subject: %w", kind, err)
+		}
+		if c.text, err = template.New("text").Parse(t.Text); err != nil {
+			return nil, fmt.Errorf("ihoprauth: %s mail text: %w", kind, err)
+		}
+		if t.HTML != "" {
+			if c.html, err = htmltemplate.New("html").Parse(t.HTML); err != nil {
+				return nil, fmt.Errorf("ihoprauth: %s mail html: %w", kind, err)
+			}
+		}
+		out[kind] = c
+	}
+	return out, nil
+}
+
+func (c compiledTemplate) render(kind MailKind, to string, d MailData) (Message, error) {
+	var subject, text, html bytes.Buffer
+	if err := c.subject.Execute(&subject, d); err != nil {
+		return Message{}, err
+	}
+	if err := c.text.Execute(&text, d); err != nil {
+		return Message{}, err
+	}
+	if c.html != nil {
+		if err := c.html.Execute(&html, d); err != nil {
+			return Message{}, err
+		}
+	}
+	return Message{Kind: kind, To: to, Subject: subject.String(), Text: text.String(), HTML: html.String()}, nil
+}
