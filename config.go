@@ -29,6 +29,11 @@ type Config struct {
 	// RefreshTokenTTL is the absolute lifetime of a refresh token. Default
 	// 30 days.
 	RefreshTokenTTL time.Duration
+	// RefreshGrace lets a refresh token that was just rotated be used again
+	// within this window (for clients that refresh from several tabs at
+	// once) instead of counting as theft. Default 0: off, every reuse
+	// revokes the family.
+	RefreshGrace time.Duration
 	// CodeTTL is how long an emailed code works. Default 10 minutes.
 	CodeTTL time.Duration
 	// AuthCodeTTL is how long the auth code of login works. Default 5

@@ -57,6 +57,7 @@ var (
 	errBadCredentials = &Error{Status: http.StatusUnauthorized, Message: "These credentials do not match our records."}
 	errBadClient      = &Error{Status: http.StatusUnauthorized, Message: "Invalid client credentials."}
 	errBadCode        = &Error{Status: http.StatusUnauthorized, Message: "The code is invalid or has expired."}
+	errBadRefresh     = &Error{Status: http.StatusUnauthorized, Message: "The refresh token is invalid or has expired."}
 	errNoToken        = &Error{Status: http.StatusUnauthorized, Message: "Unauthenticated.", Bearer: true}
 	errBadToken       = &Error{Status: http.StatusUnauthorized, Message: "Unauthenticated.", Bearer: true, TokenSent: true}
 	errRoleForbidden  = &Error{Status: http.StatusForbidden, Message: "You are not allowed to change the role."}

@@ -24,6 +24,8 @@ func (a *Auth) routeTable() map[string]map[string]handler {
 		"user":                     {http.MethodGet: a.handleGetUser},
 		"user/update":              {http.MethodPut: a.handleUpdateUser},
 		"user/update/role":         {http.MethodPut: a.handleUpdateRole},
+		"refresh-token":            {http.MethodPost: a.handleRefresh},
+		"logout":                   {http.MethodPost: a.handleLogout},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // newAuthCode stores a one-time auth code for the user, bound to the
@@ -61,7 +62,7 @@ func (a *Auth) handleToken(r *http.Request, in *input) (any, error) {
 		if !won {
 			return errCodeTaken
 		}
-		answer, err = a.issueTokens(ctx, tx, ac)
+		answer, err = a.issueTokens(ctx, tx, ac.UserID, ac.ID, newOpaque(16), a.refreshDeadline(a.now()))
 		return err
 	})
 	if errors.Is(err, errCodeTaken) {
@@ -111,19 +112,18 @@ func (a *Auth) codeReused(ctx context.Context, ac AuthCode) error {
 	return errBadCode
 }
 
-// issueTokens stores a new login (access and refresh token) for the auth
-// code's user.
-func (a *Auth) issueTokens(ctx context.Context, tx Store, ac AuthCode) (tokenAnswer, error) {
-	u, err := tx.UserByID(ctx, ac.UserID)
+// issueTokens stores a new access and refresh token for the user in the
+// family, whose refresh tokens end at refreshEnd, and answers them.
+func (a *Auth) issueTokens(ctx context.Context, tx Store, userID, authCodeID int64, family string, refreshEnd time.Time) (tokenAnswer, error) {
+	u, err := tx.UserByID(ctx, userID)
 	if err != nil {
 		return tokenAnswer{}, err
 	}
 	access, refresh := newOpaque(tokenBytes), newOpaque(tokenBytes)
-	now := a.now()
 	t := Token{
-		AccessHash: sha256Hex(access), RefreshHash: sha256Hex(refresh), FamilyID: newOpaque(16),
-		ProjectID: ac.ProjectID, UserID: u.ID, AuthCodeID: ac.ID,
-		ExpiresAt: now.Add(a.cfg.AccessTokenTTL), RefreshExpiresAt: now.Add(a.cfg.RefreshTokenTTL),
+		AccessHash: sha256Hex(access), RefreshHash: sha256Hex(refresh), FamilyID: family,
+		ProjectID: u.ProjectID, UserID: u.ID, AuthCodeID: authCodeID,
+		ExpiresAt: a.now().Add(a.cfg.AccessTokenTTL), RefreshExpiresAt: refreshEnd,
 	}
 	if err := tx.CreateToken(ctx, &t); err != nil {
 		return tokenAnswer{}, err

@@ -1,0 +1,72 @@
+package ihoprauth
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ImportedUser is an account brought over from another system, such as an
+// iHopr or Laravel database, with its existing password hash.
+type ImportedUser struct {
+	Email        string
+	FirstName    string
+	LastName     string
+	MobileNumber string
+	Meta         *string
+	// Role defaults to Config.DefaultRole.
+	Role string
+	// PasswordHash is a bcrypt hash ($2a$, $2b$ or $2y$, as Laravel writes
+	// them) or an argon2id PHC string; empty for an account without a
+	// password. bcrypt hashes are replaced by argon2id at the first login.
+	PasswordHash string
+	// UserID keeps the account's public user_id; empty: a new one.
+	UserID string
+	// CreatedAt keeps the account's creation time; zero: now.
+	CreatedAt time.Time
+}
+
+// ImportUser adds an account with its existing password hash to the project
+// with that client_id, so that the user logs in unchanged. It returns an
+// error wrapping ErrDuplicate when the project already has the email.
+func (a *Auth) ImportUser(ctx context.Context, clientID string, in ImportedUser) (User, error) {
+	p, err := a.store.ProjectByClientID(ctx, clientID)
+	if err != nil {
+		return User{}, fmt.Errorf("ihoprauth: project %q: %w", clientID, err)
+	}
+	if err := checkImport(in); err != nil {
+		return User{}, err
+	}
+	now := a.now()
+	u := User{
+		UserID: or(in.UserID, newOpaque(userIDBytes)), ProjectID: p.ID, Email: strings.TrimSpace(in.Email),
+		EmailKey: CanonicalEmail(in.Email), FirstName: in.FirstName, LastName: in.LastName,
+		MobileNumber: in.MobileNumber, Meta: in.Meta, Role: or(in.Role, a.cfg.DefaultRole),
+		PasswordHash: in.PasswordHash, CreatedAt: or(in.CreatedAt, now).UTC(), UpdatedAt: now,
+	}
+	if err := a.store.CreateUser(ctx, &u); err != nil {
+		return User{}, fmt.Errorf("ihoprauth: importing %q: %w", u.UserID, err)
+	}
+	return u, nil
+}
+
+// checkImport refuses what the API would refuse: a bad email, control
+// characters, a hash that no login could ever verify.
+func checkImport(in ImportedUser) error {
+	email := strings.TrimSpace(in.Email)
+	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email || len(email) > maxEmail {
+		return fmt.Errorf("ihoprauth: import: %q is not a valid email address", email)
+	}
+	for _, v := range []string{in.FirstName, in.LastName, in.MobileNumber, in.Role} {
+		if hasControl(v) || utf8.RuneCountInString(v) > maxName {
+			return fmt.Errorf("ihoprauth: import of %s: a field holds control characters or is too long", email)
+		}
+	}
+	if h := in.PasswordHash; h != "" && !isBcrypt(h) && !strings.HasPrefix(h, "$argon2id$") {
+		return fmt.Errorf("ihoprauth: import of %s: the password hash must be bcrypt ($2a$, $2b$, $2y$) or argon2id", email)
+	}
+	return nil
+}

@@ -1,0 +1,108 @@
+package ihoprauth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+)
+
+// Refresh tokens rotate on every use (RFC 9700 §4.14.2): each refresh
+// answers a new access and refresh token in the same family and retires
+// the refresh token it was given. Presenting a retired refresh token means
+// that two parties hold it, so the whole family is revoked.
+
+// errRefreshReused says a refresh token was presented after its rotation.
+var errRefreshReused = errors.New("ihoprauth: refresh token reused")
+
+// handleRefresh exchanges a refresh token for a new token pair.
+func (a *Auth) handleRefresh(r *http.Request, in *input) (any, error) {
+	ctx := r.Context()
+	client := readClient(in)
+	refresh := in.str("refresh_token", true, maxOpaque)
+	if err := in.err(); err != nil {
+		return nil, err
+	}
+	p, err := a.authClient(ctx, client)
+	if err != nil {
+		return nil, err
+	}
+	t, err := a.store.TokenByRefreshHash(ctx, sha256Hex(refresh))
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, errBadRefresh
+	case err != nil:
+		return nil, err
+	case t.ProjectID != p.ID || t.RevokedAt != nil || !a.now().Before(t.RefreshExpiresAt):
+		return nil, errBadRefresh
+	}
+	var answer tokenAnswer
+	err = a.store.InTx(ctx, func(tx Store) error {
+		if err := a.retire(ctx, tx, t); err != nil {
+			return err
+		}
+		answer, err = a.issueTokens(ctx, tx, t.UserID, t.AuthCodeID, t.FamilyID, t.RefreshExpiresAt)
+		return err
+	})
+	if errors.Is(err, errRefreshReused) {
+		if err := a.store.RevokeFamily(ctx, t.FamilyID, a.now()); err != nil {
+			return nil, err
+		}
+		a.event(ctx, "refresh token reused", p.ID, "", "family revoked")
+		return nil, errBadRefresh
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.event(ctx, "token refreshed", p.ID, answer.User.UserID, "ok")
+	return answer, nil
+}
+
+// retire marks t refreshed. A token already refreshed is a reuse, unless
+// Config.RefreshGrace allows a second refresh shortly after the first (for
+// clients that refresh from several tabs at once).
+func (a *Auth) retire(ctx context.Context, tx Store, t Token) error {
+	won, err := tx.MarkTokenRefreshed(ctx, t.ID, a.now())
+	if err != nil || won {
+		return err
+	}
+	if a.cfg.RefreshGrace > 0 {
+		again, err := tx.TokenByRefreshHash(ctx, t.RefreshHash)
+		if err != nil {
+			return err
+		}
+		if again.RevokedAt == nil && again.RefreshedAt != nil && a.now().Sub(*again.RefreshedAt) <= a.cfg.RefreshGrace {
+			return nil
+		}
+	}
+	return errRefreshReused
+}
+
+// handleLogout ends the bearer's login at once: its access and refresh
+// token, and every token rotated from them. With all (query ?all=true or
+// body {"all": true}) it ends every login of the user.
+func (a *Auth) handleLogout(r *http.Request, in *input) (any, error) {
+	ctx := r.Context()
+	all := in.flag("all") || r.URL.Query().Get("all") == "true" || r.URL.Query().Get("all") == "1"
+	if err := in.err(); err != nil {
+		return nil, err
+	}
+	u, t, err := a.bearer(r)
+	if err != nil {
+		return nil, err
+	}
+	now := a.now()
+	if all {
+		err = a.store.RevokeUserTokens(ctx, u.ID, "", now)
+	} else {
+		err = a.store.RevokeFamily(ctx, t.FamilyID, now)
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.event(ctx, "logout", u.ProjectID, u.UserID, "ok")
+	return ok, nil
+}
+
+// refreshDeadline is the absolute end of a new family's refresh tokens.
+func (a *Auth) refreshDeadline(now time.Time) time.Time { return now.Add(a.cfg.RefreshTokenTTL) }
