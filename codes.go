@@ -11,12 +11,14 @@ import (
 // wrong guesses, stored only as a keyed hash bound to their token.
 
 // newChallenge stores a challenge for user (a decoy that no code matches
-// when user.ID is 0) and returns the token for the client and the code to
-// mail. The caller mails the code once its transaction has committed.
-func (a *Auth) newChallenge(ctx context.Context, st Store, p Project, user User, purpose Purpose, pk pkce) (token, code string, err error) {
+// when user.ID is 0) asked for with the canonical email emailKey, and
+// returns the token for the client and the code to mail. The caller mails
+// the code once its transaction has committed.
+func (a *Auth) newChallenge(ctx context.Context, st Store, p Project, user User, emailKey string, purpose Purpose, pk pkce) (token, code string, err error) {
 	token, code = newOpaque(tokenBytes), newCode()
 	c := Challenge{
 		Purpose: purpose, ProjectID: p.ID, UserID: user.ID, TokenHash: sha256Hex(token),
+		AccountKey:    accountKey(p.ID, emailKey),
 		CodeChallenge: pk.challenge, CodeChallengeMethod: pk.method, ExpiresAt: a.now().Add(a.cfg.CodeTTL),
 	}
 	c.CodeHash = a.codeHash(c.TokenHash, code)
@@ -34,8 +36,10 @@ func (a *Auth) codeHash(tokenHash, code string) string {
 }
 
 // checkChallenge returns the live challenge behind token if code is its
-// code. A wrong code counts against the challenge; an unknown token, a used,
-// expired or dead challenge and a wrong code all give the same 401.
+// code. A wrong code counts against the challenge and, for login codes,
+// against the account; an unknown token, a used, expired or dead challenge
+// and a wrong code all give the same 401. A locked account gets 429 before
+// its code is compared; reset codes are never locked out (DECISIONS 18).
 func (a *Auth) checkChallenge(ctx context.Context, purpose Purpose, token, code string) (Challenge, error) {
 	c, err := a.store.ChallengeByToken(ctx, purpose, sha256Hex(token))
 	if errors.Is(err, ErrNotFound) {
@@ -47,14 +51,33 @@ func (a *Auth) checkChallenge(ctx context.Context, purpose Purpose, token, code 
 	if c.UsedAt != nil || !a.now().Before(c.ExpiresAt) || c.Attempts >= a.cfg.MaxCodeAttempts {
 		return Challenge{}, errBadCode
 	}
-	if c.UserID == 0 || !equalHex(a.codeHash(c.TokenHash, code), c.CodeHash) {
-		if err := a.store.RecordChallengeFailure(ctx, c.ID); err != nil {
+	if purpose != PurposeReset {
+		if err := a.checkAccount(ctx, c.ProjectID, c.AccountKey); err != nil {
 			return Challenge{}, err
 		}
-		a.event(ctx, string(purpose)+" code failed", c.ProjectID, "", "wrong code")
-		return Challenge{}, errBadCode
 	}
-	return c, nil
+	if c.UserID != 0 && equalHex(a.codeHash(c.TokenHash, code), c.CodeHash) {
+		return c, nil
+	}
+	if err := a.store.RecordChallengeFailure(ctx, c.ID); err != nil {
+		return Challenge{}, err
+	}
+	if purpose != PurposeReset {
+		if err := a.accountFailed(ctx, c.AccountKey); err != nil {
+			return Challenge{}, err
+		}
+	}
+	a.event(ctx, EventCodeFailed, c.ProjectID, "", string(purpose))
+	return Challenge{}, errBadCode
+}
+
+// redeemed clears what a used code leaves behind: the account's failures
+// and the wait before the next code mail.
+func (a *Auth) redeemed(ctx context.Context, c Challenge) error {
+	if err := a.accountSucceeded(ctx, c.AccountKey); err != nil {
+		return err
+	}
+	return a.codeUsed(ctx, c.AccountKey, c.Purpose)
 }
 
 // consume marks c used inside tx; of concurrent redemptions exactly one
@@ -107,7 +130,10 @@ func (a *Auth) redeemLoginCode(ctx context.Context, in *input, purpose Purpose, 
 	if err != nil {
 		return nil, err
 	}
-	a.event(ctx, string(purpose)+" code verified", c.ProjectID, "", "ok")
+	if err := a.redeemed(ctx, c); err != nil {
+		return nil, err
+	}
+	a.event(ctx, EventCodeVerified, c.ProjectID, "", string(purpose))
 	return codeAnswer{Status: "success", Code: authCode}, nil
 }
 
@@ -122,4 +148,7 @@ func (a *Auth) mailCode(ctx context.Context, kind MailKind, p Project, user User
 		return
 	}
 	a.mail.enqueue(ctx, msg)
+	if code != "" {
+		a.event(ctx, EventCodeSent, p.ID, user.UserID, string(kind))
+	}
 }

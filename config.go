@@ -3,6 +3,7 @@ package ihoprauth
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"runtime"
 	"strings"
 	"time"
@@ -82,6 +83,31 @@ type Config struct {
 	// MailTimeout bounds one try of sending a mail. Default 30 seconds.
 	MailTimeout time.Duration
 
+	// AccountLockAfter is how many consecutive failed passwords or wrong
+	// otp/two-step codes lock an account. Default 5.
+	AccountLockAfter int
+	// AccountLockBase is the first lock's length; each further failure
+	// doubles it. Default 30 seconds.
+	AccountLockBase time.Duration
+	// AccountLockMax caps a lock's length. Default 1 hour.
+	AccountLockMax time.Duration
+	// IPFailureLimit is how many failed credential or code checks one
+	// client address may make within IPFailureWindow. Default 100.
+	IPFailureLimit int
+	// IPFailureWindow is the window of IPFailureLimit. Default 10 minutes.
+	IPFailureWindow time.Duration
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Real-IP headers name the client. Default none: the connection's
+	// peer is the client.
+	TrustedProxies []netip.Prefix
+	// CodeMailInterval is the least time between two code mails of one
+	// purpose to one account while the earlier code is unused. Default 1
+	// minute.
+	CodeMailInterval time.Duration
+	// CodeMailsPerHour caps the code mails of one purpose to one account in
+	// an hour. Default 5.
+	CodeMailsPerHour int
+
 	// MaxBodyBytes caps request bodies. Default 64 KiB.
 	MaxBodyBytes int64
 
@@ -92,6 +118,9 @@ type Config struct {
 	// database failure behind a 500, a mail that could not be sent. Default:
 	// logged at level Error through Logger.
 	OnError func(ctx context.Context, err error)
+
+	// OnEvent, when set, receives every audit event after it is stored.
+	OnEvent func(ctx context.Context, e Event)
 
 	// Now returns the current time. Default time.Now. Tests inject a clock.
 	Now func() time.Time
@@ -114,6 +143,13 @@ func (c Config) withDefaults() Config {
 	c.MailAttempts = or(c.MailAttempts, 3)
 	c.MailTimeout = or(c.MailTimeout, 30*time.Second)
 	c.MaxBodyBytes = or(c.MaxBodyBytes, 64<<10)
+	c.AccountLockAfter = or(c.AccountLockAfter, 5)
+	c.AccountLockBase = or(c.AccountLockBase, 30*time.Second)
+	c.AccountLockMax = or(c.AccountLockMax, time.Hour)
+	c.IPFailureLimit = or(c.IPFailureLimit, 100)
+	c.IPFailureWindow = or(c.IPFailureWindow, 10*time.Minute)
+	c.CodeMailInterval = or(c.CodeMailInterval, time.Minute)
+	c.CodeMailsPerHour = or(c.CodeMailsPerHour, 5)
 	c.Logger = or(c.Logger, slog.Default())
 	if c.Now == nil {
 		c.Now = time.Now

@@ -8,6 +8,8 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -47,6 +49,8 @@ func decodeInput(r *http.Request, limit int64) (*input, error) {
 		return nil, errMediaType
 	case mt == "application/json" || (len(mt) > 5 && mt[len(mt)-5:] == "+json"):
 		in.json, err = decodeJSONObject(body)
+	case mt == "application/x-www-form-urlencoded" && body[0] == '{':
+		return nil, badRequest("The body looks like JSON but was sent as a form: send Content-Type: application/json.")
 	case mt == "application/x-www-form-urlencoded":
 		in.form, err = decodeForm(body)
 	default:
@@ -68,12 +72,12 @@ func decodeJSONObject(body []byte) (map[string]json.RawMessage, error) {
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, badRequest("The request body is not valid JSON.")
+			return nil, notJSON(dec, body)
 		}
 		key := tok.(string)
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return nil, badRequest("The request body is not valid JSON.")
+			return nil, notJSON(dec, body)
 		}
 		if _, dup := fields[key]; dup {
 			return nil, badRequest("The field " + quoteField(key) + " appears more than once.")
@@ -81,13 +85,25 @@ func decodeJSONObject(body []byte) (map[string]json.RawMessage, error) {
 		fields[key] = raw
 	}
 	if _, err := dec.Token(); err != nil {
-		return nil, badRequest("The request body is not valid JSON.")
+		return nil, notJSON(dec, body)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, badRequest("The request body has data after the JSON object.")
 	}
 	return fields, nil
 }
+
+// notJSON says where the JSON went wrong, with a hint for the commonest
+// slip: a code with a leading zero sent as a number.
+func notJSON(dec *json.Decoder, body []byte) error {
+	msg := "The request body is not valid JSON (near byte " + strconv.FormatInt(dec.InputOffset(), 10) + ")."
+	if leadingZero.Match(body) {
+		msg += ` A number cannot start with 0: send such a code as a string, like "012345".`
+	}
+	return badRequest(msg)
+}
+
+var leadingZero = regexp.MustCompile(`:\s*0[0-9]`)
 
 func decodeForm(body []byte) (map[string]string, error) {
 	vals, err := url.ParseQuery(string(body))
@@ -249,7 +265,7 @@ func (in *input) code(name string) string {
 func (in *input) mobile(name string, required bool) string {
 	s, ok := in.value(name, true)
 	if ok && in.form == nil && in.json[name][0] != '"' && !allDigits(s) {
-		in.fail(name, "The "+name+" must be a string or an integer.")
+		in.fail(name, "The "+name+" must be a string or a number made of digits only.")
 		return ""
 	}
 	return in.check(name, s, ok, required, maxMobile)

@@ -14,17 +14,17 @@ type handler func(r *http.Request, in *input) (any, error)
 // routeTable maps each path below BasePath to its handlers by method.
 func (a *Auth) routeTable() map[string]map[string]handler {
 	return map[string]map[string]handler{
-		"login":                    {http.MethodPost: a.handleLogin},
-		"signup":                   {http.MethodPost: a.handleSignup},
-		"otp-code":                 {http.MethodPost: a.handleOTPCode},
-		"two-step-auth-code":       {http.MethodPost: a.handleTwoStepCode},
-		"send-reset-password-code": {http.MethodPost: a.handleSendResetCode},
-		"reset-password":           {http.MethodPost: a.handleResetPassword},
-		"api-tauth-token":          {http.MethodPost: a.handleToken},
+		"login":                    {http.MethodPost: a.guarded(a.handleLogin)},
+		"signup":                   {http.MethodPost: a.guarded(a.handleSignup)},
+		"otp-code":                 {http.MethodPost: a.guarded(a.handleOTPCode)},
+		"two-step-auth-code":       {http.MethodPost: a.guarded(a.handleTwoStepCode)},
+		"send-reset-password-code": {http.MethodPost: a.guarded(a.handleSendResetCode)},
+		"reset-password":           {http.MethodPost: a.guarded(a.handleResetPassword)},
+		"api-tauth-token":          {http.MethodPost: a.guarded(a.handleToken)},
 		"user":                     {http.MethodGet: a.handleGetUser},
 		"user/update":              {http.MethodPut: a.handleUpdateUser},
 		"user/update/role":         {http.MethodPut: a.handleUpdateRole},
-		"refresh-token":            {http.MethodPost: a.handleRefresh},
+		"refresh-token":            {http.MethodPost: a.guarded(a.handleRefresh)},
 		"logout":                   {http.MethodPost: a.handleLogout},
 	}
 }

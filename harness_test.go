@@ -48,13 +48,15 @@ func (c *clock) Advance(d time.Duration) {
 // env is one Auth on a fresh SQLite file, served over httptest, with the
 // three project types and a recording mailer.
 type env struct {
-	t      *testing.T
-	auth   *ihoprauth.Auth
-	srv    *httptest.Server
-	mail   *mailer.Recorder
-	clock  *clock
-	errs   *errorLog
-	db     *gorm.DB
+	t     *testing.T
+	auth  *ihoprauth.Auth
+	srv   *httptest.Server
+	mail  *mailer.Recorder
+	clock *clock
+	errs  *errorLog
+	db    *gorm.DB
+	// header is added to every request the env sends.
+	header http.Header
 	none   map[string]any
 	two    map[string]any
 	otp    map[string]any
@@ -179,6 +181,9 @@ func (e *env) send(method, path, token, ctype string, body io.Reader) resp {
 		req.Header.Set("Content-Type", ctype)
 	}
 	req.Header.Set("Accept", "application/json")
+	for k, v := range e.header {
+		req.Header[k] = v
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}

@@ -104,12 +104,15 @@ func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := methods[r.Method]
+	if h == nil && r.Method == http.MethodHead {
+		h = methods[http.MethodGet]
+	}
 	if h == nil {
 		w.Header().Set("Allow", allowed(methods))
 		methodNotAllowed().ServeHTTP(w, r)
 		return
 	}
-	a.serve(w, r, h)
+	a.serve(w, r.WithContext(withClient(r.Context(), a.clientOf(r))), h)
 }
 
 // serve runs h and writes its answer. Panics are not recovered here: the

@@ -63,7 +63,10 @@ func (a *Auth) handleLogin(r *http.Request, in *input) (any, error) {
 		return nil, err
 	}
 	if p.Type == TypeTwoStep {
-		token, code, err := a.newChallenge(ctx, a.store, p, u, PurposeTwoStep, req.pkce)
+		if err := a.allowMail(ctx, p.ID, accountKey(p.ID, u.EmailKey), PurposeTwoStep); err != nil {
+			return nil, err
+		}
+		token, code, err := a.newChallenge(ctx, a.store, p, u, u.EmailKey, PurposeTwoStep, req.pkce)
 		if err != nil {
 			return nil, err
 		}
@@ -87,21 +90,27 @@ func requirePKCE(p Project, pk pkce) error {
 }
 
 // loginOTP mails a code to a known email. An unknown email gets a token
-// that no code matches, and no mail, so the answer does not tell whether the
-// account exists (DECISIONS 2).
+// that no code matches, and no mail, but the same locks and mail limits, so
+// the answer does not tell whether the account exists (DECISIONS 2).
 func (a *Auth) loginOTP(ctx context.Context, p Project, req loginRequest) (any, error) {
-	u, err := a.store.UserByEmail(ctx, p.ID, CanonicalEmail(req.email))
+	emailKey := CanonicalEmail(req.email)
+	if err := a.checkAccount(ctx, p.ID, accountKey(p.ID, emailKey)); err != nil {
+		return nil, err
+	}
+	u, err := a.store.UserByEmail(ctx, p.ID, emailKey)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
-	token, code, err := a.newChallenge(ctx, a.store, p, u, PurposeOTP, req.pkce)
+	if err := a.allowMail(ctx, p.ID, accountKey(p.ID, emailKey), PurposeOTP); err != nil {
+		return nil, err
+	}
+	token, code, err := a.newChallenge(ctx, a.store, p, u, emailKey, PurposeOTP, req.pkce)
 	if err != nil {
 		return nil, err
 	}
 	if u.ID != 0 {
 		a.mailCode(ctx, MailOTP, p, u, code)
 	}
-	a.event(ctx, "otp login", p.ID, u.UserID, "code sent")
 	return answerOTP(token), nil
 }
 
@@ -111,6 +120,10 @@ func (a *Auth) loginOTP(ctx context.Context, p Project, req loginRequest) (any, 
 // other parameters, or an imported bcrypt hash, is replaced by a fresh
 // argon2id hash.
 func (a *Auth) checkPassword(ctx context.Context, p Project, email, password string) (User, error) {
+	account := accountKey(p.ID, CanonicalEmail(email))
+	if err := a.checkAccount(ctx, p.ID, account); err != nil {
+		return User{}, err
+	}
 	u, err := a.store.UserByEmail(ctx, p.ID, CanonicalEmail(email))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return User{}, err
@@ -120,8 +133,14 @@ func (a *Auth) checkPassword(ctx context.Context, p Project, email, password str
 		return User{}, err
 	}
 	if !ok {
-		a.event(ctx, "login failed", p.ID, u.UserID, "bad credentials")
+		a.event(ctx, EventLoginFailed, p.ID, u.UserID, "bad credentials")
+		if err := a.accountFailed(ctx, account); err != nil {
+			return User{}, err
+		}
 		return User{}, errBadCredentials
+	}
+	if err := a.accountSucceeded(ctx, account); err != nil {
+		return User{}, err
 	}
 	if rehash {
 		if u.PasswordHash, err = a.hasher.hash(ctx, password); err != nil {
@@ -131,6 +150,6 @@ func (a *Auth) checkPassword(ctx context.Context, p Project, email, password str
 			return User{}, err
 		}
 	}
-	a.event(ctx, "login", p.ID, u.UserID, "ok")
+	a.event(ctx, EventLogin, p.ID, u.UserID, "ok")
 	return u, nil
 }

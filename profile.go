@@ -92,7 +92,7 @@ func (a *Auth) updateUser(r *http.Request, in *input, up update) (any, error) {
 	}
 	if up.role != nil && !strings.EqualFold(*up.role, u.Role) {
 		if !a.cfg.RolePolicy(ctx, u, *up.role) {
-			a.event(ctx, "role change refused", u.ProjectID, u.UserID, "forbidden")
+			a.event(ctx, EventRoleRefused, u.ProjectID, u.UserID, "forbidden")
 			return nil, errRoleForbidden
 		}
 		next.Role, changed.Role = *up.role, up.role
@@ -143,7 +143,7 @@ func (a *Auth) checkPasswordChange(ctx context.Context, u User, up update) error
 		return err
 	}
 	if !ok {
-		a.event(ctx, "password change refused", u.ProjectID, u.UserID, "wrong current password")
+		a.event(ctx, EventPasswordRefused, u.ProjectID, u.UserID, "wrong current password")
 		return fieldError("current_password", "The current_password is incorrect.")
 	}
 	return nil
@@ -166,7 +166,7 @@ func (a *Auth) saveUpdate(ctx context.Context, u User, passwordChanged bool, kee
 	}
 	if passwordChanged {
 		a.passwordChanged(ctx, u)
-		a.event(ctx, "password changed", u.ProjectID, u.UserID, "ok")
+		a.event(ctx, EventPasswordChanged, u.ProjectID, u.UserID, "ok")
 	}
 	return nil
 }

@@ -48,13 +48,13 @@ func (a *Auth) handleRefresh(r *http.Request, in *input) (any, error) {
 		if err := a.store.RevokeFamily(ctx, t.FamilyID, a.now()); err != nil {
 			return nil, err
 		}
-		a.event(ctx, "refresh token reused", p.ID, "", "family revoked")
+		a.event(ctx, EventReuseDetected, p.ID, "", "refresh token: family revoked")
 		return nil, errBadRefresh
 	}
 	if err != nil {
 		return nil, err
 	}
-	a.event(ctx, "token refreshed", p.ID, answer.User.UserID, "ok")
+	a.event(ctx, EventTokenRefreshed, p.ID, answer.User.UserID, "ok")
 	return answer, nil
 }
 
@@ -100,7 +100,7 @@ func (a *Auth) handleLogout(r *http.Request, in *input) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.event(ctx, "logout", u.ProjectID, u.UserID, "ok")
+	a.event(ctx, EventTokenRevoked, u.ProjectID, u.UserID, "logout")
 	return ok, nil
 }
 

@@ -27,18 +27,21 @@ func (a *Auth) handleSendResetCode(r *http.Request, in *input) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	u, err := a.store.UserByEmail(ctx, p.ID, CanonicalEmail(email))
+	emailKey := CanonicalEmail(email)
+	u, err := a.store.UserByEmail(ctx, p.ID, emailKey)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
-	token, code, err := a.newChallenge(ctx, a.store, p, u, PurposeReset, pkce{})
+	if err := a.allowMail(ctx, p.ID, accountKey(p.ID, emailKey), PurposeReset); err != nil {
+		return nil, err
+	}
+	token, code, err := a.newChallenge(ctx, a.store, p, u, emailKey, PurposeReset, pkce{})
 	if err != nil {
 		return nil, err
 	}
 	if u.ID != 0 {
 		a.mailCode(ctx, MailReset, p, u, code)
 	}
-	a.event(ctx, "reset code requested", p.ID, u.UserID, "ok")
 	return resetAnswer{Status: "success", Message: "Reset Password code sent successfully.", ResetPasswordToken: token}, nil
 }
 
@@ -82,8 +85,11 @@ func (a *Auth) handleResetPassword(r *http.Request, in *input) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := a.redeemed(ctx, c); err != nil {
+		return nil, err
+	}
 	a.passwordChanged(ctx, u)
-	a.event(ctx, "password reset", u.ProjectID, u.UserID, "ok")
+	a.event(ctx, EventPasswordReset, u.ProjectID, u.UserID, "ok")
 	return ok, nil
 }
 

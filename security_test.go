@@ -278,6 +278,7 @@ func TestSignupOfTakenEmailMailsANotice(t *testing.T) {
 	first := e.post("/api/v1/signup", signupBody(e.otp, "Taken@example.com"))
 	want(t, first, 200)
 	e.mailedCode("Taken@example.com")
+	e.clock.Advance(time.Minute) // the code-mail limit counts the notice too
 	again := e.post("/api/v1/signup", signupBody(e.otp, "taken@EXAMPLE.com", "first_name", "Mallory"))
 	want(t, again, 200)
 	if again.str("message") != first.str("message") || !hex64.MatchString(again.str("otp_token")) {

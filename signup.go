@@ -29,6 +29,11 @@ func (a *Auth) readSignup(in *input) signupRequest {
 		pkce:      a.readPKCE(in),
 	}
 	req.meta, _ = in.meta("meta")
+	if req.password != "" {
+		if why := passwordProblem(req.password, req.email, a.cfg.MinPasswordLength); why != "" {
+			in.fail("password", why)
+		}
+	}
 	return req
 }
 
@@ -56,17 +61,11 @@ func (a *Auth) handleSignup(r *http.Request, in *input) (any, error) {
 	return a.signupAnswer(ctx, p, u, req)
 }
 
-// checkNewPassword applies the password rules; a password is required
-// except in otp projects, where it is optional.
+// checkNewPassword asks for a password except in otp projects, where it is
+// optional; readSignup has applied the password rules to one that was sent.
 func (a *Auth) checkNewPassword(p Project, req signupRequest) error {
-	if req.password == "" {
-		if p.Type == TypeOTP {
-			return nil
-		}
+	if req.password == "" && p.Type != TypeOTP {
 		return fieldError("password", "The password field is required.")
-	}
-	if why := passwordProblem(req.password, req.email, a.cfg.MinPasswordLength); why != "" {
-		return fieldError("password", why)
 	}
 	return nil
 }
@@ -102,6 +101,13 @@ func (a *Auth) signupAnswer(ctx context.Context, p Project, u User, req signupRe
 		owner       User
 		err         error
 	)
+	// The code-mail limits are keyed by email whether or not it is taken,
+	// so a 429 here tells nothing about who has an account.
+	if p.Type != TypeNone {
+		if err := a.allowMail(ctx, p.ID, accountKey(p.ID, u.EmailKey), purposeOf(p.Type)); err != nil {
+			return nil, err
+		}
+	}
 	// A concurrent signup of the same email can win between the lookup and
 	// the insert; the second try then finds its account.
 	for try := 0; try < 2; try++ {
@@ -116,14 +122,15 @@ func (a *Auth) signupAnswer(ctx context.Context, p Project, u User, req signupRe
 	if err != nil {
 		return nil, err
 	}
-	if owner.ID != 0 {
+	switch {
+	case owner.ID != 0:
 		a.mailCode(ctx, MailAccountExists, p, owner, "")
-		a.event(ctx, "signup of a taken email", p.ID, owner.UserID, "owner notified")
-	} else {
-		if p.Type != TypeNone {
-			a.mailCode(ctx, mailKindOf(p.Type), p, u, code)
-		}
-		a.event(ctx, "signup", p.ID, u.UserID, "ok")
+		a.event(ctx, EventSignupTaken, p.ID, owner.UserID, "owner notified")
+	case p.Type != TypeNone:
+		a.mailCode(ctx, mailKindOf(p.Type), p, u, code)
+		fallthrough
+	default:
+		a.event(ctx, EventSignup, p.ID, u.UserID, "ok")
 	}
 	switch p.Type {
 	case TypeOTP:
@@ -143,7 +150,7 @@ func (a *Auth) storeSignup(ctx context.Context, tx Store, p Project, u *User, pk
 	case err == nil && p.Type == TypeNone:
 		return "", "", User{}, fieldError("email", "The email has already been taken.")
 	case err == nil:
-		token, _, err = a.newChallenge(ctx, tx, p, User{}, purposeOf(p.Type), pk)
+		token, _, err = a.newChallenge(ctx, tx, p, User{}, u.EmailKey, purposeOf(p.Type), pk)
 		return token, "", owner, err
 	case !errors.Is(err, ErrNotFound):
 		return "", "", User{}, err
@@ -155,7 +162,7 @@ func (a *Auth) storeSignup(ctx context.Context, tx Store, p Project, u *User, pk
 		token, err = a.newAuthCode(ctx, tx, p.ID, u.ID, pk)
 		return token, "", User{}, err
 	}
-	token, code, err = a.newChallenge(ctx, tx, p, *u, purposeOf(p.Type), pk)
+	token, code, err = a.newChallenge(ctx, tx, p, *u, u.EmailKey, purposeOf(p.Type), pk)
 	return token, code, User{}, err
 }
 

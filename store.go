@@ -100,6 +100,25 @@ type Store interface {
 	// those of the family keepFamily (empty: keep none).
 	RevokeUserTokens(ctx context.Context, userID int64, keepFamily string, now time.Time) error
 
+	// Hit counts one event under key in a fixed window. When the counter's
+	// window began at or before now-window, or there is no counter, the
+	// count restarts at 1 and the window begins at now; otherwise the count
+	// grows by one. LastAt becomes now either way. It returns the counter
+	// after the hit; concurrent hits on one key are never lost.
+	Hit(ctx context.Context, key string, now time.Time, window time.Duration) (Counter, error)
+	// Counter returns the counter under key, or a Counter with Count 0 and
+	// that Key when there is none (never ErrNotFound).
+	Counter(ctx context.Context, key string) (Counter, error)
+	// ResetCounter deletes the counter under key; it is not an error when
+	// there is none.
+	ResetCounter(ctx context.Context, key string) error
+
+	// RecordEvent appends e to the audit trail and sets e.ID.
+	RecordEvent(ctx context.Context, e *Event) error
+	// Events returns the audit events at or after since, newest first, at
+	// most limit of them.
+	Events(ctx context.Context, since time.Time, limit int) ([]Event, error)
+
 	// Secret returns the value stored under name. When none is stored yet it
 	// stores fresh and returns it; when instances race, all of them get the
 	// value that was stored first.
@@ -188,6 +207,10 @@ type Challenge struct {
 	UserID int64
 	// TokenHash is the SHA-256 of the token given to the client, hex encoded.
 	TokenHash string
+	// AccountKey is the throttle key of the account the code was asked for
+	// (project and canonical email, hashed), set for decoys too, so wrong
+	// guesses count against an unknown email exactly as against a known one.
+	AccountKey string
 	// CodeHash is the keyed hash of the code, hex encoded.
 	CodeHash string
 	// CodeChallenge and CodeChallengeMethod carry the login's PKCE challenge
@@ -230,4 +253,31 @@ type Token struct {
 	RefreshedAt      *time.Time
 	RevokedAt        *time.Time
 	CreatedAt        time.Time
+}
+
+// Counter is a throttle counter: how many events were counted under Key in
+// the window that began at WindowStart, and when the last one was.
+type Counter struct {
+	// Key is at most 64 bytes; ihoprauth uses hex SHA-256 hashes.
+	Key         string
+	Count       int
+	WindowStart time.Time
+	LastAt      time.Time
+}
+
+// Event is one entry of the audit trail: a security-relevant thing that
+// happened, never with a password, code, token or secret in it.
+type Event struct {
+	ID int64
+	// Kind names what happened, such as "login", "login failed",
+	// "token issued", "refresh token reused", "throttled".
+	Kind      string
+	ProjectID int64
+	// UserID is the public user_id, empty when no account is known.
+	UserID    string
+	IP        string
+	UserAgent string
+	// Result is "ok" or why it failed.
+	Result string
+	At     time.Time
 }

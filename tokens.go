@@ -50,7 +50,9 @@ func (a *Auth) handleToken(r *http.Request, in *input) (any, error) {
 	}
 	ac, err := a.liveAuthCode(ctx, p, code, verifier)
 	if err != nil {
-		a.event(ctx, "token refused", p.ID, "", "bad code")
+		if err == errBadCode {
+			a.event(ctx, EventTokenRefused, p.ID, "", "bad code")
+		}
 		return nil, err
 	}
 	var answer tokenAnswer
@@ -71,7 +73,7 @@ func (a *Auth) handleToken(r *http.Request, in *input) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.event(ctx, "token issued", p.ID, answer.User.UserID, "ok")
+	a.event(ctx, EventTokenIssued, p.ID, answer.User.UserID, "ok")
 	return answer, nil
 }
 
@@ -108,7 +110,7 @@ func (a *Auth) codeReused(ctx context.Context, ac AuthCode) error {
 	if err := a.store.RevokeAuthCodeTokens(ctx, ac.ID, a.now()); err != nil {
 		return err
 	}
-	a.event(ctx, "auth code reused", ac.ProjectID, "", "tokens revoked")
+	a.event(ctx, EventReuseDetected, ac.ProjectID, "", "auth code: its tokens revoked")
 	return errBadCode
 }
 

@@ -76,7 +76,7 @@ func (a *Auth) SetRole(ctx context.Context, userID, role string) (User, error) {
 	if err := a.store.UpdateUser(ctx, &u); err != nil {
 		return User{}, err
 	}
-	a.event(ctx, "role changed", u.ProjectID, u.UserID, "ok")
+	a.event(ctx, EventRoleChanged, u.ProjectID, u.UserID, "ok")
 	return u, nil
 }
 
@@ -107,8 +107,3 @@ func view(u User, withProvider bool) userJSON {
 }
 
 func (a *Auth) now() time.Time { return a.cfg.Now().UTC() }
-
-// event logs an auth event. It never carries a secret.
-func (a *Auth) event(ctx context.Context, what string, projectID int64, userID, result string) {
-	a.log.InfoContext(ctx, "ihoprauth "+what, "project", projectID, "user", userID, "result", result)
-}

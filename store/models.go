@@ -41,13 +41,16 @@ type userRow struct {
 
 func (userRow) TableName() string { return "ihoprauth_users" }
 
-// challengeRow is a stored ihoprauth.Challenge.
+// challengeRow is a stored ihoprauth.Challenge. AccountKey came later than
+// the table: its default lets AutoMigrate add the column to a table that
+// already has rows.
 type challengeRow struct {
 	ID                  int64      `gorm:"primaryKey"`
 	Purpose             string     `gorm:"size:16;not null;uniqueIndex:ihoprauth_challenges_token,priority:1"`
 	ProjectID           int64      `gorm:"not null"`
 	UserID              int64      `gorm:"not null"`
 	TokenHash           string     `gorm:"size:64;not null;uniqueIndex:ihoprauth_challenges_token,priority:2"`
+	AccountKey          string     `gorm:"size:64;not null;default:''"`
 	CodeHash            string     `gorm:"not null"`
 	CodeChallenge       string     `gorm:"not null"`
 	CodeChallengeMethod string     `gorm:"not null"`
@@ -99,6 +102,33 @@ type secretRow struct {
 }
 
 func (secretRow) TableName() string { return "ihoprauth_secrets" }
+
+// counterRow is a stored ihoprauth.Counter. Its key column is not called
+// "key", a reserved word in MySQL.
+type counterRow struct {
+	Key         string    `gorm:"column:counter_key;primaryKey;size:64"`
+	Count       int       `gorm:"not null"`
+	WindowStart time.Time `gorm:"precision:6;not null"`
+	LastAt      time.Time `gorm:"precision:6;not null"`
+}
+
+func (counterRow) TableName() string { return "ihoprauth_counters" }
+
+// eventRow is a stored ihoprauth.Event. Events reads by time; the indexes
+// by project and by user, each ordered by time, serve an app that looks up
+// one project's or one user's trail.
+type eventRow struct {
+	ID        int64     `gorm:"primaryKey"`
+	Kind      string    `gorm:"not null"`
+	ProjectID int64     `gorm:"not null;index:ihoprauth_events_project,priority:1"`
+	UserID    string    `gorm:"size:32;not null;index:ihoprauth_events_user,priority:1"`
+	IP        string    `gorm:"not null"`
+	UserAgent string    `gorm:"not null"`
+	Result    string    `gorm:"not null"`
+	At        time.Time `gorm:"precision:6;not null;index:ihoprauth_events_at;index:ihoprauth_events_project,priority:2;index:ihoprauth_events_user,priority:2"`
+}
+
+func (eventRow) TableName() string { return "ihoprauth_events" }
 
 // utc returns t in UTC, truncated to the microsecond that every supported
 // database keeps.

@@ -1,5 +1,6 @@
-// Package store keeps ihoprauth's projects, users, one-time codes and tokens
-// in any database GORM supports. It is the ihoprauth.Store most apps use:
+// Package store keeps ihoprauth's projects, users, one-time codes, tokens,
+// throttle counters and audit trail in any database GORM supports. It is
+// the ihoprauth.Store most apps use:
 //
 //	package main
 //
@@ -30,14 +31,15 @@
 //
 // New creates the tables it needs, all named ihoprauth_*, next to the app's
 // own. Indexed string columns have a fixed size, as MariaDB requires, which
-// limits their length in characters: hashes and FamilyID 64, UserID 32,
-// ClientID and secret names 191, EmailKey 320, Purpose 16. On MySQL and
-// MariaDB the tables use the utf8mb4_bin collation, so that lookups compare
-// bytes there as they do on SQLite and PostgreSQL.
+// limits their length in characters: hashes, AccountKey, FamilyID and
+// counter keys 64, UserID (of users and of events) 32, ClientID and secret
+// names 191, EmailKey 320, Purpose 16. On MySQL and MariaDB the tables use
+// the utf8mb4_bin collation, so that lookups compare bytes there as they do
+// on SQLite and PostgreSQL.
 //
 // Times are stored in UTC, truncated to the microsecond so that every
-// database returns the same value. A zero CreatedAt or UpdatedAt is stored
-// as the current time.
+// database returns the same value. A zero CreatedAt, UpdatedAt or Event.At
+// is stored as the current time.
 package store
 
 import (
@@ -83,6 +85,7 @@ func migrate(db *gorm.DB) error {
 	return db.AutoMigrate(
 		&projectRow{}, &userRow{}, &challengeRow{},
 		&authCodeRow{}, &tokenRow{}, &secretRow{},
+		&counterRow{}, &eventRow{},
 	)
 }
 
@@ -91,6 +94,11 @@ func migrate(db *gorm.DB) error {
 // On a Store that is already bound to a transaction it just runs fn with
 // that Store.
 func (s *Store) InTx(ctx context.Context, fn func(tx ihoprauth.Store) error) error {
+	return s.transaction(ctx, func(tx *Store) error { return fn(tx) })
+}
+
+// transaction is InTx for the Store's own methods.
+func (s *Store) transaction(ctx context.Context, fn func(tx *Store) error) error {
 	if s.inTx {
 		return fn(s)
 	}

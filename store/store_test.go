@@ -34,7 +34,13 @@ func openSQLite(t *testing.T, path string) *gorm.DB {
 // newStore returns a Store on a fresh SQLite file in t.TempDir().
 func newStore(t *testing.T) *store.Store {
 	t.Helper()
-	s, err := store.New(openSQLite(t, filepath.Join(t.TempDir(), "auth.db")))
+	return newStoreAt(t, filepath.Join(t.TempDir(), "auth.db"))
+}
+
+// newStoreAt returns a Store on the SQLite file at path.
+func newStoreAt(t *testing.T, path string) *store.Store {
+	t.Helper()
+	s, err := store.New(openSQLite(t, path))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -148,5 +154,32 @@ func TestOpenSQLiteRejectsDSN(t *testing.T) {
 		if _, err := store.OpenSQLite(path); err == nil {
 			t.Errorf("OpenSQLite(%q): got nil error, want an error", path)
 		}
+	}
+}
+
+// TestNewAddsColumns checks that New adds a column that came with a later
+// version, Challenge.AccountKey, to a table that already has rows, as on
+// an upgrade; the old rows read back with an empty AccountKey.
+func TestNewAddsColumns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "auth.db")
+	ctx := t.Context()
+	s := newStoreAt(t, path)
+	c := ihoprauth.Challenge{Purpose: ihoprauth.PurposeOTP, TokenHash: "token", AccountKey: "account",
+		ExpiresAt: time.Now(), CreatedAt: time.Now()}
+	if err := s.CreateChallenge(ctx, &c); err != nil {
+		t.Fatalf("CreateChallenge: %v", err)
+	}
+	db := openSQLite(t, path)
+	if err := db.Exec("ALTER TABLE ihoprauth_challenges DROP COLUMN account_key").Error; err != nil {
+		t.Fatalf("DROP COLUMN: %v", err)
+	}
+	s, err := store.New(db)
+	if err != nil {
+		t.Fatalf("New on the old table: got error %v, want nil", err)
+	}
+	got, err := s.ChallengeByToken(ctx, c.Purpose, c.TokenHash)
+	if err != nil || got.ID != c.ID || got.AccountKey != "" {
+		t.Errorf("old challenge: got ID %d, AccountKey %q, error %v, want ID %d, AccountKey \"\"",
+			got.ID, got.AccountKey, err, c.ID)
 	}
 }

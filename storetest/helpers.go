@@ -103,6 +103,7 @@ func (f *fixture) newChallenge(purpose ihoprauth.Purpose, label string) ihopraut
 		ProjectID:           f.project.ID,
 		UserID:              f.user.ID,
 		TokenHash:           hash("token " + label),
+		AccountKey:          hash("account " + label),
 		CodeHash:            hash("code " + label),
 		CodeChallenge:       "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
 		CodeChallengeMethod: "S256",
@@ -164,13 +165,19 @@ func (f *fixture) createToken(t *testing.T, label, family string, authCodeID, us
 // calls reported true. Errors fail the test.
 func race(t *testing.T, fn func() (bool, error)) int {
 	t.Helper()
+	return raceN(t, racers, fn)
+}
+
+// raceN is race with n goroutines.
+func raceN(t *testing.T, n int, fn func() (bool, error)) int {
+	t.Helper()
 	var (
 		wg    sync.WaitGroup
 		wins  atomic.Int32
 		start = make(chan struct{})
-		errs  = make(chan error, racers)
+		errs  = make(chan error, n)
 	)
-	for range racers {
+	for range n {
 		wg.Go(func() {
 			<-start
 			won, err := fn()

@@ -23,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/ihoprauth/ihoprauth"
 )
@@ -34,7 +35,7 @@ type newStoreFunc = func(t *testing.T) ihoprauth.Store
 // is called once by each subtest and must return a fresh, empty store that
 // shares no rows with any other, so that subtests cannot disturb each
 // other; it should release the store with t.Cleanup. Some subtests call a
-// method from 20 goroutines at once.
+// method from 20 goroutines at once, and one calls Hit from 50.
 func Run(t *testing.T, newStore func(t *testing.T) ihoprauth.Store) {
 	groups := []struct {
 		name string
@@ -48,6 +49,8 @@ func Run(t *testing.T, newStore func(t *testing.T) ihoprauth.Store) {
 		{"Revocation", testRevocation},
 		{"InTx", testInTx},
 		{"Secret", testSecret},
+		{"Counters", testCounters},
+		{"Events", testEvents},
 		{"NotFound", testNotFound},
 		{"CancelledContext", testCancelledContext},
 	}
@@ -179,6 +182,10 @@ func testCancelledContext(t *testing.T, newStore newStoreFunc) {
 		}},
 		{"Secret", func(s ihoprauth.Store) error {
 			_, err := s.Secret(ctx, "late", []byte("value"))
+			return err
+		}},
+		{"Hit", func(s ihoprauth.Store) error {
+			_, err := s.Hit(ctx, hash("late"), t0, time.Minute)
 			return err
 		}},
 		{"InTx", func(s ihoprauth.Store) error {
