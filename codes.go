@@ -67,8 +67,21 @@ func (a *Auth) checkChallenge(ctx context.Context, purpose Purpose, token, code 
 			return Challenge{}, err
 		}
 	}
-	a.event(ctx, EventCodeFailed, c.ProjectID, "", string(purpose))
+	a.event(ctx, EventCodeFailed, c.ProjectID, a.publicID(ctx, c.UserID), string(purpose))
 	return Challenge{}, errBadCode
+}
+
+// publicID returns the user_id of the user with that internal id, for the
+// audit trail; "" for a decoy or when it cannot be read.
+func (a *Auth) publicID(ctx context.Context, id int64) string {
+	if id == 0 {
+		return ""
+	}
+	u, err := a.store.UserByID(ctx, id)
+	if err != nil {
+		return ""
+	}
+	return u.UserID
 }
 
 // redeemed clears what a used code leaves behind: the account's failures
@@ -133,7 +146,7 @@ func (a *Auth) redeemLoginCode(ctx context.Context, in *input, purpose Purpose, 
 	if err := a.redeemed(ctx, c); err != nil {
 		return nil, err
 	}
-	a.event(ctx, EventCodeVerified, c.ProjectID, "", string(purpose))
+	a.event(ctx, EventCodeVerified, c.ProjectID, a.publicID(ctx, c.UserID), string(purpose))
 	return codeAnswer{Status: "success", Code: authCode}, nil
 }
 

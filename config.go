@@ -108,6 +108,11 @@ type Config struct {
 	// an hour. Default 5.
 	CodeMailsPerHour int
 
+	// RequestTimeout bounds the work of one request, database queries
+	// included: a database that does not answer in time gives 503. Default
+	// 10 seconds.
+	RequestTimeout time.Duration
+
 	// MaxBodyBytes caps request bodies. Default 64 KiB.
 	MaxBodyBytes int64
 
@@ -119,6 +124,9 @@ type Config struct {
 	// logged at level Error through Logger.
 	OnError func(ctx context.Context, err error)
 
+	// EventRetention is how long Cleanup keeps audit events. Default 0:
+	// forever.
+	EventRetention time.Duration
 	// OnEvent, when set, receives every audit event after it is stored.
 	OnEvent func(ctx context.Context, e Event)
 
@@ -143,6 +151,7 @@ func (c Config) withDefaults() Config {
 	c.MailAttempts = or(c.MailAttempts, 3)
 	c.MailTimeout = or(c.MailTimeout, 30*time.Second)
 	c.MaxBodyBytes = or(c.MaxBodyBytes, 64<<10)
+	c.RequestTimeout = or(c.RequestTimeout, 10*time.Second)
 	c.AccountLockAfter = or(c.AccountLockAfter, 5)
 	c.AccountLockBase = or(c.AccountLockBase, 30*time.Second)
 	c.AccountLockMax = or(c.AccountLockMax, time.Hour)

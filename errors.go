@@ -1,9 +1,15 @@
 package ihoprauth
 
 import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
 	"net/http"
+	"syscall"
 )
 
 // Error is an error answered to a client: an HTTP status, a message safe to
@@ -65,6 +71,7 @@ var (
 	errTooLarge       = &Error{Status: http.StatusRequestEntityTooLarge, Message: "The request body is too large."}
 	errMediaType      = &Error{Status: http.StatusUnsupportedMediaType, Message: "Send application/json or application/x-www-form-urlencoded."}
 	errServer         = &Error{Status: http.StatusInternalServerError, Message: "Server error."}
+	errUnavailable    = &Error{Status: http.StatusServiceUnavailable, Message: "The service is briefly unavailable. Try again shortly.", RetryAfter: 5}
 )
 
 func badRequest(msg string) *Error {
@@ -89,16 +96,36 @@ func fieldError(field, msg string) *Error {
 	return invalid(map[string][]string{field: {msg}})
 }
 
-// writeError answers err: an *Error as itself, anything else as a 500 with
-// no internals, reported through the error hook.
+// writeError answers err: an *Error as itself, anything else as a 500 (503
+// when the database is unavailable or timed out) with no internals,
+// reported through the error hook.
 func (a *Auth) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	a.internal(r.Context(), err).ServeHTTP(w, r)
+}
+
+// internal returns the *Error that answers err, reporting err to OnError
+// when it is not the client's fault.
+func (a *Auth) internal(ctx context.Context, err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
-		e.ServeHTTP(w, r)
-		return
+		return e
 	}
-	a.cfg.OnError(r.Context(), err)
-	errServer.ServeHTTP(w, r)
+	a.cfg.OnError(ctx, err)
+	if unavailable(err) {
+		return errUnavailable
+	}
+	return errServer
+}
+
+// unavailable reports whether err means the database could not be reached
+// or did not answer in time: a Store's ErrUnavailable, a deadline, or a
+// broken or refused connection as database/sql and the network report it.
+func unavailable(err error) bool {
+	var netErr net.Error
+	return errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.As(err, &netErr)
 }
 
 func writeJSON(w http.ResponseWriter, status int, body any) {

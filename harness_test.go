@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ihoprauth/ihoprauth"
+	"github.com/ihoprauth/ihoprauth/internal/testdb"
 	"github.com/ihoprauth/ihoprauth/mailer"
 	"github.com/ihoprauth/ihoprauth/middleware"
 	"github.com/ihoprauth/ihoprauth/store"
@@ -81,30 +81,38 @@ func (l *errorLog) all() []error {
 	return append([]error(nil), l.errs...)
 }
 
-// newEnv builds an env; tweak may change the Config before New.
+// newEnv builds an env on a fresh database; tweak may change the Config
+// before New.
 func newEnv(t *testing.T, tweak ...func(*ihoprauth.Config)) *env {
 	t.Helper()
-	db, err := store.OpenSQLite(filepath.Join(t.TempDir(), "auth.db"))
-	if err != nil {
-		t.Fatal(err)
+	db, st := openStore(t)
+	e := buildEnv(t, st, nil, tweak...)
+	e.db = db
+	return e
+}
+
+// buildEnv serves an Auth on st over httptest, mailing to rec (a new
+// Recorder when nil), with the test projects saved.
+func buildEnv(t *testing.T, st ihoprauth.Store, rec *mailer.Recorder, tweak ...func(*ihoprauth.Config)) *env {
+	t.Helper()
+	if rec == nil {
+		rec = &mailer.Recorder{}
 	}
-	st, err := store.New(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, mail: &mailer.Recorder{}, clock: &clock{now: time.Date(2026, 3, 17, 11, 43, 58, 123456000, time.UTC)},
-		errs: &errorLog{}, db: db}
+	e := &env{t: t, mail: rec, clock: &clock{now: time.Date(2026, 3, 17, 11, 43, 58, 123456000, time.UTC)},
+		errs: &errorLog{}}
 	cfg := ihoprauth.Config{
 		Argon2: ihoprauth.Argon2Params{Memory: 64, Time: 1, Threads: 1},
 		Now:    e.clock.Now, OnError: e.errs.add, MailAttempts: 1,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger: e.quietLogger(),
 	}
 	for _, f := range tweak {
 		f(&cfg)
 	}
-	if e.auth, err = ihoprauth.New(st, e.mail, cfg); err != nil {
+	auth, err := ihoprauth.New(st, e.mail, cfg)
+	if err != nil {
 		t.Fatal(err)
 	}
+	e.auth = auth
 	t.Cleanup(func() { e.auth.Close() })
 	e.none = e.project(ihoprauth.TypeNone, "web-none", "none-secret-0123456789", false)
 	e.two = e.project(ihoprauth.TypeTwoStep, "web-two", "two-secret-0123456789", false)
@@ -123,6 +131,25 @@ func newEnv(t *testing.T, tweak ...func(*ihoprauth.Config)) *env {
 	t.Cleanup(e.srv.Close)
 	return e
 }
+
+// openStore opens a fresh, empty store for one test, on the backend that
+// IHOPRAUTH_TEST_BACKEND names (SQLite by default; see internal/testdb).
+func openStore(t *testing.T) (*gorm.DB, *store.Store) {
+	t.Helper()
+	db := testdb.Open(t, testdb.Backend())
+	st, err := store.New(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, st
+}
+
+func newStoreForTest(t *testing.T) *store.Store {
+	_, st := openStore(t)
+	return st
+}
+
+func (e *env) quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func (e *env) project(typ ihoprauth.ProjectType, id, secret string, public bool) map[string]any {
 	e.t.Helper()

@@ -112,7 +112,9 @@ func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed().ServeHTTP(w, r)
 		return
 	}
-	a.serve(w, r.WithContext(withClient(r.Context(), a.clientOf(r))), h)
+	ctx, cancel := context.WithTimeout(withClient(r.Context(), a.clientOf(r)), a.cfg.RequestTimeout)
+	defer cancel()
+	a.serve(w, r.WithContext(ctx), h)
 }
 
 // serve runs h and writes its answer. Panics are not recovered here: the

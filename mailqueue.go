@@ -16,13 +16,17 @@ var ErrMailNotSent = errors.New("ihoprauth: mail not sent")
 // up a request. A mail that fails after every try is reported, never
 // dropped silently.
 type mailQueue struct {
-	mailer  Mailer
-	cfg     *Config
-	ch      chan Message
-	done    chan struct{}
-	wg      sync.WaitGroup
-	mu      sync.Mutex
-	stopped bool
+	mailer Mailer
+	cfg    *Config
+	ch     chan Message
+	done   chan struct{}
+	// drain is the context of every send; stopDrain ends it when close has
+	// waited long enough.
+	drain     context.Context
+	stopDrain context.CancelFunc
+	wg        sync.WaitGroup
+	mu        sync.Mutex
+	stopped   bool
 }
 
 const (
@@ -32,6 +36,7 @@ const (
 
 func newMailQueue(m Mailer, cfg *Config) *mailQueue {
 	q := &mailQueue{mailer: m, cfg: cfg, ch: make(chan Message, mailQueueSize), done: make(chan struct{})}
+	q.drain, q.stopDrain = context.WithCancel(context.Background())
 	q.wg.Add(mailWorkers)
 	for range mailWorkers {
 		go q.work()
@@ -62,29 +67,45 @@ func (q *mailQueue) work() {
 }
 
 // send tries msg up to MailAttempts times, waiting 1 s, 2 s, 4 s… between
-// tries (cut short by close).
+// tries. Once the queue is closing, a mail gets one more try at most, and
+// none after the drain deadline: it is reported instead.
 func (q *mailQueue) send(msg Message) {
 	var err error
-	for try := range q.cfg.MailAttempts {
-		if try > 0 {
+	tries := 0
+	for tries < q.cfg.MailAttempts {
+		if tries > 0 {
 			select {
-			case <-time.After(time.Second << (try - 1)):
+			case <-time.After(time.Second << (tries - 1)):
 			case <-q.done:
 			}
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), q.cfg.MailTimeout)
+		ctx, cancel := context.WithTimeout(q.drain, q.cfg.MailTimeout)
 		err = q.mailer.Send(ctx, msg)
 		cancel()
+		tries++
 		if err == nil {
 			q.cfg.Logger.Info("ihoprauth mail sent", "kind", msg.Kind)
 			return
 		}
+		if q.closing() {
+			break
+		}
 	}
-	q.cfg.OnError(context.Background(), fmt.Errorf("%w: %s mail after %d tries: %w", ErrMailNotSent, msg.Kind, q.cfg.MailAttempts, err))
+	q.cfg.OnError(context.Background(), fmt.Errorf("%w: %s mail after %d tries: %w", ErrMailNotSent, msg.Kind, tries, err))
+}
+
+func (q *mailQueue) closing() bool {
+	select {
+	case <-q.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // close stops taking mail and waits until the mail already queued has been
-// sent or has failed.
+// sent or reported: each gets one try at most, and whatever is left after
+// closeGrace fails at once, so shutdown never hangs on a dead SMTP server.
 func (q *mailQueue) close() {
 	q.mu.Lock()
 	if q.stopped {
@@ -95,5 +116,11 @@ func (q *mailQueue) close() {
 	close(q.ch)
 	close(q.done)
 	q.mu.Unlock()
+	timer := time.AfterFunc(closeGrace, q.stopDrain)
+	defer timer.Stop()
+	defer q.stopDrain()
 	q.wg.Wait()
 }
+
+// closeGrace bounds how long close waits for queued mail.
+const closeGrace = 30 * time.Second

@@ -48,7 +48,7 @@ func (a *Auth) handleRefresh(r *http.Request, in *input) (any, error) {
 		if err := a.store.RevokeFamily(ctx, t.FamilyID, a.now()); err != nil {
 			return nil, err
 		}
-		a.event(ctx, EventReuseDetected, p.ID, "", "refresh token: family revoked")
+		a.event(ctx, EventReuseDetected, p.ID, a.publicID(ctx, t.UserID), "refresh token: family revoked")
 		return nil, errBadRefresh
 	}
 	if err != nil {

@@ -35,8 +35,10 @@ func sha256Hex(s string) string {
 
 // keyed returns the HMAC-SHA256 of value under the instance key, separated
 // by purpose. Low-entropy secrets (6-digit codes, client secrets chosen by
-// people) are stored this way so a copy of the database alone cannot be
-// brute-forced offline.
+// people) are stored this way. Only a Config.Secret kept outside the
+// database stops someone holding a copy of the database from testing all a
+// million codes offline; the default key lives in the database itself
+// (DECISIONS 8).
 func (a *Auth) keyed(purpose, value string) string {
 	m := hmac.New(sha256.New, a.key)
 	m.Write([]byte(purpose))

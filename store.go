@@ -14,6 +14,10 @@ var (
 	// ErrDuplicate is returned when a write would break a uniqueness rule,
 	// such as a second account with the same canonical email in one project.
 	ErrDuplicate = errors.New("ihoprauth: already exists")
+	// ErrUnavailable is wrapped by errors that mean the database could not
+	// be reached or did not answer in time; requests then get 503 and may
+	// be retried. Any other Store error is a 500.
+	ErrUnavailable = errors.New("ihoprauth: database unavailable")
 )
 
 // Store persists projects, users, one-time codes and tokens. The gorm-backed
@@ -22,7 +26,10 @@ var (
 //
 // Every method takes the request's context first and must stop when it is
 // cancelled. Lookups return ErrNotFound (possibly wrapped) when nothing
-// matches; any other error means the database could not answer. Times are
+// matches; any other error means the database could not answer. Errors of
+// an unreachable server (refused or broken connections, timeouts) get 503
+// rather than 500; a Store whose driver reports them otherwise wraps
+// ErrUnavailable. Times are
 // stored and returned in UTC with at least microsecond precision.
 type Store interface {
 	// InTx runs fn with a Store whose calls all belong to one transaction,
@@ -118,6 +125,16 @@ type Store interface {
 	// Events returns the audit events at or after since, newest first, at
 	// most limit of them.
 	Events(ctx context.Context, since time.Time, limit int) ([]Event, error)
+
+	// Purge deletes at most limit rows that can no longer be used as of
+	// before: challenges and auth codes that expired before it, tokens whose
+	// refresh tokens expired before it or that were revoked before it,
+	// counters whose last hit was before it, and audit events older than
+	// eventsBefore (zero: keep every event). It returns how many rows it
+	// deleted; a caller deletes everything by calling it until it returns
+	// less than limit. Each call is short, so it never holds a big table
+	// locked for long.
+	Purge(ctx context.Context, before, eventsBefore time.Time, limit int) (int, error)
 
 	// Secret returns the value stored under name. When none is stored yet it
 	// stores fresh and returns it; when instances race, all of them get the

@@ -51,7 +51,7 @@ func (a *Auth) handleToken(r *http.Request, in *input) (any, error) {
 	ac, err := a.liveAuthCode(ctx, p, code, verifier)
 	if err != nil {
 		if err == errBadCode {
-			a.event(ctx, EventTokenRefused, p.ID, "", "bad code")
+			a.event(ctx, EventTokenRefused, p.ID, a.publicID(ctx, ac.UserID), "bad code")
 		}
 		return nil, err
 	}
@@ -110,7 +110,7 @@ func (a *Auth) codeReused(ctx context.Context, ac AuthCode) error {
 	if err := a.store.RevokeAuthCodeTokens(ctx, ac.ID, a.now()); err != nil {
 		return err
 	}
-	a.event(ctx, EventReuseDetected, ac.ProjectID, "", "auth code: its tokens revoked")
+	a.event(ctx, EventReuseDetected, ac.ProjectID, a.publicID(ctx, ac.UserID), "auth code: its tokens revoked")
 	return errBadCode
 }
 
@@ -139,15 +139,13 @@ func (a *Auth) issueTokens(ctx context.Context, tx Store, userID, authCodeID int
 // Authenticate returns the user whose access token r carries in its
 // Authorization header (RFC 6750 §2.1; never from the query or the body).
 // Its error is always an *Error: a 401 with WWW-Authenticate: Bearer, or a
-// 500 when the database failed (reported to Config.OnError first).
+// 503 or 500 when the database failed (reported to Config.OnError first).
 func (a *Auth) Authenticate(r *http.Request) (User, error) {
 	u, _, err := a.bearer(r)
-	var e *Error
-	if err != nil && !errors.As(err, &e) {
-		a.cfg.OnError(r.Context(), err)
-		return User{}, errServer
+	if err != nil {
+		return User{}, a.internal(r.Context(), err)
 	}
-	return u, err
+	return u, nil
 }
 
 // bearer returns the user and the login of r's access token.

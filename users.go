@@ -31,6 +31,10 @@ func CanonicalEmail(email string) string {
 // readEmail reads and checks an email field, returning it trimmed.
 func readEmail(in *input, name string) string {
 	raw, ok := in.value(name, false)
+	if hasControl(raw) {
+		in.fail(name, "The "+name+" must not contain control characters.")
+		return ""
+	}
 	e := in.check(name, strings.TrimSpace(raw), ok, true, maxEmail)
 	if e == "" {
 		return ""

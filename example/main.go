@@ -6,7 +6,7 @@
 // Flags:
 //
 //	-addr        listen address (default localhost:8080)
-//	-db          SQLite file (default ihoprauth.db)
+//	-db          SQLite file (default ihoprauth.db), or a postgres:// or mysql:// URL
 //	-smtp        host:port of an SMTP server; empty: mails are printed to stderr
 //	-smtp-from   sender address
 //	-smtp-tls    none, starttls, tls or opportunistic (default: none on loopback, else starttls)
@@ -48,7 +48,7 @@ type options struct {
 func main() {
 	var o options
 	flag.StringVar(&o.addr, "addr", "localhost:8080", "listen address")
-	flag.StringVar(&o.db, "db", "ihoprauth.db", "SQLite database file")
+	flag.StringVar(&o.db, "db", "ihoprauth.db", "SQLite file, or a postgres:// or mysql:// URL")
 	flag.StringVar(&o.smtp, "smtp", "", "SMTP server host:port; empty: mails are printed to stderr")
 	flag.StringVar(&o.smtpFrom, "smtp-from", "ihoprauth@localhost", "sender address of mails")
 	flag.StringVar(&o.smtpTLS, "smtp-tls", "", "none, starttls, tls or opportunistic (default: none on loopback, else starttls)")
@@ -72,7 +72,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.OpenSQLite(o.db)
+	db, err := openDB(o.db)
 	if err != nil {
 		return err
 	}
@@ -104,6 +104,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	printUsage(ln.Addr().String(), specs, printSecrets, o.smtp)
+	warnUnverifiedAdmins(specs, o.admins)
 	return serve(ctx, ln, routes(auth))
 }
 
@@ -156,6 +157,21 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// warnUnverifiedAdmins says what -admin means in a none project: signup
+// there proves no ownership of the email, so whoever signs up first with an
+// -admin address becomes admin.
+func warnUnverifiedAdmins(specs []ihoprauth.ProjectSpec, admins []string) {
+	if len(admins) == 0 {
+		return
+	}
+	for _, s := range specs {
+		if s.Type == ihoprauth.TypeNone {
+			fmt.Fprintf(os.Stderr, "warning: project %s is of type none, which never verifies an email: "+
+				"whoever signs up there first as an -admin address gets role admin.\n", s.ClientID)
+		}
+	}
 }
 
 // setUp saves the projects and gives existing -admin users their role.

@@ -34,10 +34,10 @@ func printUsage(addr string, specs []ihoprauth.ProjectSpec, demo bool, smtp stri
 		for _, s := range specs {
 			fmt.Printf(" %s_SECRET=%s", strings.ToUpper(strings.ReplaceAll(string(s.Type), "-", "_")), s.ClientSecret)
 		}
-		fmt.Printf("\n\nthen sign up and get a code at once (project demo-none):\n\n")
-		fmt.Println(`  curl -s $BASE/api/v1/signup -H 'Content-Type: application/json' -d '{"client_id":"demo-none",` +
-			`"client_secret":"'$NONE_SECRET'","email":"ada@example.com","password":"correct horse battery",` +
-			`"first_name":"Ada","last_name":"Lovelace","mobile_number":"5550100"}'`)
+		fmt.Printf("\n\nand follow the README from its first command:\n\n")
+		fmt.Println(`  curl -s $BASE/api/v1/signup -H 'Content-Type: application/json' -d '{"client_id":"demo-none",` + "\n" +
+			`    "client_secret":"'$NONE_SECRET'","email":"ada@example.com","password":"correct horse battery",` + "\n" +
+			`    "first_name":"Ada","last_name":"Lovelace","mobile_number":11223344,"meta":"{\"address\":\"NJ\"}"}'`)
 	}
 	fmt.Println("\nStop with Ctrl-C.")
 }

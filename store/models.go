@@ -43,7 +43,8 @@ func (userRow) TableName() string { return "ihoprauth_users" }
 
 // challengeRow is a stored ihoprauth.Challenge. AccountKey came later than
 // the table: its default lets AutoMigrate add the column to a table that
-// already has rows.
+// already has rows. Purge finds expired rows by the index on ExpiresAt, as
+// it does auth codes, and tokens by those on RefreshExpiresAt and RevokedAt.
 type challengeRow struct {
 	ID                  int64      `gorm:"primaryKey"`
 	Purpose             string     `gorm:"size:16;not null;uniqueIndex:ihoprauth_challenges_token,priority:1"`
@@ -55,7 +56,7 @@ type challengeRow struct {
 	CodeChallenge       string     `gorm:"not null"`
 	CodeChallengeMethod string     `gorm:"not null"`
 	Attempts            int        `gorm:"not null"`
-	ExpiresAt           time.Time  `gorm:"precision:6;not null"`
+	ExpiresAt           time.Time  `gorm:"precision:6;not null;index:ihoprauth_challenges_expires_at"`
 	UsedAt              *time.Time `gorm:"precision:6"`
 	CreatedAt           time.Time  `gorm:"precision:6;not null;autoCreateTime:false"`
 }
@@ -70,7 +71,7 @@ type authCodeRow struct {
 	UserID              int64      `gorm:"not null"`
 	CodeChallenge       string     `gorm:"not null"`
 	CodeChallengeMethod string     `gorm:"not null"`
-	ExpiresAt           time.Time  `gorm:"precision:6;not null"`
+	ExpiresAt           time.Time  `gorm:"precision:6;not null;index:ihoprauth_auth_codes_expires_at"`
 	UsedAt              *time.Time `gorm:"precision:6"`
 	CreatedAt           time.Time  `gorm:"precision:6;not null;autoCreateTime:false"`
 }
@@ -87,9 +88,9 @@ type tokenRow struct {
 	UserID           int64      `gorm:"not null;index:ihoprauth_tokens_user_id"`
 	AuthCodeID       int64      `gorm:"not null;index:ihoprauth_tokens_auth_code_id"`
 	ExpiresAt        time.Time  `gorm:"precision:6;not null"`
-	RefreshExpiresAt time.Time  `gorm:"precision:6;not null"`
+	RefreshExpiresAt time.Time  `gorm:"precision:6;not null;index:ihoprauth_tokens_refresh_expires_at"`
 	RefreshedAt      *time.Time `gorm:"precision:6"`
-	RevokedAt        *time.Time `gorm:"precision:6"`
+	RevokedAt        *time.Time `gorm:"precision:6;index:ihoprauth_tokens_revoked_at"`
 	CreatedAt        time.Time  `gorm:"precision:6;not null;autoCreateTime:false"`
 }
 
@@ -104,7 +105,9 @@ type secretRow struct {
 func (secretRow) TableName() string { return "ihoprauth_secrets" }
 
 // counterRow is a stored ihoprauth.Counter. Its key column is not called
-// "key", a reserved word in MySQL.
+// "key", a reserved word in MySQL. LastAt has no index, although Purge
+// selects by it: every Hit changes it, and the table holds one row per key
+// in use, which Purge keeps small.
 type counterRow struct {
 	Key         string    `gorm:"column:counter_key;primaryKey;size:64"`
 	Count       int       `gorm:"not null"`

@@ -29,13 +29,49 @@
 //		fmt.Println("project", p.ID)
 //	}
 //
-// New creates the tables it needs, all named ihoprauth_*, next to the app's
-// own. Indexed string columns have a fixed size, as MariaDB requires, which
-// limits their length in characters: hashes, AccountKey, FamilyID and
-// counter keys 64, UserID (of users and of events) 32, ClientID and secret
-// names 191, EmailKey 320, Purpose 16. On MySQL and MariaDB the tables use
-// the utf8mb4_bin collation, so that lookups compare bytes there as they do
-// on SQLite and PostgreSQL.
+// # Databases
+//
+// SQLite, PostgreSQL and MySQL or MariaDB are tested, each against the
+// conformance suite in package storetest. Open SQLite with OpenSQLite, the
+// servers with their GORM drivers, and pass the *gorm.DB to New:
+//
+//	db, err := gorm.Open(postgres.Open("postgres://app@db.example.com/app"), &gorm.Config{})
+//	db, err := gorm.Open(mysql.Open("app:secret@tcp(db.example.com:3306)/app?parseTime=true&charset=utf8mb4"), &gorm.Config{})
+//
+// The MySQL DSN needs parseTime=true; loc is best left at its default, UTC.
+// Several instances of an app can share one database: every one-time item
+// is consumed by a conditional UPDATE whose count of changed rows decides
+// the single winner, which holds under READ COMMITTED and REPEATABLE READ.
+//
+// # Tables and migrations
+//
+// The tables are all named ihoprauth_*, next to the app's own. Indexed
+// string columns have a fixed size, as MariaDB requires, which limits
+// their length in characters: hashes, AccountKey, FamilyID and counter
+// keys 64, UserID (of users and of events) 32, ClientID and secret names
+// 191, EmailKey 320, Purpose 16. On MySQL and MariaDB the tables use a
+// utf8mb4 binary collation that is NO PAD (utf8mb4_nopad_bin on MariaDB,
+// utf8mb4_0900_bin on MySQL 8), so that lookups compare bytes, trailing
+// spaces included, as they do on SQLite and PostgreSQL.
+//
+// The schema is versioned: the table ihoprauth_schema_migrations lists the
+// numbered steps applied so far, and New applies those still missing (see
+// Migrate), so a database made by an earlier version, numbered or not, is
+// upgraded in place when the new version first starts. Instances that
+// start at once wait for each other. When the schema is up to date New
+// only reads that table and changes nothing, so an app whose runtime user
+// may not change tables runs Migrate once with a privileged user before
+// starting it. The first start on a database made before the steps were
+// numbered runs step 1, GORM's AutoMigrate, once more: it adds the columns
+// and indexes this version has (the indexes that Purge uses among them),
+// and on PostgreSQL it sets the time columns to the type they already have
+// (a brief lock on each table, no data rewritten). Later starts run
+// neither.
+//
+// # Cleanup
+//
+// Expired codes and tokens, idle throttle counters and, when asked, old
+// audit events are deleted by Purge in batches of a size the caller picks.
 //
 // Times are stored in UTC, truncated to the microsecond so that every
 // database returns the same value. A zero CreatedAt, UpdatedAt or Event.At
@@ -61,32 +97,25 @@ type Store struct {
 
 var _ ihoprauth.Store = (*Store)(nil)
 
-// New returns a Store that keeps its data in db, creating or updating its
-// tables first. The Store talks to db through a session of its own whose
-// logger never prints the values of a statement (hashes, emails) and that
-// wraps no single write in a transaction of its own; db itself is not
-// changed.
+// New returns a Store that keeps its data in db, after bringing its tables
+// up to date with Migrate. The Store talks to db through a session of its
+// own whose logger never prints the values of a statement (hashes, emails)
+// and that wraps no single write in a transaction of its own; db itself is
+// not changed.
 func New(db *gorm.DB) (*Store, error) {
-	db = db.Session(&gorm.Session{
-		Logger:                 newQuietLogger(db.Dialector),
-		SkipDefaultTransaction: true,
-	})
+	db = session(db)
 	if err := migrate(db); err != nil {
 		return nil, fmt.Errorf("store: migrate: %w", err)
 	}
 	return &Store{db: db}, nil
 }
 
-// migrate creates or updates the tables and their indexes.
-func migrate(db *gorm.DB) error {
-	if db.Dialector.Name() == "mysql" {
-		db = db.Set("gorm:table_options", "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
-	}
-	return db.AutoMigrate(
-		&projectRow{}, &userRow{}, &challengeRow{},
-		&authCodeRow{}, &tokenRow{}, &secretRow{},
-		&counterRow{}, &eventRow{},
-	)
+// session returns the session of db that the Store and Migrate use.
+func session(db *gorm.DB) *gorm.DB {
+	return db.Session(&gorm.Session{
+		Logger:                 newQuietLogger(db.Dialector),
+		SkipDefaultTransaction: true,
+	})
 }
 
 // InTx runs fn with a Store bound to one transaction, which is committed

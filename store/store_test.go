@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -11,36 +13,27 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/ihoprauth/ihoprauth"
+	"github.com/ihoprauth/ihoprauth/internal/testdb"
 	"github.com/ihoprauth/ihoprauth/store"
 	"github.com/ihoprauth/ihoprauth/storetest"
 )
 
-// openSQLite opens the SQLite file at path and closes it when the test
-// ends.
-func openSQLite(t *testing.T, path string) *gorm.DB {
-	t.Helper()
-	db, err := store.OpenSQLite(path)
-	if err != nil {
-		t.Fatalf("OpenSQLite: %v", err)
+// forEachBackend runs test once on every backend, as a subtest named after
+// it; a backend whose DSN variable is unset is a skipped subtest whose
+// message names the variable.
+func forEachBackend(t *testing.T, test func(t *testing.T, backend string)) {
+	for _, backend := range testdb.All() {
+		t.Run(backend, func(t *testing.T) {
+			testdb.Require(t, backend)
+			test(t, backend)
+		})
 	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		t.Fatalf("DB: %v", err)
-	}
-	t.Cleanup(func() { sqlDB.Close() })
-	return db
 }
 
-// newStore returns a Store on a fresh SQLite file in t.TempDir().
-func newStore(t *testing.T) *store.Store {
+// newStore returns a Store on db.
+func newStore(t *testing.T, db *gorm.DB) *store.Store {
 	t.Helper()
-	return newStoreAt(t, filepath.Join(t.TempDir(), "auth.db"))
-}
-
-// newStoreAt returns a Store on the SQLite file at path.
-func newStoreAt(t *testing.T, path string) *store.Store {
-	t.Helper()
-	s, err := store.New(openSQLite(t, path))
+	s, err := store.New(db)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -48,33 +41,38 @@ func newStoreAt(t *testing.T, path string) *store.Store {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) ihoprauth.Store { return newStore(t) })
+	forEachBackend(t, func(t *testing.T, backend string) {
+		storetest.Run(t, func(t *testing.T) ihoprauth.Store { return newStore(t, testdb.Open(t, backend)) })
+	})
 }
 
-// TestSQLiteConcurrentTransactions runs transactions that read and then
-// write from many goroutines at once: with IMMEDIATE transactions and a
-// busy timeout none of them may fail with "database is locked".
-func TestSQLiteConcurrentTransactions(t *testing.T) {
-	const goroutines = 50
-	s, ctx := newStore(t), t.Context()
-	p := ihoprauth.Project{ClientID: "web", Type: ihoprauth.TypeOTP}
-	if err := s.SaveProject(ctx, &p); err != nil {
-		t.Fatalf("SaveProject: %v", err)
-	}
-	var wg sync.WaitGroup
-	errs := make(chan error, goroutines)
-	for i := range goroutines {
-		wg.Go(func() {
-			errs <- s.InTx(ctx, func(tx ihoprauth.Store) error { return signUp(ctx, tx, p.ClientID, i) })
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Errorf("InTx: got error %v, want nil", err)
+// TestConcurrentTransactions runs transactions that read and then write
+// from many goroutines at once: none may fail, on SQLite in particular
+// with "database is locked", which IMMEDIATE transactions and a busy
+// timeout prevent.
+func TestConcurrentTransactions(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend string) {
+		const goroutines = 50
+		s, ctx := newStore(t, testdb.Open(t, backend)), t.Context()
+		p := ihoprauth.Project{ClientID: "web", Type: ihoprauth.TypeOTP}
+		if err := s.SaveProject(ctx, &p); err != nil {
+			t.Fatalf("SaveProject: %v", err)
 		}
-	}
+		var wg sync.WaitGroup
+		errs := make(chan error, goroutines)
+		for i := range goroutines {
+			wg.Go(func() {
+				errs <- s.InTx(ctx, func(tx ihoprauth.Store) error { return signUp(ctx, tx, p.ClientID, i) })
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Errorf("InTx: got error %v, want nil", err)
+			}
+		}
+	})
 }
 
 // signUp reads the project, then creates user i in it.
@@ -93,6 +91,208 @@ func signUp(ctx context.Context, tx ihoprauth.Store, clientID string, i int) err
 		UpdatedAt: time.Now(),
 	}
 	return tx.CreateUser(ctx, &u)
+}
+
+// TestConcurrentNew starts instances, each with a connection pool of its
+// own, on one empty database at once: every New must succeed, and each
+// migration step must be applied once.
+func TestConcurrentNew(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend string) {
+		const instances = 4
+		db := testdb.Open(t, backend)
+		dbs := []*gorm.DB{db}
+		for range instances - 1 {
+			dbs = append(dbs, testdb.Reopen(t, db))
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, instances)
+		start := make(chan struct{})
+		for _, db := range dbs {
+			wg.Go(func() {
+				<-start
+				_, err := store.New(db)
+				errs <- err
+			})
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Errorf("New: got error %v, want nil", err)
+			}
+		}
+		checkApplied(t, db, allSteps)
+	})
+}
+
+// allSteps lists the migration steps of this version.
+var allSteps = []int{1, 2}
+
+// checkApplied checks that ihoprauth_schema_migrations lists want, each
+// once.
+func checkApplied(t *testing.T, db *gorm.DB, want []int) {
+	t.Helper()
+	var got []int
+	if err := db.Table("ihoprauth_schema_migrations").Order("version").Pluck("version", &got).Error; err != nil {
+		t.Fatalf("read ihoprauth_schema_migrations: %v", err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("applied steps: got %v, want %v", got, want)
+	}
+}
+
+// TestNewTwice checks that New accepts the tables it made before, as on a
+// restart, and keeps their rows.
+func TestNewTwice(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend string) {
+		db, ctx := testdb.Open(t, backend), t.Context()
+		p := ihoprauth.Project{ClientID: "web", Type: ihoprauth.TypeNone}
+		if err := newStore(t, db).SaveProject(ctx, &p); err != nil {
+			t.Fatalf("SaveProject: %v", err)
+		}
+		got, err := newStore(t, testdb.Reopen(t, db)).ProjectByClientID(ctx, "web")
+		if err != nil || got.ID != p.ID {
+			t.Errorf("after restart: got project %d, error %v, want project %d", got.ID, err, p.ID)
+		}
+		checkApplied(t, db, allSteps)
+	})
+}
+
+// TestMigrateThenNew checks that an app can run Migrate on its own, before
+// New, and that New then finds nothing to do.
+func TestMigrateThenNew(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend string) {
+		db := testdb.Open(t, backend)
+		for run := range 2 {
+			if err := store.Migrate(db); err != nil {
+				t.Fatalf("Migrate, run %d: got error %v, want nil", run+1, err)
+			}
+		}
+		checkApplied(t, db, allSteps)
+		newStore(t, db)
+		checkApplied(t, db, allSteps)
+	})
+}
+
+// TestMigrateLeavesNewerSteps checks that a database migrated by a newer
+// version, whose steps this one does not know, is used as it is, as in a
+// rolling upgrade.
+func TestMigrateLeavesNewerSteps(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend string) {
+		db := testdb.Open(t, backend)
+		newStore(t, db)
+		newer := map[string]any{"version": 99, "applied_at": time.Now().UTC()}
+		if err := db.Table("ihoprauth_schema_migrations").Create(newer).Error; err != nil {
+			t.Fatalf("record step 99: %v", err)
+		}
+		newStore(t, testdb.Reopen(t, db))
+		checkApplied(t, db, append(slices.Clone(allSteps), 99))
+	})
+}
+
+// TestMigrateUpgradesUnnumbered checks that New brings a database made
+// before migrations were numbered up to date, keeping its rows: the
+// column Challenge.AccountKey, which came later, is added, and on MySQL
+// the tables get the NO PAD collation in place of the older utf8mb4_bin,
+// so a trailing space in a lookup no longer matches.
+func TestMigrateUpgradesUnnumbered(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend string) {
+		db, ctx := testdb.Open(t, backend), t.Context()
+		s := newStore(t, db)
+		p := ihoprauth.Project{ClientID: "web", Type: ihoprauth.TypeOTP}
+		if err := s.SaveProject(ctx, &p); err != nil {
+			t.Fatalf("SaveProject: %v", err)
+		}
+		if err := signUp(ctx, s, p.ClientID, 1); err != nil {
+			t.Fatalf("create user: %v", err)
+		}
+		c := ihoprauth.Challenge{Purpose: ihoprauth.PurposeOTP, TokenHash: "token", AccountKey: "account",
+			ExpiresAt: time.Now(), CreatedAt: time.Now()}
+		if err := s.CreateChallenge(ctx, &c); err != nil {
+			t.Fatalf("CreateChallenge: %v", err)
+		}
+		makeUnnumbered(t, db, backend)
+
+		s = newStore(t, testdb.Reopen(t, db))
+		checkApplied(t, db, allSteps)
+		got, err := s.ChallengeByToken(ctx, c.Purpose, c.TokenHash)
+		if err != nil || got.ID != c.ID || got.AccountKey != "" {
+			t.Errorf("old challenge: got ID %d, AccountKey %q, error %v, want ID %d, AccountKey \"\"",
+				got.ID, got.AccountKey, err, c.ID)
+		}
+		if !db.Migrator().HasColumn("ihoprauth_challenges", "account_key") {
+			t.Error("column account_key: got none, want it added")
+		}
+		if _, err := s.UserByEmail(ctx, p.ID, "user1@example.com "); !errors.Is(err, ihoprauth.ErrNotFound) {
+			t.Errorf("UserByEmail with a trailing space: got error %v, want ErrNotFound", err)
+		}
+		if _, err := s.UserByEmail(ctx, p.ID, "user1@example.com"); err != nil {
+			t.Errorf("UserByEmail: got error %v, want nil", err)
+		}
+	})
+}
+
+// makeUnnumbered turns db into a database as the version before numbered
+// migrations left it: no ihoprauth_schema_migrations, no
+// ihoprauth_challenges.account_key, and on MySQL every table in
+// utf8mb4_bin.
+func makeUnnumbered(t *testing.T, db *gorm.DB, backend string) {
+	t.Helper()
+	statements := []string{
+		"DROP TABLE ihoprauth_schema_migrations",
+		"ALTER TABLE ihoprauth_challenges DROP COLUMN account_key",
+	}
+	if backend == testdb.MySQL {
+		tables, err := db.Migrator().GetTables()
+		if err != nil {
+			t.Fatalf("GetTables: %v", err)
+		}
+		for _, table := range slices.DeleteFunc(tables, func(t string) bool { return t == "ihoprauth_schema_migrations" }) {
+			statements = append(statements,
+				"ALTER TABLE "+table+" CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+		}
+	}
+	for _, stmt := range statements {
+		if err := db.Exec(stmt).Error; err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+}
+
+// TestMySQLCollation checks that every text column of a new MySQL or
+// MariaDB database compares bytes without padding.
+func TestMySQLCollation(t *testing.T) {
+	testdb.Require(t, testdb.MySQL)
+	db := testdb.Open(t, testdb.MySQL)
+	newStore(t, db)
+	var collations []string
+	err := db.Raw(`SELECT DISTINCT collation_name FROM information_schema.columns
+		WHERE table_schema = DATABASE() AND collation_name IS NOT NULL`).Scan(&collations).Error
+	if err != nil {
+		t.Fatalf("read collations: %v", err)
+	}
+	for _, c := range collations {
+		if c != "utf8mb4_nopad_bin" && c != "utf8mb4_0900_bin" {
+			t.Errorf("collation: got %s, want utf8mb4_nopad_bin or utf8mb4_0900_bin", c)
+		}
+	}
+}
+
+// openSQLite opens the SQLite file at path and closes it when the test
+// ends.
+func openSQLite(t *testing.T, path string) *gorm.DB {
+	t.Helper()
+	db, err := store.OpenSQLite(path)
+	if err != nil {
+		t.Fatalf("OpenSQLite: %v", err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatalf("DB: %v", err)
+	}
+	t.Cleanup(func() { sqlDB.Close() })
+	return db
 }
 
 // TestOpenSQLitePragmas checks that every pooled connection, not just the
@@ -128,58 +328,10 @@ func TestOpenSQLitePragmas(t *testing.T) {
 	}
 }
 
-// TestNewTwice checks that New accepts the tables it made before, as on a
-// restart, and keeps their rows.
-func TestNewTwice(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "auth.db")
-	ctx := t.Context()
-	p := ihoprauth.Project{ClientID: "web", Type: ihoprauth.TypeNone}
-	for run := range 2 {
-		s, err := store.New(openSQLite(t, path))
-		if err != nil {
-			t.Fatalf("run %d: New: got error %v, want nil", run+1, err)
-		}
-		if run == 0 {
-			if err := s.SaveProject(ctx, &p); err != nil {
-				t.Fatalf("SaveProject: %v", err)
-			}
-		} else if got, err := s.ProjectByClientID(ctx, "web"); err != nil || got.ID != p.ID {
-			t.Errorf("after restart: got project %d, error %v, want project %d", got.ID, err, p.ID)
-		}
-	}
-}
-
 func TestOpenSQLiteRejectsDSN(t *testing.T) {
 	for _, path := range []string{"", "auth.db?_txlock=deferred"} {
 		if _, err := store.OpenSQLite(path); err == nil {
 			t.Errorf("OpenSQLite(%q): got nil error, want an error", path)
 		}
-	}
-}
-
-// TestNewAddsColumns checks that New adds a column that came with a later
-// version, Challenge.AccountKey, to a table that already has rows, as on
-// an upgrade; the old rows read back with an empty AccountKey.
-func TestNewAddsColumns(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "auth.db")
-	ctx := t.Context()
-	s := newStoreAt(t, path)
-	c := ihoprauth.Challenge{Purpose: ihoprauth.PurposeOTP, TokenHash: "token", AccountKey: "account",
-		ExpiresAt: time.Now(), CreatedAt: time.Now()}
-	if err := s.CreateChallenge(ctx, &c); err != nil {
-		t.Fatalf("CreateChallenge: %v", err)
-	}
-	db := openSQLite(t, path)
-	if err := db.Exec("ALTER TABLE ihoprauth_challenges DROP COLUMN account_key").Error; err != nil {
-		t.Fatalf("DROP COLUMN: %v", err)
-	}
-	s, err := store.New(db)
-	if err != nil {
-		t.Fatalf("New on the old table: got error %v, want nil", err)
-	}
-	got, err := s.ChallengeByToken(ctx, c.Purpose, c.TokenHash)
-	if err != nil || got.ID != c.ID || got.AccountKey != "" {
-		t.Errorf("old challenge: got ID %d, AccountKey %q, error %v, want ID %d, AccountKey \"\"",
-			got.ID, got.AccountKey, err, c.ID)
 	}
 }

@@ -121,9 +121,8 @@ func (f *fixture) createChallenge(t *testing.T, purpose ihoprauth.Purpose, label
 	return c
 }
 
-func (f *fixture) createAuthCode(t *testing.T, label string) ihoprauth.AuthCode {
-	t.Helper()
-	c := ihoprauth.AuthCode{
+func (f *fixture) newAuthCode(label string) ihoprauth.AuthCode {
+	return ihoprauth.AuthCode{
 		Hash:                hash("auth code " + label),
 		ProjectID:           f.project.ID,
 		UserID:              f.user.ID,
@@ -132,6 +131,11 @@ func (f *fixture) createAuthCode(t *testing.T, label string) ihoprauth.AuthCode 
 		ExpiresAt:           t0.Add(time.Minute),
 		CreatedAt:           t0,
 	}
+}
+
+func (f *fixture) createAuthCode(t *testing.T, label string) ihoprauth.AuthCode {
+	t.Helper()
+	c := f.newAuthCode(label)
 	if err := f.store.CreateAuthCode(f.ctx, &c); err != nil {
 		t.Fatalf("CreateAuthCode: %v", err)
 	}

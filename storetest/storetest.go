@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ihoprauth.Store) {
 		{"Secret", testSecret},
 		{"Counters", testCounters},
 		{"Events", testEvents},
+		{"Purge", testPurge},
 		{"NotFound", testNotFound},
 		{"CancelledContext", testCancelledContext},
 	}

@@ -65,6 +65,9 @@ func testCreateUserUniqueness(newStore newStoreFunc) func(*testing.T) {
 			{"email key differing in case", func(f *fixture, _ ihoprauth.Project) ihoprauth.User {
 				return newUser(f.project.ID, "Ann@example.com")
 			}, nil},
+			{"email key with a trailing space", func(f *fixture, _ ihoprauth.Project) ihoprauth.User {
+				return newUser(f.project.ID, f.user.EmailKey+" ")
+			}, nil},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

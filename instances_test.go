@@ -1,0 +1,94 @@
+package ihoprauth_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/ihoprauth/ihoprauth/internal/testdb"
+	"github.com/ihoprauth/ihoprauth/mailer"
+	"github.com/ihoprauth/ihoprauth/store"
+	"gorm.io/gorm"
+)
+
+// TestTwoInstancesShareOneDatabase runs two Auths, each with its own Store
+// and connection pool, on one database, as two app instances behind a load
+// balancer would: all they share is the database.
+func TestTwoInstancesShareOneDatabase(t *testing.T) {
+	for _, backend := range testdb.All() {
+		t.Run(backend, func(t *testing.T) {
+			db := testdb.Open(t, backend)
+			a := newEnvOn(t, db, nil)
+			b := newEnvOn(t, testdb.Reopen(t, db), a.mail)
+			testTwoInstances(t, a, b)
+		})
+	}
+}
+
+// newEnvOn is an env on an existing database, sending mail to rec (a new
+// Recorder when nil); it saves the projects again, as every instance of an
+// app does at start.
+func newEnvOn(t *testing.T, db *gorm.DB, rec *mailer.Recorder) *env {
+	t.Helper()
+	st, err := store.New(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := buildEnv(t, st, rec)
+	e.db = db
+	return e
+}
+
+func testTwoInstances(t *testing.T, a, b *env) {
+	t.Run("a token issued by A works on B", func(t *testing.T) {
+		tok := a.signupNone("ab@example.com")
+		want(t, b.do("GET", "/api/v1/user", tok, nil), 200)
+		t.Run("logout on A ends it on B", func(t *testing.T) {
+			want(t, a.do("POST", "/api/v1/logout", tok, nil), 200)
+			want(t, b.do("GET", "/api/v1/user", tok, nil), 401)
+		})
+	})
+	t.Run("a reset on A ends tokens on B", func(t *testing.T) {
+		tok := b.signupNone("reset-ab@example.com")
+		r := a.post("/api/v1/send-reset-password-code", with(a.none, "email", "reset-ab@example.com"))
+		want(t, a.post("/api/v1/reset-password", map[string]any{"reset_password_code": a.mailedCode("reset-ab@example.com"),
+			"reset_password_token": r.str("reset_password_token"), "password": "A brand new passphrase"}), 200)
+		want(t, b.do("GET", "/api/v1/user", tok, nil), 401)
+	})
+	t.Run("a code mailed by A is accepted by B", func(t *testing.T) {
+		r := a.post("/api/v1/signup", signupBody(a.otp, "code-ab@example.com"))
+		v := b.post("/api/v1/otp-code", map[string]any{"otp_code": a.mailedCode("code-ab@example.com"), "otp_token": r.str("otp_token")})
+		want(t, v, 200)
+		b.exchange(b.otp, v.str("code"), "")
+	})
+	t.Run("20 concurrent redemptions across A and B", func(t *testing.T) {
+		r := a.post("/api/v1/signup", signupBody(a.otp, "race-ab@example.com"))
+		body := map[string]any{"otp_code": a.mailedCode("race-ab@example.com"), "otp_token": r.str("otp_token")}
+		var n sync.Mutex
+		i := 0
+		oks := race(t, 20, func() resp {
+			n.Lock()
+			e := []*env{a, b}[i%2]
+			i++
+			n.Unlock()
+			return e.post("/api/v1/otp-code", body)
+		})
+		if len(oks) != 1 {
+			t.Fatalf("got %d successes of 20, want 1", len(oks))
+		}
+	})
+	t.Run("throttles are shared", func(t *testing.T) {
+		for i := range 5 {
+			e := []*env{a, b}[i%2]
+			want(t, e.loginWith(e.none, "shared-lock@example.com", "wrong password"), 401)
+		}
+		want(t, a.loginWith(a.none, "shared-lock@example.com", "wrong password"), 429)
+		want(t, b.loginWith(b.none, "shared-lock@example.com", "wrong password"), 429)
+	})
+	t.Run("both use one key", func(t *testing.T) {
+		u, err := b.auth.LookupUser(context.Background(), "web-none", "ab@example.com")
+		if err != nil || u.Email != "ab@example.com" {
+			t.Fatalf("got %v, %v; want B to see A's user", u, err)
+		}
+	})
+}

@@ -1,0 +1,262 @@
+// Package testdb gives each test an empty database of its own on SQLite,
+// PostgreSQL or MySQL/MariaDB, for the tests of ihoprauth and its store:
+//
+//	func TestSomething(t *testing.T) {
+//		for _, backend := range testdb.Backends() {
+//			t.Run(backend, func(t *testing.T) {
+//				db := testdb.Open(t, backend) // dropped when t ends
+//				st, err := store.New(db)
+//				...
+//			})
+//		}
+//	}
+//
+// SQLite always works: the database is a file in t.TempDir(). PostgreSQL
+// and MySQL need a server, named by a DSN in an environment variable:
+//
+//   - IHOPRAUTH_TEST_POSTGRES, a pgx DSN, URL or key=value form, such as
+//     postgres://ihoprauth_test@127.0.0.1:5432/ihoprauth_test?sslmode=disable.
+//     Its user must be allowed to create schemas in its database: each
+//     Open creates one, named ihoprauth_test_ and random letters and
+//     digits, and points the connections' search_path at it.
+//   - IHOPRAUTH_TEST_MYSQL, a go-sql-driver/mysql DSN, such as
+//     ihoprauth_test:secret@tcp(127.0.0.1:3306)/ihoprauth_test. Its user
+//     must be allowed to create and drop databases named ihoprauth_test_%:
+//     each Open creates one, named like the PostgreSQL schemas. parseTime
+//     and loc=UTC are set whatever the DSN says.
+//
+// Either is dropped again when the test ends. The package is for tests
+// only.
+package testdb
+
+import (
+	"crypto/rand"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	gomysql "github.com/go-sql-driver/mysql"
+	"gorm.io/driver/mysql"
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/ihoprauth/ihoprauth/store"
+)
+
+// The backends, as Open, Backends and Backend name them.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+	MySQL    = "mysql"
+)
+
+// Environment variables that configure the tests.
+const (
+	// PostgresEnv holds the DSN of the PostgreSQL server; unset: no
+	// PostgreSQL tests.
+	PostgresEnv = "IHOPRAUTH_TEST_POSTGRES"
+	// MySQLEnv holds the DSN of the MySQL or MariaDB server; unset: no
+	// MySQL tests.
+	MySQLEnv = "IHOPRAUTH_TEST_MYSQL"
+	// BackendEnv names the backend that Backend returns.
+	BackendEnv = "IHOPRAUTH_TEST_BACKEND"
+)
+
+// maxOpenConns caps the pool of each database that Open returns: tests run
+// side by side in several packages, and PostgreSQL accepts 100 connections
+// by default.
+const maxOpenConns = 10
+
+// All returns the name of every backend, configured or not, for tests
+// that report a backend without a server as skipped.
+func All() []string {
+	return []string{SQLite, Postgres, MySQL}
+}
+
+// Backends returns "sqlite" and each backend whose DSN variable is set.
+func Backends() []string {
+	backends := []string{SQLite}
+	if os.Getenv(PostgresEnv) != "" {
+		backends = append(backends, Postgres)
+	}
+	if os.Getenv(MySQLEnv) != "" {
+		backends = append(backends, MySQL)
+	}
+	return backends
+}
+
+// Backend returns the backend named by IHOPRAUTH_TEST_BACKEND, for a
+// package whose whole test run targets one backend; "sqlite" when unset.
+func Backend() string {
+	if b := os.Getenv(BackendEnv); b != "" {
+		return b
+	}
+	return SQLite
+}
+
+// Require skips t when the DSN variable of backend is unset, with a
+// message that names the variable, and fails t for an unknown backend: a
+// test that runs many subtests on one backend calls it once, first.
+func Require(t testing.TB, backend string) {
+	t.Helper()
+	switch backend {
+	case SQLite:
+	case Postgres:
+		dsn(t, PostgresEnv)
+	case MySQL:
+		dsn(t, MySQLEnv)
+	default:
+		t.Fatalf("testdb: unknown backend %q, want %q, %q or %q", backend, SQLite, Postgres, MySQL)
+	}
+}
+
+// Open returns an empty database of its own on backend ("sqlite",
+// "postgres" or "mysql"), which is closed and dropped when t ends. It
+// skips t when the DSN variable of backend is unset, and fails t for an
+// unknown backend or a server it cannot use.
+func Open(t testing.TB, backend string) *gorm.DB {
+	t.Helper()
+	switch backend {
+	case SQLite:
+		return openSQLite(t, filepath.Join(t.TempDir(), "test.db"))
+	case Postgres:
+		return openPostgres(t, dsn(t, PostgresEnv))
+	case MySQL:
+		return openMySQL(t, dsn(t, MySQLEnv))
+	}
+	Require(t, backend)
+	return nil
+}
+
+// Reopen returns a second database handle, with a connection pool of its
+// own, onto the database that db, returned by Open, is using: what a second
+// instance of an app on the same database has. It is closed when t ends;
+// the database is still dropped by the Open that made it.
+func Reopen(t testing.TB, db *gorm.DB) *gorm.DB {
+	t.Helper()
+	switch d := db.Dialector.(type) {
+	case *sqlite.Dialector:
+		path, _, _ := strings.Cut(d.DSN, "?")
+		return openSQLite(t, path)
+	case *postgres.Dialector:
+		return connect(t, postgres.Open(d.DSN))
+	case *mysql.Dialector:
+		return connect(t, mysql.Open(d.DSN))
+	}
+	t.Fatalf("testdb: Reopen: %T is not a database from Open", db.Dialector)
+	return nil
+}
+
+// dsn returns the value of the environment variable env, or skips t.
+func dsn(t testing.TB, env string) string {
+	t.Helper()
+	v := os.Getenv(env)
+	if v == "" {
+		t.Skipf("testdb: %s is not set; set it to a DSN to run this test against that server", env)
+	}
+	return v
+}
+
+func openSQLite(t testing.TB, path string) *gorm.DB {
+	t.Helper()
+	db, err := store.OpenSQLite(path)
+	if err != nil {
+		t.Fatalf("testdb: %v", err)
+	}
+	closeAtEnd(t, db)
+	return db
+}
+
+// openPostgres creates a schema of its own on the server of dsn and
+// returns a database whose connections all use it.
+func openPostgres(t testing.TB, dsn string) *gorm.DB {
+	t.Helper()
+	schema := uniqueName()
+	admin := connect(t, postgres.Open(dsn))
+	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
+		t.Fatalf("testdb: create schema on %s: %v", PostgresEnv, err)
+	}
+	t.Cleanup(func() {
+		if err := admin.Exec("DROP SCHEMA " + schema + " CASCADE").Error; err != nil {
+			t.Errorf("testdb: drop schema %s: %v", schema, err)
+		}
+	})
+	return connect(t, postgres.Open(withSearchPath(dsn, schema)))
+}
+
+// withSearchPath adds search_path=schema to a pgx DSN, URL or key=value.
+func withSearchPath(dsn, schema string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return dsn + " search_path=" + schema
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// openMySQL creates a database of its own on the server of dsn and
+// returns it.
+func openMySQL(t testing.TB, dsn string) *gorm.DB {
+	t.Helper()
+	cfg, err := gomysql.ParseDSN(dsn)
+	if err != nil {
+		t.Fatalf("testdb: %s: %v", MySQLEnv, err)
+	}
+	cfg.ParseTime, cfg.Loc = true, time.UTC
+	name := uniqueName()
+	adminCfg := cfg.Clone()
+	adminCfg.DBName = ""
+	admin := connect(t, mysql.Open(adminCfg.FormatDSN()))
+	if err := admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4").Error; err != nil {
+		t.Fatalf("testdb: create database on %s: %v", MySQLEnv, err)
+	}
+	t.Cleanup(func() {
+		if err := admin.Exec("DROP DATABASE " + name).Error; err != nil {
+			t.Errorf("testdb: drop database %s: %v", name, err)
+		}
+	})
+	cfg.DBName = name
+	return connect(t, mysql.Open(cfg.FormatDSN()))
+}
+
+// connect opens dialector with a logger that prints nothing and a small
+// pool, and closes it when t ends. Cleanups run last-added first, so a
+// database is closed before the schema or database under it is dropped.
+func connect(t testing.TB, dialector gorm.Dialector) *gorm.DB {
+	t.Helper()
+	db, err := gorm.Open(dialector, &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatalf("testdb: connect: %v", err)
+	}
+	closeAtEnd(t, db)
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatalf("testdb: %v", err)
+	}
+	sqlDB.SetMaxOpenConns(maxOpenConns)
+	return db
+}
+
+// closeAtEnd closes db's connection pool when t ends.
+func closeAtEnd(t testing.TB, db *gorm.DB) {
+	t.Helper()
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatalf("testdb: %v", err)
+	}
+	t.Cleanup(func() { sqlDB.Close() })
+}
+
+// uniqueName returns a fresh schema or database name: lower case, so that
+// it needs no quoting, and random, so that test processes running at once
+// never pick the same.
+func uniqueName() string {
+	return "ihoprauth_test_" + strings.ToLower(rand.Text())
+}

@@ -1,0 +1,102 @@
+package testdb
+
+import (
+	"slices"
+	"testing"
+
+	"gorm.io/gorm"
+)
+
+func TestBackends(t *testing.T) {
+	tests := []struct {
+		name            string
+		postgres, mysql string
+		want            []string
+	}{
+		{"none set", "", "", []string{SQLite}},
+		{"postgres set", "postgres://x", "", []string{SQLite, Postgres}},
+		{"mysql set", "", "x@tcp(y)/z", []string{SQLite, MySQL}},
+		{"both set", "postgres://x", "x@tcp(y)/z", []string{SQLite, Postgres, MySQL}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(PostgresEnv, tt.postgres)
+			t.Setenv(MySQLEnv, tt.mysql)
+			if got := Backends(); !slices.Equal(got, tt.want) {
+				t.Errorf("Backends: got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestBackend(t *testing.T) {
+	for _, tt := range []struct{ env, want string }{{"", SQLite}, {Postgres, Postgres}, {MySQL, MySQL}} {
+		t.Setenv(BackendEnv, tt.env)
+		if got := Backend(); got != tt.want {
+			t.Errorf("%s=%q: got %q, want %q", BackendEnv, tt.env, got, tt.want)
+		}
+	}
+}
+
+func TestWithSearchPath(t *testing.T) {
+	tests := []struct{ dsn, want string }{
+		{"postgres://u@h:5432/db?sslmode=disable", "postgres://u@h:5432/db?search_path=s&sslmode=disable"},
+		{"postgresql://u@h/db", "postgresql://u@h/db?search_path=s"},
+		{"host=h user=u dbname=db", "host=h user=u dbname=db search_path=s"},
+	}
+	for _, tt := range tests {
+		if got := withSearchPath(tt.dsn, "s"); got != tt.want {
+			t.Errorf("withSearchPath(%q): got %q, want %q", tt.dsn, got, tt.want)
+		}
+	}
+}
+
+// TestOpenIsolates checks on every configured backend that two databases
+// from Open share no table and that Reopen reaches the same database as
+// its Open.
+func TestOpenIsolates(t *testing.T) {
+	for _, backend := range All() {
+		t.Run(backend, func(t *testing.T) {
+			Require(t, backend)
+			var first, second, again tableNames
+			t.Run("open", func(t *testing.T) {
+				a, b := Open(t, backend), Open(t, backend)
+				if err := a.Exec("CREATE TABLE only_in_a (id INT)").Error; err != nil {
+					t.Fatalf("CREATE TABLE: %v", err)
+				}
+				first, second, again = tables(t, a), tables(t, b), tables(t, Reopen(t, a))
+			})
+			if !slices.Equal(first, tableNames{"only_in_a"}) || len(second) != 0 || !slices.Equal(again, first) {
+				t.Errorf("tables of the first, the second and the first reopened: got %v, %v, %v, want [only_in_a], [], [only_in_a]",
+					first, second, again)
+			}
+		})
+	}
+}
+
+type tableNames = []string
+
+func tables(t *testing.T, db *gorm.DB) tableNames {
+	t.Helper()
+	names, err := db.Migrator().GetTables()
+	if err != nil {
+		t.Fatalf("GetTables: %v", err)
+	}
+	return names
+}
+
+func TestOpenSkipsUnset(t *testing.T) {
+	for _, tt := range []struct{ backend, env string }{{Postgres, PostgresEnv}, {MySQL, MySQLEnv}} {
+		t.Run(tt.backend, func(t *testing.T) {
+			t.Setenv(tt.env, "")
+			ran := false
+			t.Run("inner", func(t *testing.T) {
+				defer func() { ran = !t.Skipped() }()
+				Open(t, tt.backend)
+			})
+			if ran {
+				t.Errorf("Open with %s unset: got the test run on, want it skipped", tt.env)
+			}
+		})
+	}
+}

@@ -1,0 +1,282 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// migration is one numbered step of the schema. Steps are applied in order,
+// each at most once per database, and each is written so that running it on
+// a database that already has what it makes changes nothing: step 1 creates
+// the tables from the row types of the running version, so a later step may
+// find its change already there.
+type migration struct {
+	version int
+	name    string
+	up      func(db *gorm.DB) error
+}
+
+// migrations lists every step, oldest first. A new step goes at the end with
+// the next version; a released step is never changed or removed.
+var migrations = []migration{
+	{1, "create tables", createTables},
+	{2, "NO PAD binary collation on MySQL and MariaDB", useNoPadCollation},
+}
+
+// schemaMigrationRow records one applied step.
+type schemaMigrationRow struct {
+	Version   int       `gorm:"primaryKey;autoIncrement:false"`
+	AppliedAt time.Time `gorm:"precision:6;not null"`
+}
+
+func (schemaMigrationRow) TableName() string { return "ihoprauth_schema_migrations" }
+
+// Migrate brings the ihoprauth_* tables in db up to the schema of this
+// version of the package: it applies, in order, each numbered step that
+// the table ihoprauth_schema_migrations does not list yet, and records it
+// there. New calls it, so most apps never do; an app whose runtime database
+// user may not change tables calls Migrate with a privileged connection
+// before it starts, and New then finds nothing to do and changes nothing.
+//
+// Instances that start at once are safe: the steps run under a lock held
+// in the database (an advisory lock on PostgreSQL, GET_LOCK on MySQL and
+// MariaDB, the write lock of an IMMEDIATE transaction on a database from
+// OpenSQLite), and whoever gets it second finds the steps applied. Steps
+// recorded by a newer version of this package are left alone, so older
+// instances keep running during a rolling upgrade. An instance waits at
+// most two minutes for another's migration, and stops waiting, as it stops
+// the steps, when the context of db (db.WithContext) is done.
+func Migrate(db *gorm.DB) error {
+	if err := migrate(session(db)); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	return nil
+}
+
+// migrate is Migrate on the Store's session of db.
+func migrate(db *gorm.DB) error {
+	if pending, err := pendingMigrations(db); err != nil || len(pending) == 0 {
+		return err
+	}
+	return withMigrationLock(db, func(db *gorm.DB) error {
+		if !db.Migrator().HasTable(&schemaMigrationRow{}) {
+			if err := tableOptions(db).Migrator().CreateTable(&schemaMigrationRow{}); err != nil {
+				return fmt.Errorf("create %s: %w", schemaMigrationRow{}.TableName(), err)
+			}
+		}
+		pending, err := pendingMigrations(db)
+		if err != nil {
+			return err
+		}
+		for _, m := range pending {
+			if err := apply(db, m); err != nil {
+				return fmt.Errorf("step %d (%s): %w", m.version, m.name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// pendingMigrations returns the steps that db has not recorded yet: all of
+// them when it has no ihoprauth_schema_migrations table.
+func pendingMigrations(db *gorm.DB) ([]migration, error) {
+	if !db.Migrator().HasTable(&schemaMigrationRow{}) {
+		return migrations, nil
+	}
+	var applied []int
+	if err := db.Model(&schemaMigrationRow{}).Pluck("version", &applied).Error; err != nil {
+		return nil, fmt.Errorf("read applied steps: %w", err)
+	}
+	done := make(map[int]bool, len(applied))
+	for _, v := range applied {
+		done[v] = true
+	}
+	var pending []migration
+	for _, m := range migrations {
+		if !done[m.version] {
+			pending = append(pending, m)
+		}
+	}
+	return pending, nil
+}
+
+// apply runs one step and records it. Where the database can undo a change
+// of its tables (PostgreSQL, SQLite) the two happen in one transaction;
+// MySQL and MariaDB commit each such change at once, which is why every
+// step must be safe to run again.
+func apply(db *gorm.DB, m migration) error {
+	run := func(tx *gorm.DB) error {
+		if err := m.up(tx); err != nil {
+			return err
+		}
+		return tx.Create(&schemaMigrationRow{Version: m.version, AppliedAt: utc(time.Now())}).Error
+	}
+	if isMySQL(db) {
+		return run(db)
+	}
+	return db.Transaction(run)
+}
+
+// migrationLockTimeout bounds the wait for another instance's migration.
+const migrationLockTimeout = 2 * time.Minute
+
+// withMigrationLock runs fn while holding the lock that keeps two
+// instances from migrating one database at once. PostgreSQL and MySQL
+// locks are taken per schema or database, so that tests that each have
+// their own do not wait for each other.
+func withMigrationLock(db *gorm.DB, fn func(db *gorm.DB) error) error {
+	switch db.Dialector.Name() {
+	case "postgres":
+		return withPostgresLock(db, fn)
+	case "mysql":
+		return withMySQLLock(db, fn)
+	default:
+		// SQLite takes its write lock at BEGIN IMMEDIATE, which OpenSQLite
+		// makes the default, and holds it to the end of the transaction.
+		return db.Transaction(fn)
+	}
+}
+
+// withPostgresLock runs fn in a transaction that first takes an advisory
+// lock, released when the transaction ends. READ COMMITTED lets whoever
+// waited for the lock see the tables that the first instance committed,
+// whatever the database's default isolation.
+func withPostgresLock(db *gorm.DB, fn func(tx *gorm.DB) error) error {
+	return db.Transaction(func(tx *gorm.DB) error {
+		timeout := fmt.Sprintf("SET LOCAL lock_timeout = '%ds'", int(migrationLockTimeout.Seconds()))
+		if err := tx.Exec(timeout).Error; err != nil {
+			return err
+		}
+		err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext('ihoprauth_schema_migrations.' || coalesce(current_schema(), '')))").Error
+		if err != nil {
+			return fmt.Errorf("lock: %w", err)
+		}
+		return fn(tx)
+	}, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+}
+
+// withMySQLLock runs fn on one connection that holds a named lock
+// (GET_LOCK), since MySQL commits every change of a table at once and a
+// transaction would hold nothing. A connection whose lock could not be
+// released is closed rather than returned to the pool, which releases it.
+func withMySQLLock(db *gorm.DB, fn func(conn *gorm.DB) error) error {
+	const name = "concat('ihoprauth_migrate_', md5(coalesce(database(), '')))"
+	return db.Connection(func(conn *gorm.DB) error {
+		// A session, so that each statement starts from a clean slate
+		// instead of the one the last statement left.
+		conn = conn.Session(&gorm.Session{})
+		var got *int
+		err := conn.Raw("SELECT GET_LOCK("+name+", ?)", int(migrationLockTimeout.Seconds())).Scan(&got).Error
+		if err != nil {
+			return fmt.Errorf("lock: %w", err)
+		}
+		if got == nil || *got != 1 {
+			return errors.New("lock: another instance has been migrating for too long")
+		}
+		err = fn(conn)
+		release := conn.WithContext(context.WithoutCancel(conn.Statement.Context))
+		if releaseErr := release.Exec("DO RELEASE_LOCK(" + name + ")").Error; releaseErr != nil {
+			discard(conn)
+			return errors.Join(err, fmt.Errorf("unlock: %w", releaseErr))
+		}
+		return err
+	})
+}
+
+// discard makes the pool close the connection that conn is pinned to
+// instead of reusing it.
+func discard(conn *gorm.DB) {
+	if c, ok := conn.Statement.ConnPool.(*sql.Conn); ok {
+		_ = c.Raw(func(any) error { return driver.ErrBadConn })
+	}
+}
+
+// createTables is step 1: the tables and indexes of the row types, created
+// or, on a database made before migrations were numbered, completed.
+func createTables(db *gorm.DB) error {
+	return tableOptions(db).AutoMigrate(
+		&projectRow{}, &userRow{}, &challengeRow{},
+		&authCodeRow{}, &tokenRow{}, &secretRow{},
+		&counterRow{}, &eventRow{},
+	)
+}
+
+// useNoPadCollation is step 2: on MySQL and MariaDB it converts every
+// ihoprauth_* table that has another collation to the one binaryCollation
+// picks. Earlier versions used utf8mb4_bin, which is PAD SPACE: it ignores
+// trailing spaces, so "ann@example.com " found "ann@example.com". Making
+// comparisons stricter cannot break a unique index. Other databases have
+// nothing to do.
+func useNoPadCollation(db *gorm.DB) error {
+	if !isMySQL(db) {
+		return nil
+	}
+	collation, err := binaryCollation(db)
+	if err != nil {
+		return err
+	}
+	var tables []string
+	err = db.Raw(`SELECT DISTINCT table_name FROM information_schema.columns
+		WHERE table_schema = DATABASE() AND table_name LIKE 'ihoprauth\_%'
+		AND collation_name IS NOT NULL AND collation_name <> ?`, collation).Scan(&tables).Error
+	if err != nil {
+		return err
+	}
+	for _, table := range tables {
+		err := db.Exec("ALTER TABLE " + db.Statement.Quote(table) +
+			" CONVERT TO CHARACTER SET utf8mb4 COLLATE " + collation).Error
+		if err != nil {
+			return fmt.Errorf("convert %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+// tableOptions returns db set to create MySQL and MariaDB tables in
+// utf8mb4 with the collation binaryCollation picks; other databases need
+// no options.
+func tableOptions(db *gorm.DB) *gorm.DB {
+	if !isMySQL(db) {
+		return db
+	}
+	collation, err := binaryCollation(db)
+	if err != nil {
+		db.AddError(err)
+		return db
+	}
+	return db.Set("gorm:table_options", "DEFAULT CHARSET=utf8mb4 COLLATE="+collation)
+}
+
+// binaryCollation picks the utf8mb4 collation that compares bytes and is
+// NO PAD, so that a trailing space counts as on SQLite and PostgreSQL:
+// utf8mb4_nopad_bin on MariaDB, utf8mb4_0900_bin on MySQL 8. A server that
+// has neither (MySQL 5.7) gets utf8mb4_bin, which ignores trailing spaces
+// in comparisons; ihoprauth trims emails, so only a caller of the Store
+// who passes untrimmed keys can tell.
+func binaryCollation(db *gorm.DB) (string, error) {
+	var names []string
+	err := db.Raw(`SELECT collation_name FROM information_schema.collations
+		WHERE collation_name IN ('utf8mb4_nopad_bin', 'utf8mb4_0900_bin')`).Scan(&names).Error
+	if err != nil {
+		return "", fmt.Errorf("find a binary collation: %w", err)
+	}
+	for _, preferred := range []string{"utf8mb4_nopad_bin", "utf8mb4_0900_bin"} {
+		for _, name := range names {
+			if name == preferred {
+				return name, nil
+			}
+		}
+	}
+	return "utf8mb4_bin", nil
+}
+
+// isMySQL reports whether db talks to MySQL or MariaDB.
+func isMySQL(db *gorm.DB) bool {
+	return db.Dialector.Name() == "mysql"
+}
