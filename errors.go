@@ -71,6 +71,7 @@ var (
 	errTooLarge       = &Error{Status: http.StatusRequestEntityTooLarge, Message: "The request body is too large."}
 	errMediaType      = &Error{Status: http.StatusUnsupportedMediaType, Message: "Send application/json or application/x-www-form-urlencoded."}
 	errServer         = &Error{Status: http.StatusInternalServerError, Message: "Server error."}
+	errConflict       = &Error{Status: http.StatusConflict, Message: "The account was changed by another request at the same time; try again."}
 	errUnavailable    = &Error{Status: http.StatusServiceUnavailable, Message: "The service is briefly unavailable. Try again shortly.", RetryAfter: 5}
 )
 
@@ -109,6 +110,9 @@ func (a *Auth) internal(ctx context.Context, err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	if errors.Is(err, ErrConflict) {
+		return errConflict
 	}
 	a.cfg.OnError(ctx, err)
 	if unavailable(err) {

@@ -146,7 +146,9 @@ func (a *Auth) checkPassword(ctx context.Context, p Project, email, password str
 		if u.PasswordHash, err = a.hasher.hash(ctx, password); err != nil {
 			return User{}, err
 		}
-		if err := a.store.UpdateUser(ctx, &u); err != nil {
+		// A concurrent change of the user wins: the rehash waits for the
+		// next login rather than write over it.
+		if err := a.store.UpdateUser(ctx, &u); err != nil && !errors.Is(err, ErrConflict) {
 			return User{}, err
 		}
 	}

@@ -157,7 +157,7 @@ func (a *Auth) saveUpdate(ctx context.Context, u User, passwordChanged bool, kee
 			return err
 		}
 		if passwordChanged {
-			return tx.RevokeUserTokens(ctx, u.ID, keepFamily, a.now())
+			return a.endLogins(ctx, tx, u.ID, keepFamily)
 		}
 		return nil
 	})

@@ -80,7 +80,7 @@ func (a *Auth) handleResetPassword(r *http.Request, in *input) (any, error) {
 		if err := tx.UpdateUser(ctx, &u); err != nil {
 			return err
 		}
-		return tx.RevokeUserTokens(ctx, u.ID, "", a.now())
+		return a.endLogins(ctx, tx, u.ID, "")
 	})
 	if err != nil {
 		return nil, err
@@ -91,6 +91,16 @@ func (a *Auth) handleResetPassword(r *http.Request, in *input) (any, error) {
 	a.passwordChanged(ctx, u)
 	a.event(ctx, EventPasswordReset, u.ProjectID, u.UserID, "ok")
 	return ok, nil
+}
+
+// endLogins ends what a credential change must end (ASVS 7.4): every token
+// of the user except those of the family keep, and every code issued
+// before it, so that nothing obtained with the old password survives.
+func (a *Auth) endLogins(ctx context.Context, tx Store, userID int64, keep string) error {
+	if err := tx.RevokeUserTokens(ctx, userID, keep, a.now()); err != nil {
+		return err
+	}
+	return tx.RevokeUserCodes(ctx, userID, a.now())
 }
 
 // passwordChanged tells the account owner that their password changed, so

@@ -18,6 +18,9 @@ var (
 	// be reached or did not answer in time; requests then get 503 and may
 	// be retried. Any other Store error is a 500.
 	ErrUnavailable = errors.New("ihoprauth: database unavailable")
+	// ErrConflict is returned by UpdateUser when the user changed since it
+	// was read: the caller read a stale copy and must not overwrite.
+	ErrConflict = errors.New("ihoprauth: changed concurrently")
 )
 
 // Store persists projects, users, one-time codes and tokens. The gorm-backed
@@ -57,8 +60,11 @@ type Store interface {
 	// UserByUserID returns the user with that public user_id.
 	UserByUserID(ctx context.Context, userID string) (User, error)
 	// UpdateUser writes u's mutable fields (names, mobile number, meta,
-	// role, provider, password hash, UpdatedAt) to the row with u.ID. It
-	// returns ErrNotFound when there is no such row.
+	// role, provider, password hash, UpdatedAt) to the row with u.ID, but
+	// only if the stored Version still equals u.Version, and then sets both
+	// to u.Version+1. It returns ErrConflict when the stored Version differs
+	// (the user changed since u was read) and ErrNotFound when there is no
+	// such row. Of concurrent updates from one version exactly one wins.
 	UpdateUser(ctx context.Context, u *User) error
 
 	// CreateChallenge inserts c and sets c.ID.
@@ -103,6 +109,10 @@ type Store interface {
 	// RevokeAuthCodeTokens revokes every unrevoked token issued for the
 	// auth code with that ID.
 	RevokeAuthCodeTokens(ctx context.Context, authCodeID int64, now time.Time) error
+	// RevokeUserCodes marks used, at now, every unused auth code and
+	// challenge of the user, so that none issued before a credential change
+	// can be redeemed after it.
+	RevokeUserCodes(ctx context.Context, userID int64, now time.Time) error
 	// RevokeUserTokens revokes every unrevoked token of the user except
 	// those of the family keepFamily (empty: keep none).
 	RevokeUserTokens(ctx context.Context, userID int64, keepFamily string, now time.Time) error
@@ -202,6 +212,9 @@ type User struct {
 	PasswordHash string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// Version counts the updates of the user; UpdateUser refuses to write
+	// over a newer one.
+	Version int64
 }
 
 // Purpose names what an emailed code is for.

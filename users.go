@@ -2,6 +2,7 @@ package ihoprauth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -64,24 +65,28 @@ func (a *Auth) UserByUserID(ctx context.Context, userID string) (User, error) {
 }
 
 // SetRole sets the role of the user with that public user_id, bypassing
-// Config.RolePolicy: it is for the app's own code, never for a request.
+// Config.RolePolicy: it is for the app's own code, never for a request. A
+// concurrent change of the user is read again and kept.
 func (a *Auth) SetRole(ctx context.Context, userID, role string) (User, error) {
 	if role == "" || len(role) > maxRole || hasControl(role) {
 		return User{}, fmt.Errorf("ihoprauth: role must be 1 to %d printable characters", maxRole)
 	}
-	u, err := a.store.UserByUserID(ctx, userID)
-	if err != nil {
-		return User{}, err
-	}
-	if u.Role == role {
+	for try := 1; ; try++ {
+		u, err := a.store.UserByUserID(ctx, userID)
+		if err != nil || u.Role == role {
+			return u, err
+		}
+		u.Role, u.UpdatedAt = role, a.now()
+		err = a.store.UpdateUser(ctx, &u)
+		if errors.Is(err, ErrConflict) && try < 5 {
+			continue
+		}
+		if err != nil {
+			return User{}, err
+		}
+		a.event(ctx, EventRoleChanged, u.ProjectID, u.UserID, "ok")
 		return u, nil
 	}
-	u.Role, u.UpdatedAt = role, a.now()
-	if err := a.store.UpdateUser(ctx, &u); err != nil {
-		return User{}, err
-	}
-	a.event(ctx, EventRoleChanged, u.ProjectID, u.UserID, "ok")
-	return u, nil
 }
 
 // userJSON is a user as the API shows it.

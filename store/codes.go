@@ -91,6 +91,20 @@ func (s *Store) ConsumeAuthCode(ctx context.Context, id int64, now time.Time) (b
 	return n == 1, nil
 }
 
+// RevokeUserCodes marks used, at now, every unused auth code and challenge
+// of the user.
+func (s *Store) RevokeUserCodes(ctx context.Context, userID int64, now time.Time) error {
+	return s.transaction(ctx, func(tx *Store) error {
+		if _, err := tx.set(ctx, &authCodeRow{}, "used_at", utc(now), "user_id = ? AND used_at IS NULL", userID); err != nil {
+			return fmt.Errorf("store: revoke auth codes: %w", err)
+		}
+		if _, err := tx.set(ctx, &challengeRow{}, "used_at", utc(now), "user_id = ? AND used_at IS NULL", userID); err != nil {
+			return fmt.Errorf("store: revoke challenges: %w", err)
+		}
+		return nil
+	})
+}
+
 func newChallengeRow(c *ihoprauth.Challenge) challengeRow {
 	return challengeRow{
 		Purpose:             string(c.Purpose),

@@ -27,6 +27,7 @@ type migration struct {
 var migrations = []migration{
 	{1, "create tables", createTables},
 	{2, "NO PAD binary collation on MySQL and MariaDB", useNoPadCollation},
+	{3, "users.version for optimistic updates", addUserVersion},
 }
 
 // schemaMigrationRow records one applied step.
@@ -205,6 +206,15 @@ func createTables(db *gorm.DB) error {
 		&authCodeRow{}, &tokenRow{}, &secretRow{},
 		&counterRow{}, &eventRow{},
 	)
+}
+
+// addUserVersion is step 3: the version column that lets UpdateUser refuse
+// to write over a concurrent change. Existing rows start at 0.
+func addUserVersion(db *gorm.DB) error {
+	if db.Migrator().HasColumn(&userRow{}, "Version") {
+		return nil
+	}
+	return db.Migrator().AddColumn(&userRow{}, "Version")
 }
 
 // useNoPadCollation is step 2: on MySQL and MariaDB it converts every

@@ -37,6 +37,8 @@ type userRow struct {
 	PasswordHash string    `gorm:"not null"`
 	CreatedAt    time.Time `gorm:"precision:6;not null;autoCreateTime:false"`
 	UpdatedAt    time.Time `gorm:"precision:6;not null;autoUpdateTime:false"`
+	// Version came with migration step 3; its default fills existing rows.
+	Version int64 `gorm:"not null;default:0"`
 }
 
 func (userRow) TableName() string { return "ihoprauth_users" }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 
 	"gorm.io/driver/sqlite"
@@ -34,10 +35,19 @@ var sqliteParams = url.Values{
 // IMMEDIATE transactions, foreign keys on and synchronous=NORMAL. Its
 // logger never prints the values bound to a statement. Pass the result to
 // New. path is a file name, not a DSN, and cannot contain '?'.
+//
+// A new file is created readable by its owner only (0600), and SQLite gives
+// its -wal and -shm files the same mode: the database holds password
+// hashes and, unless Config.Secret is set, the key of the code hashes.
 func OpenSQLite(path string) (*gorm.DB, error) {
 	if path == "" || strings.Contains(path, "?") {
 		return nil, errors.New("store: OpenSQLite: path must be a non-empty file name without '?'")
 	}
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	f.Close()
 	dialector := sqlite.Open(path + "?" + sqliteParams.Encode())
 	db, err := gorm.Open(dialector, &gorm.Config{Logger: newQuietLogger(dialector)})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -127,7 +128,7 @@ func TestConcurrentNew(t *testing.T) {
 }
 
 // allSteps lists the migration steps of this version.
-var allSteps = []int{1, 2}
+var allSteps = []int{1, 2, 3}
 
 // checkApplied checks that ihoprauth_schema_migrations lists want, each
 // once.
@@ -233,6 +234,38 @@ func TestMigrateUpgradesUnnumbered(t *testing.T) {
 	})
 }
 
+// TestMigrateAddsUserVersion checks step 3 on a database at step 2: the
+// users get a version column, starting at 0, that UpdateUser then uses.
+func TestMigrateAddsUserVersion(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend string) {
+		db, ctx := testdb.Open(t, backend), t.Context()
+		s := newStore(t, db)
+		p := ihoprauth.Project{ClientID: "web", Type: ihoprauth.TypeOTP}
+		if err := s.SaveProject(ctx, &p); err != nil {
+			t.Fatalf("SaveProject: %v", err)
+		}
+		if err := signUp(ctx, s, p.ClientID, 1); err != nil {
+			t.Fatalf("create user: %v", err)
+		}
+		for _, stmt := range []string{"ALTER TABLE ihoprauth_users DROP COLUMN version",
+			"DELETE FROM ihoprauth_schema_migrations WHERE version = 3"} {
+			if err := db.Exec(stmt).Error; err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		s = newStore(t, testdb.Reopen(t, db))
+		checkApplied(t, db, allSteps)
+		u, err := s.UserByEmail(ctx, p.ID, "user1@example.com")
+		if err != nil || u.Version != 0 {
+			t.Fatalf("old user: got version %d, error %v, want version 0", u.Version, err)
+		}
+		u.FirstName = "Upgraded"
+		if err := s.UpdateUser(ctx, &u); err != nil || u.Version != 1 {
+			t.Errorf("UpdateUser after the upgrade: got version %d, error %v, want version 1", u.Version, err)
+		}
+	})
+}
+
 // makeUnnumbered turns db into a database as the version before numbered
 // migrations left it: no ihoprauth_schema_migrations, no
 // ihoprauth_challenges.account_key, and on MySQL every table in
@@ -332,6 +365,26 @@ func TestOpenSQLiteRejectsDSN(t *testing.T) {
 	for _, path := range []string{"", "auth.db?_txlock=deferred"} {
 		if _, err := store.OpenSQLite(path); err == nil {
 			t.Errorf("OpenSQLite(%q): got nil error, want an error", path)
+		}
+	}
+}
+
+// TestOpenSQLiteFileMode checks that a new database and its WAL files are
+// readable by their owner only.
+func TestOpenSQLiteFileMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "auth.db")
+	db, err := store.OpenSQLite(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newStore(t, db)
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := info.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s: got mode %o, want 600", filepath.Base(name), mode)
 		}
 	}
 }

@@ -37,10 +37,13 @@ func (s *Store) UserByUserID(ctx context.Context, userID string) (ihoprauth.User
 }
 
 // UpdateUser writes u's names, mobile number, meta, role, provider,
-// password hash and UpdatedAt to the row with u.ID, and nothing else. It
-// returns ihoprauth.ErrNotFound when there is no such row.
+// password hash and UpdatedAt to the row with u.ID, and nothing else, if
+// its version is still u.Version; the version then grows by one, so MySQL
+// too counts the row as changed. It returns ihoprauth.ErrConflict when the
+// version moved on and ihoprauth.ErrNotFound when there is no such row.
 func (s *Store) UpdateUser(ctx context.Context, u *ihoprauth.User) error {
 	changes := map[string]any{
+		"version":       u.Version + 1,
 		"first_name":    u.FirstName,
 		"last_name":     u.LastName,
 		"mobile_number": u.MobileNumber,
@@ -50,17 +53,18 @@ func (s *Store) UpdateUser(ctx context.Context, u *ihoprauth.User) error {
 		"password_hash": u.PasswordHash,
 		"updated_at":    stamp(u.UpdatedAt),
 	}
-	res := s.db.WithContext(ctx).Model(&userRow{}).Where("id = ?", u.ID).Updates(changes)
+	res := s.db.WithContext(ctx).Model(&userRow{}).Where("id = ? AND version = ?", u.ID, u.Version).Updates(changes)
 	if res.Error != nil {
 		return fmt.Errorf("store: update user: %w", res.Error)
 	}
 	if res.RowsAffected > 0 {
+		u.Version++
 		return nil
 	}
-	// MySQL counts only rows whose values changed: tell "same values" from
-	// "no such user".
-	_, err := s.UserByID(ctx, u.ID)
-	return err
+	if _, err := s.UserByID(ctx, u.ID); err != nil {
+		return err
+	}
+	return fmt.Errorf("store: update user %d: %w", u.ID, ihoprauth.ErrConflict)
 }
 
 // user returns the user matching query; op names the lookup in errors.
@@ -87,6 +91,7 @@ func newUserRow(u *ihoprauth.User) userRow {
 		PasswordHash: u.PasswordHash,
 		CreatedAt:    stamp(u.CreatedAt),
 		UpdatedAt:    stamp(u.UpdatedAt),
+		Version:      u.Version,
 	}
 }
 
@@ -106,5 +111,6 @@ func (r userRow) user() ihoprauth.User {
 		PasswordHash: r.PasswordHash,
 		CreatedAt:    utc(r.CreatedAt),
 		UpdatedAt:    utc(r.UpdatedAt),
+		Version:      r.Version,
 	}
 }

@@ -121,3 +121,34 @@ func checkRevokedAt(t *testing.T, f *fixture, name string, want *time.Time) {
 		t.Errorf("token %s RevokedAt: %s", name, msg)
 	}
 }
+
+// testRevokeUserCodes checks that RevokeUserCodes spends every unused auth
+// code and challenge of one user and nothing of another.
+func testRevokeUserCodes(t *testing.T, newStore newStoreFunc) {
+	f := newFixture(t, newStore)
+	mine := []ihoprauth.AuthCode{f.createAuthCode(t, "m1"), f.createAuthCode(t, "m2")}
+	myChallenge := f.createChallenge(t, ihoprauth.PurposeOTP, "m3")
+	f.user = f.createUser(t, newUser(f.project.ID, "other@example.com"))
+	theirs := f.createAuthCode(t, "o1")
+	theirChallenge := f.createChallenge(t, ihoprauth.PurposeReset, "o2")
+
+	now := t0.Add(time.Minute)
+	if err := f.store.RevokeUserCodes(f.ctx, mine[0].UserID, now); err != nil {
+		t.Fatalf("RevokeUserCodes: got error %v, want nil", err)
+	}
+	for _, c := range mine {
+		got, err := f.store.AuthCodeByHash(f.ctx, c.Hash)
+		if err != nil || got.UsedAt == nil || !got.UsedAt.Equal(now) {
+			t.Errorf("the user's auth code: got UsedAt %v (err %v), want %v", got.UsedAt, err, now)
+		}
+	}
+	if got, err := f.store.ChallengeByToken(f.ctx, ihoprauth.PurposeOTP, myChallenge.TokenHash); err != nil || got.UsedAt == nil {
+		t.Errorf("the user's challenge: got UsedAt %v (err %v), want it used", got.UsedAt, err)
+	}
+	if won, err := f.store.ConsumeAuthCode(f.ctx, theirs.ID, now); err != nil || !won {
+		t.Errorf("another user's auth code: got consumed %v (err %v), want it still usable", won, err)
+	}
+	if won, err := f.store.ConsumeChallenge(f.ctx, theirChallenge.ID, now, 5); err != nil || !won {
+		t.Errorf("another user's challenge: got consumed %v (err %v), want it still usable", won, err)
+	}
+}

@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ihoprauth.Store) {
 		{"AuthCodes", testAuthCodes},
 		{"Tokens", testTokens},
 		{"Revocation", testRevocation},
+		{"RevokeUserCodes", testRevokeUserCodes},
 		{"InTx", testInTx},
 		{"Secret", testSecret},
 		{"Counters", testCounters},

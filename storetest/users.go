@@ -14,6 +14,7 @@ func testUsers(t *testing.T, newStore newStoreFunc) {
 	t.Run("UserByEmail is byte-exact", testUserByEmailExact(newStore))
 	t.Run("UpdateUser", testUpdateUser(newStore))
 	t.Run("UpdateUser keeps other fields", testUpdateUserKeeps(newStore))
+	t.Run("UpdateUser refuses stale copies", testUpdateUserConflict(newStore))
 }
 
 func testCreateUser(newStore newStoreFunc) func(*testing.T) {
@@ -160,7 +161,44 @@ func testUpdateUserKeeps(newStore newStoreFunc) func(*testing.T) {
 		if err := f.store.UpdateUser(f.ctx, &u); err != nil {
 			t.Fatalf("UpdateUser: got error %v, want nil", err)
 		}
-		checkUser(t, f, f.user)
+		want := f.user
+		want.Version++
+		checkUser(t, f, want)
+	}
+}
+
+// testUpdateUserConflict checks the optimistic check: an update from a
+// stale copy is refused and writes nothing, and of concurrent updates from
+// one version exactly one wins.
+func testUpdateUserConflict(newStore newStoreFunc) func(*testing.T) {
+	return func(t *testing.T) {
+		f := newFixture(t, newStore)
+		fresh, stale := f.user, f.user
+		fresh.PasswordHash = "$2a$10$newnewnewnewnewnewnewn"
+		if err := f.store.UpdateUser(f.ctx, &fresh); err != nil {
+			t.Fatalf("UpdateUser: got error %v, want nil", err)
+		}
+		if fresh.Version != f.user.Version+1 {
+			t.Errorf("got Version %d after an update, want %d", fresh.Version, f.user.Version+1)
+		}
+		stale.FirstName = "Stale"
+		if err := f.store.UpdateUser(f.ctx, &stale); !errors.Is(err, ihoprauth.ErrConflict) {
+			t.Fatalf("UpdateUser from a stale copy: got %v, want ErrConflict", err)
+		}
+		checkUser(t, f, fresh)
+
+		wins := raceN(t, 20, func() (bool, error) {
+			u := fresh
+			u.FirstName = "Racer"
+			err := f.store.UpdateUser(f.ctx, &u)
+			if errors.Is(err, ihoprauth.ErrConflict) {
+				return false, nil
+			}
+			return err == nil, err
+		})
+		if wins != 1 {
+			t.Errorf("got %d of 20 concurrent updates from one version through, want 1", wins)
+		}
 	}
 }
 
