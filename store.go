@@ -94,6 +94,10 @@ type Store interface {
 	// TokenByAccessHash returns the token whose AccessHash equals hash,
 	// revoked or not.
 	TokenByAccessHash(ctx context.Context, hash string) (Token, error)
+	// TokenUser returns the token whose AccessHash equals hash, revoked or
+	// not, together with its user, in one read: it is the lookup behind
+	// every bearer check.
+	TokenUser(ctx context.Context, hash string) (Token, User, error)
 	// TokenByRefreshHash returns the token whose RefreshHash equals hash,
 	// revoked or not.
 	TokenByRefreshHash(ctx context.Context, hash string) (Token, error)

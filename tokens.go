@@ -158,17 +158,14 @@ func (a *Auth) bearer(r *http.Request) (User, Token, error) {
 	if token == "" || len(token) > maxOpaque {
 		return User{}, Token{}, errBadToken
 	}
-	ctx := r.Context()
-	t, err := a.store.TokenByAccessHash(ctx, sha256Hex(token))
-	if errors.Is(err, ErrNotFound) || err == nil && (t.RevokedAt != nil || !a.now().Before(t.ExpiresAt)) {
+	t, u, err := a.store.TokenUser(r.Context(), sha256Hex(token))
+	switch {
+	case errors.Is(err, ErrNotFound):
 		return User{}, Token{}, errBadToken
-	}
-	if err != nil {
+	case err != nil:
 		return User{}, Token{}, err
-	}
-	u, err := a.store.UserByID(ctx, t.UserID)
-	if errors.Is(err, ErrNotFound) {
+	case t.RevokedAt != nil || !a.now().Before(t.ExpiresAt):
 		return User{}, Token{}, errBadToken
 	}
-	return u, t, err
+	return u, t, nil
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 func testTokens(t *testing.T, newStore newStoreFunc) {
 	t.Run("CreateToken round trip", testCreateToken(newStore))
 	t.Run("MarkTokenRefreshed", testMarkTokenRefreshed(newStore))
+	t.Run("TokenUser", testTokenUser(newStore))
 	t.Run("MarkTokenRefreshed concurrent", func(t *testing.T) {
 		f := newFixture(t, newStore)
 		for round := range raceRounds {
@@ -112,5 +114,37 @@ func checkToken(t *testing.T, f *fixture, want ihoprauth.Token) {
 			}
 			checkEqual(t, got, want)
 		})
+	}
+}
+
+// testTokenUser checks the one-read bearer lookup: the token, revoked or
+// not, comes back with its own user, and an unknown hash is ErrNotFound.
+func testTokenUser(newStore newStoreFunc) func(*testing.T) {
+	return func(t *testing.T) {
+		f := newFixture(t, newStore)
+		other := f.createUser(t, newUser(f.project.ID, "other@example.com"))
+		mine := f.createToken(t, "mine", "family", 0, f.user.ID)
+		theirs := f.newToken("theirs", "other family", 0, other.ID)
+		theirs.RevokedAt = ptr(t0.Add(time.Minute))
+		if err := f.store.CreateToken(f.ctx, &theirs); err != nil {
+			t.Fatalf("CreateToken: %v", err)
+		}
+		for _, tt := range []struct {
+			name  string
+			token ihoprauth.Token
+			user  ihoprauth.User
+		}{{"live", mine, f.user}, {"revoked", theirs, other}} {
+			t.Run(tt.name, func(t *testing.T) {
+				tok, u, err := f.store.TokenUser(f.ctx, tt.token.AccessHash)
+				if err != nil {
+					t.Fatalf("TokenUser: got error %v, want nil", err)
+				}
+				checkEqual(t, tok, tt.token)
+				checkEqual(t, u, tt.user)
+			})
+		}
+		if _, _, err := f.store.TokenUser(f.ctx, hash("no such token")); !errors.Is(err, ihoprauth.ErrNotFound) {
+			t.Errorf("unknown hash: got %v, want ErrNotFound", err)
+		}
 	}
 }
