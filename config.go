@@ -27,6 +27,12 @@ type Config struct {
 
 	// AccessTokenTTL is how long an access token works. Default 1 hour.
 	AccessTokenTTL time.Duration
+	// TokenCacheTTL, when positive, keeps validated access tokens in memory
+	// for this long, so most bearer checks skip the database. A token this
+	// instance revokes (logout, reset, password or role change) is dropped
+	// at once; one revoked by another instance keeps working here for up to
+	// TokenCacheTTL. Default 0: off, every check reads the database.
+	TokenCacheTTL time.Duration
 	// RefreshTokenTTL is the absolute lifetime of a refresh token. Default
 	// 30 days.
 	RefreshTokenTTL time.Duration

@@ -50,6 +50,7 @@ type Auth struct {
 	hasher    *hasher
 	templates map[MailKind]compiledTemplate
 	mail      *mailQueue
+	cache     *tokenCache
 	routes    map[string]map[string]handler
 }
 
@@ -80,6 +81,7 @@ func New(store Store, mailer Mailer, cfg Config) (*Auth, error) {
 	}
 	a.hasher = newHasher(cfg.Argon2, cfg.MaxConcurrentHashes)
 	a.mail = newMailQueue(mailer, &a.cfg)
+	a.cache = newTokenCache(cfg.TokenCacheTTL)
 	a.routes = a.routeTable()
 	return a, nil
 }

@@ -164,6 +164,7 @@ func (a *Auth) saveUpdate(ctx context.Context, u User, passwordChanged bool, kee
 	if err != nil {
 		return err
 	}
+	a.cache.forgetUser(u.ID)
 	if passwordChanged {
 		a.passwordChanged(ctx, u)
 		a.event(ctx, EventPasswordChanged, u.ProjectID, u.UserID, "ok")

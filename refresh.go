@@ -48,6 +48,7 @@ func (a *Auth) handleRefresh(r *http.Request, in *input) (any, error) {
 		if err := a.store.RevokeFamily(ctx, t.FamilyID, a.now()); err != nil {
 			return nil, err
 		}
+		a.cache.forgetUser(t.UserID)
 		a.event(ctx, EventReuseDetected, p.ID, a.publicID(ctx, t.UserID), "refresh token: family revoked")
 		return nil, errBadRefresh
 	}
@@ -100,6 +101,7 @@ func (a *Auth) handleLogout(r *http.Request, in *input) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.cache.forgetUser(u.ID)
 	a.event(ctx, EventTokenRevoked, u.ProjectID, u.UserID, "logout")
 	return ok, nil
 }

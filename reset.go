@@ -85,6 +85,7 @@ func (a *Auth) handleResetPassword(r *http.Request, in *input) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.cache.forgetUser(u.ID)
 	if err := a.redeemed(ctx, c); err != nil {
 		return nil, err
 	}

@@ -2,6 +2,8 @@ package ihoprauth
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"strings"
@@ -110,6 +112,7 @@ func (a *Auth) codeReused(ctx context.Context, ac AuthCode) error {
 	if err := a.store.RevokeAuthCodeTokens(ctx, ac.ID, a.now()); err != nil {
 		return err
 	}
+	a.cache.forgetUser(ac.UserID)
 	a.event(ctx, EventReuseDetected, ac.ProjectID, a.publicID(ctx, ac.UserID), "auth code: its tokens revoked")
 	return errBadCode
 }
@@ -158,14 +161,19 @@ func (a *Auth) bearer(r *http.Request) (User, Token, error) {
 	if token == "" || len(token) > maxOpaque {
 		return User{}, Token{}, errBadToken
 	}
-	t, u, err := a.store.TokenUser(r.Context(), sha256Hex(token))
+	key, now := sha256.Sum256([]byte(token)), a.now()
+	if u, t, ok := a.cache.get(key, now); ok {
+		return u, t, nil
+	}
+	t, u, err := a.store.TokenUser(r.Context(), hex.EncodeToString(key[:]))
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return User{}, Token{}, errBadToken
 	case err != nil:
 		return User{}, Token{}, err
-	case t.RevokedAt != nil || !a.now().Before(t.ExpiresAt):
+	case t.RevokedAt != nil || !now.Before(t.ExpiresAt):
 		return User{}, Token{}, errBadToken
 	}
+	a.cache.put(key, u, t, now)
 	return u, t, nil
 }

@@ -84,6 +84,7 @@ func (a *Auth) SetRole(ctx context.Context, userID, role string) (User, error) {
 		if err != nil {
 			return User{}, err
 		}
+		a.cache.forgetUser(u.ID)
 		a.event(ctx, EventRoleChanged, u.ProjectID, u.UserID, "ok")
 		return u, nil
 	}
