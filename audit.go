@@ -25,6 +25,7 @@ const (
 	EventRoleChanged     = "role changed"
 	EventRoleRefused     = "role change refused"
 	EventThrottled       = "throttled"
+	EventSessionStarted  = "session started"
 )
 
 // event records a security event in the audit trail, logs it and hands it

@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/alexedwards/scs/v2"
 )
 
 // Config holds the optional settings of an Auth. The zero value of every
@@ -27,6 +29,11 @@ type Config struct {
 
 	// AccessTokenTTL is how long an access token works. Default 1 hour.
 	AccessTokenTTL time.Duration
+	// Sessions, when set, turns on cookie sessions for server-rendered apps
+	// (see NewSessionManager): POST /api/v1/session moves a bearer login
+	// into a session cookie, and Authenticate (so middleware.RequireUser)
+	// accepts the cookie. Default nil: bearer tokens only.
+	Sessions *scs.SessionManager
 	// TokenCacheTTL, when positive, keeps validated access tokens in memory
 	// for this long, so most bearer checks skip the database. A token this
 	// instance revokes (logout, reset, password or role change) is dropped

@@ -26,6 +26,7 @@ func (a *Auth) routeTable() map[string]map[string]handler {
 		"user/update/role":         {http.MethodPut: a.handleUpdateRole},
 		"refresh-token":            {http.MethodPost: a.guarded(a.handleRefresh)},
 		"logout":                   {http.MethodPost: a.handleLogout},
+		"session":                  {http.MethodPost: a.handleStartSession},
 	}
 }
 

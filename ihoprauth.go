@@ -116,7 +116,12 @@ func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(withClient(r.Context(), a.clientOf(r)), a.cfg.RequestTimeout)
 	defer cancel()
-	a.serve(w, r.WithContext(ctx), h)
+	r = r.WithContext(ctx)
+	if rest == "session" || rest == "logout" {
+		a.withSession(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.serve(w, r, h) })).ServeHTTP(w, r)
+		return
+	}
+	a.serve(w, r, h)
 }
 
 // serve runs h and writes its answer. Panics are not recovered here: the

@@ -28,6 +28,7 @@ var migrations = []migration{
 	{1, "create tables", createTables},
 	{2, "NO PAD binary collation on MySQL and MariaDB", useNoPadCollation},
 	{3, "users.version for optimistic updates", addUserVersion},
+	{4, "cookie sessions", createSessions},
 }
 
 // schemaMigrationRow records one applied step.

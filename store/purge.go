@@ -57,6 +57,7 @@ func purgeTargets(before, eventsBefore time.Time) []purgeTarget {
 		{&authCodeRow{}, "id", "expires_at < ?", []any{before}},
 		{&tokenRow{}, "id", "(refresh_expires_at < ? OR revoked_at < ?)", []any{before, before}},
 		{&counterRow{}, "counter_key", "last_at < ?", []any{before}},
+		{&sessionRow{}, "token", "expiry < ?", []any{before}},
 	}
 	if !eventsBefore.IsZero() {
 		targets = append(targets, purgeTarget{&eventRow{}, "id", "at < ?", []any{utc(eventsBefore)}})

@@ -1,0 +1,138 @@
+package ihoprauth
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+)
+
+// Cookie sessions serve server-rendered apps: after a login through the API,
+// POST /api/v1/session with the access token puts that login in an scs
+// session cookie, and from then on middleware.RequireUser accepts the
+// cookie as well as a bearer token. The session holds a login of its own in
+// the same token family, so logout, a password reset or change, and every
+// other revocation end the session too, on every instance at once.
+//
+// CSRF: a request authenticated by the cookie alone that changes state
+// (anything but GET, HEAD and OPTIONS) is refused with 403 when the browser
+// says it is cross-site (Sec-Fetch-Site) or its Origin is another host.
+// Together with SameSite=Lax this needs no token in forms; clients that send
+// neither header (not browsers) are not affected.
+
+// sessionLoginKey is where a session keeps the secret of its login.
+const sessionLoginKey = "ihoprauth.login"
+
+// NewSessionManager returns an scs session manager for Config.Sessions with
+// secure defaults that differ from scs's: the cookie is named
+// "__Host-ihoprauth" (so it is bound to this host and path "/") and is
+// Secure, HttpOnly and SameSite=Lax; a session ends after 1 hour idle or
+// 24 hours in all. Change any field of the result before use. st is where
+// sessions live: store.(*Store).SessionStore() keeps them in the database.
+func NewSessionManager(st scs.Store) *scs.SessionManager {
+	sm := scs.New()
+	sm.Store = st
+	sm.IdleTimeout = time.Hour
+	sm.Lifetime = 24 * time.Hour
+	sm.Cookie.Name = "__Host-ihoprauth"
+	sm.Cookie.Path = "/"
+	sm.Cookie.Domain = ""
+	sm.Cookie.Secure = true
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	return sm
+}
+
+var (
+	errNoSessions = &Error{Status: http.StatusNotFound, Message: "Cookie sessions are not enabled."}
+	errCrossSite  = &Error{Status: http.StatusForbidden, Message: "Cross-site requests may not use the session cookie."}
+)
+
+// handleStartSession puts the bearer's login in a new session cookie. The
+// session token is renewed first, so a session fixed by an attacker before
+// the login is never the one that carries it.
+func (a *Auth) handleStartSession(r *http.Request, _ *input) (any, error) {
+	ctx := r.Context()
+	sm := a.cfg.Sessions
+	if sm == nil {
+		return nil, errNoSessions
+	}
+	u, t, err := a.bearer(r)
+	if err != nil {
+		return nil, err
+	}
+	secret, now := newOpaque(tokenBytes), a.now()
+	login := Token{
+		AccessHash: sha256Hex(secret), RefreshHash: sha256Hex(newOpaque(tokenBytes)), FamilyID: t.FamilyID,
+		ProjectID: u.ProjectID, UserID: u.ID, AuthCodeID: t.AuthCodeID,
+		ExpiresAt: now.Add(sm.Lifetime), RefreshExpiresAt: now.Add(sm.Lifetime),
+	}
+	if err := a.store.CreateToken(ctx, &login); err != nil {
+		return nil, err
+	}
+	if err := sm.RenewToken(ctx); err != nil {
+		return nil, err
+	}
+	sm.Put(ctx, sessionLoginKey, secret)
+	a.event(ctx, EventSessionStarted, u.ProjectID, u.UserID, "ok")
+	return ok, nil
+}
+
+// withSession runs h with the request's session loaded and saved, for the
+// routes that start or end sessions.
+func (a *Auth) withSession(h http.Handler) http.Handler {
+	if a.cfg.Sessions == nil {
+		return h
+	}
+	return a.cfg.Sessions.LoadAndSave(h)
+}
+
+// sessionLogin returns the user and login of r's session cookie. It is
+// errNoToken when there is no cookie or no login in the session.
+func (a *Auth) sessionLogin(r *http.Request) (User, Token, error) {
+	sm := a.cfg.Sessions
+	cookie, err := r.Cookie(sm.Cookie.Name)
+	if err != nil {
+		return User{}, Token{}, errNoToken
+	}
+	if crossSite(r) {
+		return User{}, Token{}, errCrossSite
+	}
+	ctx, err := sm.Load(r.Context(), cookie.Value)
+	if err != nil {
+		return User{}, Token{}, err
+	}
+	secret := sm.GetString(ctx, sessionLoginKey)
+	if secret == "" {
+		return User{}, Token{}, errNoToken
+	}
+	return a.login(r.Context(), secret)
+}
+
+// endSession destroys the request's session, if it has one.
+func (a *Auth) endSession(ctx context.Context) error {
+	sm := a.cfg.Sessions
+	if sm == nil || sm.GetString(ctx, sessionLoginKey) == "" {
+		return nil
+	}
+	return sm.Destroy(ctx)
+}
+
+// crossSite reports whether a state-changing request comes from another
+// site, as far as the browser says so.
+func crossSite(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		return true
+	}
+	if origin := r.Header.Get("Origin"); origin != "" {
+		u, err := url.Parse(origin)
+		return err != nil || u.Host != r.Host
+	}
+	return false
+}
