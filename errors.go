@@ -33,6 +33,7 @@ type Error struct {
 	RetryAfter int
 }
 
+// Error returns the message, prefixed "ihoprauth: ".
 func (e *Error) Error() string { return "ihoprauth: " + e.Message }
 
 // ServeHTTP writes e as a JSON response.

@@ -1,32 +1,3 @@
-// Package ihoprauth serves the iHopr authentication API (login, signup, OTP
-// and two-step codes, password reset, code-to-token exchange with PKCE, user
-// and role updates) from inside a Go program, on any net/http mux:
-//
-//	db, err := store.OpenSQLite("auth.db")
-//	if err != nil {
-//		log.Fatal(err)
-//	}
-//	st, err := store.New(db)
-//	if err != nil {
-//		log.Fatal(err)
-//	}
-//	auth, err := ihoprauth.New(st, mailer.NewDev(os.Stderr), ihoprauth.Config{})
-//	if err != nil {
-//		log.Fatal(err)
-//	}
-//	defer auth.Close()
-//	auth.SaveProject(ctx, ihoprauth.ProjectSpec{ClientID: "web", ClientSecret: secret, Type: ihoprauth.TypeNone})
-//
-//	mux := http.NewServeMux()
-//	mux.Handle("/api/v1/", auth)
-//	mux.Handle("GET /hello", middleware.RequireUser(auth)(hello))
-//	log.Fatal(http.ListenAndServe("localhost:8080", mux))
-//
-// Clients written for iHopr work against it by changing only the base URL.
-// Everything is stored through a Store (package store keeps it in SQLite,
-// PostgreSQL or MariaDB through GORM) and mail goes through a Mailer
-// (package mailer sends it over SMTP). The defaults follow OWASP ASVS 5.0
-// and NIST SP 800-63B; see Config for each of them.
 package ihoprauth
 
 import (
