@@ -12,6 +12,8 @@ import (
 type client struct {
 	ip        string
 	userAgent string
+	// language is the first language the client asked for, lowercased.
+	language string
 }
 
 type clientKey struct{}
@@ -34,7 +36,24 @@ func (a *Auth) clientOf(r *http.Request) client {
 	if len(ua) > 255 {
 		ua = ua[:255]
 	}
-	return client{ip: a.clientIP(r), userAgent: strings.ToValidUTF8(ua, "")}
+	return client{ip: a.clientIP(r), userAgent: strings.ToValidUTF8(ua, ""), language: firstLanguage(r)}
+}
+
+// firstLanguage returns the first tag of r's Accept-Language, lowercased,
+// if it looks like a language tag ("fr", "pt-br"); "" otherwise.
+func firstLanguage(r *http.Request) string {
+	tag, _, _ := strings.Cut(r.Header.Get("Accept-Language"), ",")
+	tag, _, _ = strings.Cut(tag, ";")
+	tag = strings.ToLower(strings.TrimSpace(tag))
+	if len(tag) < 2 || len(tag) > 35 {
+		return ""
+	}
+	for _, c := range tag {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return ""
+		}
+	}
+	return tag
 }
 
 func (a *Auth) clientIP(r *http.Request) string {

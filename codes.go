@@ -152,10 +152,15 @@ func (a *Auth) redeemLoginCode(ctx context.Context, in *input, purpose Purpose, 
 
 // mailCode renders and queues the mail of kind for user.
 func (a *Auth) mailCode(ctx context.Context, kind MailKind, p Project, user User, code string) {
-	msg, err := a.templates[kind].render(kind, user.Email, MailData{
-		Code: code, Email: user.Email, FirstName: user.FirstName, Project: p.ClientID,
-		ValidMinutes: int(a.cfg.CodeTTL.Minutes()),
-	})
+	lang := clientFrom(ctx).language
+	tmpl, err := a.template(kind, p.ClientID, lang)
+	var msg Message
+	if err == nil {
+		msg, err = tmpl.render(kind, user.Email, MailData{
+			Code: code, Email: user.Email, FirstName: user.FirstName, Project: p.ClientID,
+			ValidMinutes: int(a.cfg.CodeTTL.Minutes()), Language: lang,
+		})
+	}
 	if err != nil {
 		a.cfg.OnError(ctx, errors.Join(ErrMailNotSent, err))
 		return

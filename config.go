@@ -90,6 +90,11 @@ type Config struct {
 	// Templates override the mail of some kinds; kinds not in the map use
 	// the built-in templates.
 	Templates map[MailKind]MailTemplate
+	// TemplateFor, when set, may give the template of a mail kind for a
+	// project (its client_id) and language (the first of the request's
+	// Accept-Language, lowercased, "" when none): ok false falls back to
+	// Templates and the built-in templates. Default nil.
+	TemplateFor func(kind MailKind, clientID, language string) (t MailTemplate, ok bool)
 	// MailAttempts is how many times a mail is tried before its failure is
 	// reported. Default 3.
 	MailAttempts int

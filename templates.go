@@ -27,6 +27,9 @@ type MailData struct {
 	Project string
 	// ValidMinutes is how long the code works.
 	ValidMinutes int
+	// Language is the first language of the request's Accept-Language
+	// header, lowercased ("fr-ca"), or "" when it has none.
+	Language string
 }
 
 // defaultTemplates put the code first, before any other number, so that
@@ -37,17 +40,22 @@ var defaultTemplates = map[MailKind]MailTemplate{
 		"Your verification code is"),
 	MailReset: codeTemplate("Your password reset code",
 		"Your password reset code is"),
-	MailAccountExists: {
-		Subject: "Someone tried to sign up with your email",
-		Text: "Someone, perhaps you, tried to sign up to {{.Project}} with {{.Email}}, " +
-			"which already has an account.\n\nIf it was you, log in instead, or reset your password " +
-			"if you forgot it. If it was not, you can ignore this mail.\n",
-	},
-	MailPasswordChanged: {
-		Subject: "Your password was changed",
-		Text: "The password of your {{.Project}} account {{.Email}} was just changed, and " +
-			"your other sessions were signed out.\n\nIf you did not do this, reset your password now.\n",
-	},
+	MailAccountExists: noticeTemplate("Someone tried to sign up with your email",
+		"Someone, perhaps you, tried to sign up to {{.Project}} with {{.Email}}, which already has an account.",
+		"If it was you, log in instead, or reset your password if you forgot it. If it was not, you can ignore this mail."),
+	MailPasswordChanged: noticeTemplate("Your password was changed",
+		"The password of your {{.Project}} account {{.Email}} was just changed, and your other sessions were signed out.",
+		"If you did not do this, reset your password now."),
+}
+
+// noticeTemplate is a mail without a code: two paragraphs, as text and HTML.
+func noticeTemplate(subject, first, second string) MailTemplate {
+	return MailTemplate{
+		Subject: subject,
+		Text:    first + "\n\n" + second + "\n",
+		HTML: `<!doctype html><html><body style="font-family:sans-serif;line-height:1.5">` +
+			`<p>` + first + `</p><p style="color:#666">` + second + `</p></body></html>`,
+	}
 }
 
 func codeTemplate(subject, lead string) MailTemplate {
@@ -63,6 +71,18 @@ func codeTemplate(subject, lead string) MailTemplate {
 	}
 }
 
+// template returns the template of kind for the project and language:
+// Config.TemplateFor's when it has one, else Config.Templates' or the
+// built-in one.
+func (a *Auth) template(kind MailKind, clientID, lang string) (compiledTemplate, error) {
+	if a.cfg.TemplateFor != nil {
+		if t, ok := a.cfg.TemplateFor(kind, clientID, lang); ok {
+			return compile(kind, t)
+		}
+	}
+	return a.templates[kind], nil
+}
+
 type compiledTemplate struct {
 	subject, text *template.Template
 	html          *htmltemplate.Template
@@ -74,22 +94,30 @@ func compileTemplates(overrides map[MailKind]MailTemplate) (map[MailKind]compile
 		if o, ok := overrides[kind]; ok {
 			t = o
 		}
-		var c compiledTemplate
-		var err error
-		if c.subject, err = template.New("subject").Parse(t.Subject); err != nil {
-			return nil, fmt.Errorf("ihoprauth: %s mail subject: %w", kind, err)
-		}
-		if c.text, err = template.New("text").Parse(t.Text); err != nil {
-			return nil, fmt.Errorf("ihoprauth: %s mail text: %w", kind, err)
-		}
-		if t.HTML != "" {
-			if c.html, err = htmltemplate.New("html").Parse(t.HTML); err != nil {
-				return nil, fmt.Errorf("ihoprauth: %s mail html: %w", kind, err)
-			}
+		c, err := compile(kind, t)
+		if err != nil {
+			return nil, err
 		}
 		out[kind] = c
 	}
 	return out, nil
+}
+
+func compile(kind MailKind, t MailTemplate) (compiledTemplate, error) {
+	var c compiledTemplate
+	var err error
+	if c.subject, err = template.New("subject").Parse(t.Subject); err != nil {
+		return c, fmt.Errorf("ihoprauth: %s mail subject: %w", kind, err)
+	}
+	if c.text, err = template.New("text").Parse(t.Text); err != nil {
+		return c, fmt.Errorf("ihoprauth: %s mail text: %w", kind, err)
+	}
+	if t.HTML != "" {
+		if c.html, err = htmltemplate.New("html").Parse(t.HTML); err != nil {
+			return c, fmt.Errorf("ihoprauth: %s mail html: %w", kind, err)
+		}
+	}
+	return c, nil
 }
 
 func (c compiledTemplate) render(kind MailKind, to string, d MailData) (Message, error) {
