@@ -42,14 +42,8 @@ func (a *Auth) handleLogin(r *http.Request, in *input) (any, error) {
 	ctx := r.Context()
 	req := loginRequest{client: readClient(in), email: readEmail(in, "email"),
 		password: in.secret("password", false), pkce: a.readPKCE(in)}
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	p, err := a.authClient(ctx, req.client)
+	p, err := a.loginClient(ctx, in, req.client, req.pkce)
 	if err != nil {
-		return nil, err
-	}
-	if err := requirePKCE(p, req.pkce); err != nil {
 		return nil, err
 	}
 	if p.Type == TypeOTP {
@@ -80,13 +74,22 @@ func (a *Auth) handleLogin(r *http.Request, in *input) (any, error) {
 	return answerCode(code), nil
 }
 
-// requirePKCE enforces PKCE for public clients, which have no secret to
-// bind the auth code to (RFC 9700 §2.1.1).
-func requirePKCE(p Project, pk pkce) error {
-	if p.Public && pk.challenge == "" {
-		return fieldError("code_challenge", "The code_challenge field is required for a public client.")
+// loginClient ends the reading of a login or signup: the fields read so
+// far must be valid, the client credentials right, and a public client must
+// send a PKCE challenge, having no secret to bind the auth code to (RFC
+// 9700 §2.1.1).
+func (a *Auth) loginClient(ctx context.Context, in *input, c clientCreds, pk pkce) (Project, error) {
+	if err := in.err(); err != nil {
+		return Project{}, err
 	}
-	return nil
+	p, err := a.authClient(ctx, c)
+	if err != nil {
+		return Project{}, err
+	}
+	if p.Public && pk.challenge == "" {
+		return Project{}, fieldError("code_challenge", "The code_challenge field is required for a public client.")
+	}
+	return p, nil
 }
 
 // loginOTP mails a code to a known email. An unknown email gets a token

@@ -41,14 +41,8 @@ func (a *Auth) readSignup(in *input) signupRequest {
 func (a *Auth) handleSignup(r *http.Request, in *input) (any, error) {
 	ctx := r.Context()
 	req := a.readSignup(in)
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	p, err := a.authClient(ctx, req.client)
+	p, err := a.loginClient(ctx, in, req.client, req.pkce)
 	if err != nil {
-		return nil, err
-	}
-	if err := requirePKCE(p, req.pkce); err != nil {
 		return nil, err
 	}
 	if err := a.checkNewPassword(p, req); err != nil {
