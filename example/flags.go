@@ -37,12 +37,19 @@ func parseProject(s string) (ihoprauth.ProjectSpec, error) {
 	return spec, nil
 }
 
-// demoProjects are served when no -project is given: one of each type, with
-// fresh secrets at every start.
+// demoProjects are served when no -project is given: one confidential
+// project of each type with a fresh secret at every start (demo-none,
+// demo-two-step, demo-otp, for curl and scripts), then a public twin of
+// each for the page at / (web-none, web-two-step, web-otp: a browser
+// cannot keep a secret, so they have none and PKCE S256 is required).
 func demoProjects() []ihoprauth.ProjectSpec {
+	types := []ihoprauth.ProjectType{ihoprauth.TypeNone, ihoprauth.TypeTwoStep, ihoprauth.TypeOTP}
 	var specs []ihoprauth.ProjectSpec
-	for _, t := range []ihoprauth.ProjectType{ihoprauth.TypeNone, ihoprauth.TypeTwoStep, ihoprauth.TypeOTP} {
+	for _, t := range types {
 		specs = append(specs, ihoprauth.ProjectSpec{Type: t, ClientID: "demo-" + string(t), ClientSecret: randomSecret()})
+	}
+	for _, t := range types {
+		specs = append(specs, ihoprauth.ProjectSpec{Type: t, ClientID: "web-" + string(t), Public: true})
 	}
 	return specs
 }

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"gorm.io/gorm"
+
+	"github.com/ihoprauth/ihoprauth"
+	"github.com/ihoprauth/ihoprauth/middleware"
+	"github.com/ihoprauth/ihoprauth/store"
+)
+
+// server is the example put together over one database: the API with
+// cookie sessions, the page at /, the dev inbox, and the app's own
+// protected routes.
+type server struct {
+	auth    *ihoprauth.Auth
+	db      *gorm.DB
+	handler http.Handler
+}
+
+// newServer opens the database, saves the projects and builds the routes.
+// Mails, when no -smtp is given, are written to stderr (and the inbox).
+func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, stderr io.Writer) (*server, error) {
+	m, in, err := newMailer(o, stderr)
+	if err != nil {
+		return nil, err
+	}
+	db, err := openDB(o.db)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{db: db}
+	st, err := store.New(db)
+	if err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+	s.auth, err = ihoprauth.New(st, m, ihoprauth.Config{
+		Sessions:    ihoprauth.NewSessionManager(st.SessionStore()),
+		NewUserRole: adminRole(o.admins),
+	})
+	if err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+	if err := setUp(ctx, s.auth, specs, o.admins); err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+	s.handler = routes(s.auth, st, newPageConfig(specs, in != nil), in)
+	return s, nil
+}
+
+// Close sends the mail still queued and closes the database.
+func (s *server) Close() error {
+	var errs []error
+	if s.auth != nil {
+		errs = append(errs, s.auth.Close())
+	}
+	sqlDB, err := s.db.DB()
+	if err == nil {
+		err = sqlDB.Close()
+	}
+	return errors.Join(append(errs, err)...)
+}
+
+// adminRole gives role admin to the -admin addresses when they sign up.
+func adminRole(emails []string) func(context.Context, ihoprauth.Project, string) string {
+	admins := map[string]bool{}
+	for _, e := range emails {
+		admins[ihoprauth.CanonicalEmail(e)] = true
+	}
+	return func(_ context.Context, _ ihoprauth.Project, email string) string {
+		if admins[email] {
+			return "admin"
+		}
+		return "user"
+	}
+}
+
+// routes mounts the API at /api/v1/ and the example's own pages around it.
+// The dev inbox exists only when in is not nil (no -smtp).
+func routes(auth *ihoprauth.Auth, projects projectFinder, cfg pageConfig, in *inbox) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/api/v1/", auth)
+	mux.Handle("GET /hello", middleware.RequireUser(auth)(http.HandlerFunc(hello)))
+	mux.Handle("GET /account", middleware.RequireUser(auth)(account{projects}))
+	mux.Handle("GET /config.json", cfg)
+	if in != nil {
+		mux.Handle("GET /dev/inbox", in)
+	}
+	mux.Handle("/", staticFiles())
+	return mux
+}
+
+// hello is the app's own route, open only to signed-in users.
+func hello(w http.ResponseWriter, r *http.Request) {
+	u, _ := middleware.UserFrom(r.Context())
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(map[string]string{
+		"status": "success", "message": "Hello, " + u.FirstName + "!", "user_id": u.UserID, "role": u.Role,
+	})
+}

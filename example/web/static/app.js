@@ -1,0 +1,382 @@
+// The ihoprauth example page: a single-page app on the ihoprauth API.
+//
+// It talks to the API as any SPA would: JSON over fetch, a public client
+// (no client_secret: a browser cannot keep one) and PKCE S256 computed here
+// with WebCrypto. The tokens live in the `state` object below and nowhere
+// else: not in localStorage, not in a cookie a script can read, so
+// reloading the page forgets them. After a login the page asks the server
+// for a session cookie (HttpOnly, so this script never sees it), which
+// opens the server-rendered /account page.
+'use strict';
+
+const state = {
+  config: { projects: [], inbox: false },
+  project: null, // { client_id, type }
+  tab: 'signup',
+  // pending is a login or reset waiting for its mailed code:
+  // { kind: 'two-step' | 'otp' | 'reset', token, verifier, email }.
+  pending: null,
+  tokens: null, // { access, refresh, expiresAt }
+  user: null,
+};
+
+const $ = (selector, root = document) => root.querySelector(selector);
+const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
+
+const projectHelp = {
+  'none': 'password; the login answers with a code at once',
+  'two-step': 'password, then a code mailed to you',
+  'otp': 'no password: a code mailed to you is the login',
+};
+
+// ---- PKCE (RFC 7636) with WebCrypto
+
+function base64url(bytes) {
+  let s = '';
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+// newVerifier returns 43 base64url characters from 32 random bytes.
+function newVerifier() {
+  return base64url(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+async function challengeOf(verifier) {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
+  return base64url(new Uint8Array(digest));
+}
+
+// ---- the API
+
+class APIError extends Error {
+  constructor(status, body, retryAfter) {
+    super(body.message || `HTTP ${status}`);
+    this.status = status;
+    this.fields = body.errors || {};
+    this.retryAfter = retryAfter;
+  }
+}
+
+async function api(method, path, body, token) {
+  const headers = { Accept: 'application/json' };
+  if (body) headers['Content-Type'] = 'application/json';
+  if (token) headers.Authorization = 'Bearer ' + token;
+  let res;
+  try {
+    res = await fetch(path, {
+      method, headers, body: body ? JSON.stringify(body) : undefined,
+      credentials: 'same-origin', cache: 'no-store',
+    });
+  } catch (err) {
+    throw new Error(`Could not reach the server (${err.message}).`);
+  }
+  let data = {};
+  try {
+    data = await res.json();
+  } catch {
+    data = { message: `HTTP ${res.status} without a JSON body` };
+  }
+  logCall(method, path, body, res.status, data);
+  if (!res.ok) throw new APIError(res.status, data, res.headers.get('Retry-After'));
+  return data;
+}
+
+const client = () => ({ client_id: state.project.client_id });
+
+// startLogin sends a signup or login with a fresh PKCE challenge and goes
+// on by the project type: a code at once (none), or a mailed code first.
+async function startLogin(path, fields) {
+  const verifier = newVerifier();
+  const answer = await api('POST', path, {
+    ...client(), ...fields,
+    code_challenge: await challengeOf(verifier), code_challenge_method: 'S256',
+  });
+  if (answer.code) return exchange(answer.code, verifier);
+  state.pending = answer.two_step_auth_token
+    ? { kind: 'two-step', token: answer.two_step_auth_token, verifier, email: fields.email }
+    : { kind: 'otp', token: answer.otp_token, verifier, email: fields.email };
+  notify('info', answer.message);
+  render();
+  $('#code-form').reset();
+  $('#code-form input[name=code]').focus();
+}
+
+async function submitCode(code) {
+  const p = state.pending;
+  const answer = p.kind === 'two-step'
+    ? await api('POST', '/api/v1/two-step-auth-code', { two_step_auth_code: code, two_step_auth_token: p.token })
+    : await api('POST', '/api/v1/otp-code', { otp_code: code, otp_token: p.token });
+  state.pending = null;
+  await exchange(answer.code, p.verifier);
+}
+
+// exchange trades the auth code for tokens, proving with the verifier that
+// this page started the login, then asks for the session cookie.
+async function exchange(code, verifier) {
+  setTokens(await api('POST', '/api/v1/api-tauth-token', { ...client(), code, code_verifier: verifier }));
+  try {
+    await api('POST', '/api/v1/session', null, state.tokens.access);
+  } catch (err) {
+    notify('error', 'Signed in, but no session cookie: the account page will refuse you. ' + err.message);
+  }
+  await loadUser();
+  notify('success', `Signed in as ${state.user.email}.`);
+}
+
+function setTokens(answer) {
+  state.tokens = { access: answer.access_token, refresh: answer.refresh_token, expiresAt: answer.expires_at };
+  if (answer.user) state.user = answer.user;
+  render();
+}
+
+// authed calls the API with the access token. When the token is refused
+// (expired, or its login ended elsewhere) it refreshes the tokens once and
+// tries again; when that fails too, the login is over and the page forgets
+// it.
+async function authed(method, path, body) {
+  try {
+    return await api(method, path, body, state.tokens.access);
+  } catch (err) {
+    if (!(err instanceof APIError) || err.status !== 401) throw err;
+  }
+  try {
+    setTokens(await api('POST', '/api/v1/refresh-token', { ...client(), refresh_token: state.tokens.refresh }));
+  } catch (err) {
+    if (!(err instanceof APIError) || err.status !== 401) throw err;
+    signedOut();
+    throw new Error('Your login has ended (logged out elsewhere, or expired): log in again.');
+  }
+  return api(method, path, body, state.tokens.access);
+}
+
+async function loadUser() {
+  state.user = (await authed('GET', '/api/v1/user')).user;
+  render();
+}
+
+async function refresh() {
+  setTokens(await api('POST', '/api/v1/refresh-token', { ...client(), refresh_token: state.tokens.refresh }));
+  notify('success', 'New access and refresh tokens; the old refresh token is spent.');
+}
+
+// logout ends the login of the tokens, and with it the session cookie's.
+// With an expired access token it logs out with the cookie alone.
+async function logout() {
+  try {
+    await api('POST', '/api/v1/logout', null, state.tokens.access);
+  } catch (err) {
+    if (!(err instanceof APIError) || err.status !== 401) throw err;
+    await api('POST', '/api/v1/logout').catch(() => {});
+  } finally {
+    signedOut();
+  }
+  notify('success', 'Logged out: the tokens and the session cookie no longer work, and the account page refuses you.');
+}
+
+// signedOut forgets the tokens and what was typed into the forms.
+function signedOut() {
+  state.tokens = null;
+  state.user = null;
+  $$('form').forEach((form) => form.reset());
+  render();
+}
+
+async function requestReset(email) {
+  const answer = await api('POST', '/api/v1/send-reset-password-code', { ...client(), email });
+  state.pending = { kind: 'reset', token: answer.reset_password_token, email };
+  notify('info', answer.message);
+  render();
+  $('#reset-form').reset();
+  $('#reset-form input[name=code]').focus();
+}
+
+async function resetPassword(code, password) {
+  await api('POST', '/api/v1/reset-password', {
+    reset_password_code: code, reset_password_token: state.pending.token, password,
+  });
+  const email = state.pending.email;
+  state.pending = null;
+  state.tab = 'login';
+  render();
+  $('#login-form input[name=email]').value = email;
+  notify('success', 'Password changed, and every login of the account ended. Log in with the new password.');
+}
+
+// ---- what the page shows
+
+function render() {
+  const signedIn = state.tokens !== null;
+  const waiting = state.pending && state.pending.kind !== 'reset';
+  $('#signed-out').hidden = signedIn || waiting;
+  $('#code-step').hidden = signedIn || !waiting;
+  $('#signed-in').hidden = !signedIn;
+  $$('#projects input').forEach((input) => { input.disabled = signedIn || state.pending !== null; });
+  const otp = state.project && state.project.type === 'otp';
+  $$('.needs-password').forEach((el) => { el.hidden = otp; });
+  $$('.needs-password input').forEach((input) => { input.disabled = otp; });
+  if (otp && state.tab === 'reset') state.tab = 'signup';
+  $$('.tabs [role=tab]').forEach((tab) => tab.setAttribute('aria-selected', String(tab.dataset.tab === state.tab)));
+  const resetting = state.pending && state.pending.kind === 'reset';
+  $$('form[data-panel]').forEach((form) => { form.hidden = form.dataset.panel !== state.tab || resetting; });
+  $('#reset-form').hidden = !resetting;
+  $$('.pending-email').forEach((el) => { el.textContent = state.pending ? state.pending.email : ''; });
+  $$('.inbox-hint').forEach((el) => { el.hidden = !state.config.inbox; });
+  if (signedIn) renderUser();
+}
+
+function renderUser() {
+  const u = state.user || {};
+  const rows = [
+    ['Name', `${u.first_name || ''} ${u.last_name || ''}`],
+    ['Email', u.email], ['Role', u.role], ['Mobile', u.mobile_number],
+    ['user_id', u.user_id], ['Project', state.project.client_id], ['Created', u.created_at],
+  ];
+  $('#user').replaceChildren(...rows.flatMap(([k, v]) => [el('dt', k), el('dd', v == null ? '' : String(v))]));
+  $('#token-info').textContent = `Access token valid until ${state.tokens.expiresAt} UTC. ` +
+    'The tokens live in this page\'s memory only: reloading the page forgets them ' +
+    '(the session cookie for the account page stays until you log out).';
+}
+
+function el(tag, text) {
+  const e = document.createElement(tag);
+  e.textContent = text;
+  return e;
+}
+
+function notify(kind, message, fields = {}) {
+  const box = $('#notice');
+  box.className = 'notice ' + kind;
+  const list = Object.entries(fields).flatMap(([name, msgs]) => msgs.map((m) => el('li', `${name}: ${m}`)));
+  const ul = document.createElement('ul');
+  ul.replaceChildren(...list);
+  box.replaceChildren(el('p', message), ...(list.length ? [ul] : []));
+  box.hidden = false;
+}
+
+function notifyError(err) {
+  if (!(err instanceof APIError)) {
+    notify('error', err.message);
+    return;
+  }
+  const wait = err.retryAfter ? ` Try again in ${err.retryAfter} s.` : '';
+  notify('error', err.message + wait, err.fields);
+}
+
+const secretKeys = new Set(['password', 'access_token', 'refresh_token', 'otp_token', 'two_step_auth_token',
+  'reset_password_token', 'code', 'code_verifier', 'code_challenge']);
+
+// shorten replaces passwords and tokens in a logged body, so that the log
+// teaches the flow without showing what would let someone in.
+function shorten(value) {
+  if (Array.isArray(value)) return value.map(shorten);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => {
+    if (k === 'password') return [k, '••••••••'];
+    if (secretKeys.has(k) && typeof v === 'string' && v.length > 10) return [k, v.slice(0, 8) + '…'];
+    return [k, shorten(v)];
+  }));
+}
+
+function logCall(method, path, body, status, answer) {
+  const item = document.createElement('li');
+  item.className = status < 400 ? 'ok' : 'failed';
+  const head = el('div', `${method} ${path} → ${status}`);
+  head.className = 'call';
+  item.append(head);
+  if (body) item.append(el('pre', JSON.stringify(shorten(body))));
+  item.append(el('pre', JSON.stringify(shorten(answer))));
+  $('#log').prepend(item);
+}
+
+// ---- wiring
+
+function formValues(form) {
+  const values = {};
+  for (const [k, v] of new FormData(form)) values[k] = typeof v === 'string' ? v.trim() : v;
+  if ('password' in values) values.password = form.elements.password.value; // spaces count
+  return values;
+}
+
+// handle runs an async action for an event, showing its error and keeping
+// the buttons disabled meanwhile.
+function handle(action) {
+  return async (event) => {
+    event.preventDefault();
+    const buttons = $$('button');
+    buttons.forEach((b) => { b.disabled = true; });
+    try {
+      await action(event);
+    } catch (err) {
+      notifyError(err);
+    } finally {
+      buttons.forEach((b) => { b.disabled = false; });
+      render();
+    }
+  };
+}
+
+function renderProjects() {
+  const box = $('#projects');
+  if (state.config.projects.length === 0) {
+    box.replaceChildren(el('p', 'This server has no public project, which the page needs. ' +
+      'Start it with -project TYPE:CLIENT_ID::public, or with no -project for the demo ones.'));
+    $('#signed-out').hidden = true;
+    return;
+  }
+  box.replaceChildren(...state.config.projects.map((p, i) => {
+    const label = document.createElement('label');
+    label.className = 'project';
+    const input = document.createElement('input');
+    Object.assign(input, { type: 'radio', name: 'project', value: p.client_id, checked: i === 0 });
+    input.addEventListener('change', () => { state.project = p; render(); });
+    const text = document.createElement('span');
+    text.append(el('b', p.client_id), el('small', `${p.type}: ${projectHelp[p.type] || ''}`));
+    label.append(input, text);
+    return label;
+  }));
+  state.project = state.config.projects[0];
+}
+
+function wire() {
+  $$('.tabs [role=tab]').forEach((tab) => tab.addEventListener('click', () => {
+    state.tab = tab.dataset.tab;
+    render();
+  }));
+  $('#signup-form').addEventListener('submit', handle((e) => startLogin('/api/v1/signup', formValues(e.target))));
+  $('#login-form').addEventListener('submit', handle((e) => startLogin('/api/v1/login', formValues(e.target))));
+  $('#code-form').addEventListener('submit', handle((e) => submitCode(formValues(e.target).code)));
+  $('#reset-request-form').addEventListener('submit', handle((e) => requestReset(formValues(e.target).email)));
+  $('#reset-form').addEventListener('submit', handle((e) => {
+    const v = formValues(e.target);
+    return resetPassword(v.code, v.password);
+  }));
+  $$('.cancel').forEach((b) => b.addEventListener('click', () => {
+    state.pending = null;
+    $('#notice').hidden = true;
+    render();
+  }));
+  $('#reload-user').addEventListener('click', handle(loadUser));
+  $('#refresh').addEventListener('click', handle(refresh));
+  $('#logout').addEventListener('click', handle(logout));
+}
+
+async function start() {
+  wire();
+  if (!window.isSecureContext || !crypto.subtle) {
+    notify('error', 'This page needs WebCrypto for PKCE, which browsers offer only on https:// ' +
+      'and on http://localhost or 127.0.0.1: open it there.');
+  }
+  try {
+    const res = await fetch('/config.json', { cache: 'no-store' });
+    state.config = await res.json();
+  } catch (err) {
+    notify('error', 'Could not read /config.json: ' + err.message);
+  }
+  $('#inbox-link').hidden = !state.config.inbox;
+  renderProjects();
+  render();
+  document.body.dataset.ready = 'true';
+}
+
+start();

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ihoprauth/ihoprauth"
+)
+
+// TestRoutes checks the example's own pages without a browser: what each
+// answers, and that the dev inbox exists only without -smtp.
+func TestRoutes(t *testing.T) {
+	tests := []struct {
+		name         string
+		smtp         string
+		method, path string
+		status       int
+		contains     string
+	}{
+		{"page", "", "GET", "/", 200, `<script src="/app.js"`},
+		{"script", "", "GET", "/app.js", 200, "crypto.subtle.digest"},
+		{"config lists the public projects", "", "GET", "/config.json", 200,
+			`{"projects":[{"client_id":"web-none","type":"none"},{"client_id":"web-two-step","type":"two-step"},` +
+				`{"client_id":"web-otp","type":"otp"}],"inbox":true}`},
+		{"inbox", "", "GET", "/dev/inbox", 200, "No mail yet."},
+		{"no inbox with -smtp", "127.0.0.1:2525", "GET", "/dev/inbox", 404, ""},
+		{"config without inbox with -smtp", "127.0.0.1:2525", "GET", "/config.json", 200, `"inbox":false`},
+		{"account needs a login", "", "GET", "/account", 401, "Unauthenticated."},
+		{"API", "", "GET", "/api/v1/user", 401, "Unauthenticated."},
+		{"unknown page", "", "GET", "/nope", 404, ""},
+		{"pages are GET only", "", "POST", "/", 405, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := testServer(t, options{smtp: tt.smtp, smtpFrom: "auth@example.com"}, nil)
+			w := httptest.NewRecorder()
+			srv.handler.ServeHTTP(w, httptest.NewRequest(tt.method, tt.path, nil))
+			if w.Code != tt.status || !strings.Contains(w.Body.String(), tt.contains) {
+				t.Errorf("%s %s: got %d %q, want %d containing %q", tt.method, tt.path, w.Code, w.Body, tt.status, tt.contains)
+			}
+		})
+	}
+}
+
+func TestPagesSetSecurityHeaders(t *testing.T) {
+	srv := testServer(t, options{}, nil)
+	for _, path := range []string{"/", "/style.css", "/dev/inbox"} {
+		w := httptest.NewRecorder()
+		srv.handler.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		h := w.Result().Header
+		if !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") ||
+			h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" {
+			t.Errorf("GET %s: got headers %v, want a CSP, nosniff and no-referrer", path, h)
+		}
+	}
+}
+
+func TestInbox(t *testing.T) {
+	in := newInbox(io.Discard)
+	for i := range inboxSize + 2 {
+		if err := in.Send(t.Context(), ihoprauth.Message{Kind: ihoprauth.MailOTP, To: fmt.Sprintf("u%d@example.com", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mails := in.newest()
+	if len(mails) != inboxSize || mails[0].To != fmt.Sprintf("u%d@example.com", inboxSize+1) ||
+		mails[inboxSize-1].To != "u2@example.com" {
+		t.Errorf("got %d mails from %s to %s, want the last %d, newest first", len(mails), mails[0].To, mails[len(mails)-1].To, inboxSize)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := in.Send(ctx, ihoprauth.Message{To: "late@example.com"}); err == nil || in.newest()[0].To == "late@example.com" {
+		t.Errorf("Send with a done context: got %v, want an error and nothing kept", err)
+	}
+}
+
+// TestInboxEscapes shows a mail's text and HTML as data, never as markup of
+// the page.
+func TestInboxEscapes(t *testing.T) {
+	in := newInbox(io.Discard)
+	in.Send(t.Context(), ihoprauth.Message{Kind: ihoprauth.MailOTP, To: "a@example.com",
+		Subject: "<script>alert(1)</script>", Text: "code <b>123456</b>", HTML: `<p onclick="x()">"hi"</p>`})
+	w := httptest.NewRecorder()
+	in.ServeHTTP(w, httptest.NewRequest("GET", "/dev/inbox", nil))
+	body := w.Body.String()
+	for _, want := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", "code &lt;b&gt;123456&lt;/b&gt;",
+		`srcdoc="&lt;p onclick=&#34;x()&#34;&gt;&#34;hi&#34;&lt;/p&gt;"`, "<iframe sandbox "} {
+		if !strings.Contains(body, want) {
+			t.Errorf("inbox page: missing %s in\n%s", want, body)
+		}
+	}
+}
+
+func TestBrowserURL(t *testing.T) {
+	tests := []struct{ flag, listen, want string }{
+		{"localhost:8080", "127.0.0.1:8080", "http://localhost:8080"},
+		{":0", "[::]:41234", "http://localhost:41234"},
+		{"0.0.0.0:8080", "0.0.0.0:8080", "http://localhost:8080"},
+		{"[::]:8080", "[::]:8080", "http://localhost:8080"},
+		{"127.0.0.1:9000", "127.0.0.1:9000", "http://127.0.0.1:9000"},
+		{"[::1]:9000", "[::1]:9000", "http://[::1]:9000"},
+	}
+	for _, tt := range tests {
+		addr, err := net.ResolveTCPAddr("tcp", tt.listen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := browserURL(tt.flag, addr); got != tt.want {
+			t.Errorf("browserURL(%q, %s) = %q, want %q", tt.flag, tt.listen, got, tt.want)
+		}
+	}
+}
+
+func TestDemoProjects(t *testing.T) {
+	var got []string
+	for _, s := range demoProjects() {
+		got = append(got, fmt.Sprintf("%s public=%t secret=%t", s.ClientID, s.Public, s.ClientSecret != ""))
+	}
+	want := []string{
+		"demo-none public=false secret=true", "demo-two-step public=false secret=true", "demo-otp public=false secret=true",
+		"web-none public=true secret=false", "web-two-step public=true secret=false", "web-otp public=true secret=false",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// testServer is the example with its demo projects over a new SQLite
+// database; stderr gets what it would print there (nil: nothing).
+func testServer(t *testing.T, o options, stderr io.Writer) *server {
+	t.Helper()
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	o.db = filepath.Join(t.TempDir(), "example.db")
+	srv, err := newServer(t.Context(), o, demoProjects(), stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return srv
+}
