@@ -32,7 +32,9 @@ type Config struct {
 	// Sessions, when set, turns on cookie sessions for server-rendered apps
 	// (see NewSessionManager): POST /api/v1/session moves a bearer login
 	// into a session cookie, and Authenticate (so middleware.RequireUser)
-	// accepts the cookie. Default nil: bearer tokens only.
+	// accepts the cookie. New sets its ErrorFunc, so that a failing session
+	// store answers in the API's error shape. Default nil: bearer tokens
+	// only.
 	Sessions *scs.SessionManager
 	// TokenCacheTTL, when positive, keeps validated access tokens in memory
 	// for this long, so most bearer checks skip the database. A token this

@@ -27,6 +27,7 @@ func (a *Auth) routeTable() map[string]map[string]handler {
 		"refresh-token":            {http.MethodPost: a.guarded(a.handleRefresh)},
 		"logout":                   {http.MethodPost: a.handleLogout},
 		"session":                  {http.MethodPost: a.handleStartSession},
+		"openapi.json":             {http.MethodGet: a.handleOpenAPI},
 	}
 }
 

@@ -200,6 +200,11 @@ func (e *env) do(method, path, token string, body any) resp {
 
 func (e *env) send(method, path, token, ctype string, body io.Reader) resp {
 	e.t.Helper()
+	var sent []byte
+	if body != nil {
+		sent, _ = io.ReadAll(body)
+		body = bytes.NewReader(sent)
+	}
 	req, err := http.NewRequest(method, e.srv.URL+path, body)
 	if err != nil {
 		e.t.Fatal(err)
@@ -220,6 +225,7 @@ func (e *env) send(method, path, token, ctype string, body io.Reader) resp {
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
+	checkOpenAPI(e.t, req, sent, res, raw)
 	r := resp{status: res.StatusCode, header: res.Header, raw: string(raw)}
 	json.Unmarshal(raw, &r.body)
 	return r

@@ -53,6 +53,11 @@ func New(store Store, mailer Mailer, cfg Config) (*Auth, error) {
 	a.hasher = newHasher(cfg.Argon2, cfg.MaxConcurrentHashes)
 	a.mail = newMailQueue(mailer, &a.cfg)
 	a.cache = newTokenCache(cfg.TokenCacheTTL)
+	if cfg.Sessions != nil {
+		// Session store failures answer in the API's shape (503 when the
+		// database is down) and reach OnError, not scs's plain text.
+		cfg.Sessions.ErrorFunc = a.writeError
+	}
 	a.routes = a.routeTable()
 	return a, nil
 }
@@ -114,10 +119,12 @@ func (a *Auth) serve(w http.ResponseWriter, r *http.Request, h handler) {
 	writeJSON(w, http.StatusOK, body)
 }
 
+// allowed lists the methods of a path for the Allow header; HEAD goes
+// wherever GET does.
 func allowed(methods map[string]handler) string {
-	var list []string
-	for _, m := range sortedKeys(methods) {
-		list = append(list, m)
+	list := sortedKeys(methods)
+	if methods[http.MethodGet] != nil {
+		list = append(list, http.MethodHead)
 	}
 	return strings.Join(list, ", ")
 }
