@@ -3,7 +3,6 @@ package store
 import (
 	"errors"
 
-	"github.com/mattn/go-sqlite3"
 	"gorm.io/gorm"
 )
 
@@ -25,10 +24,8 @@ func isDuplicate(dialector gorm.Dialector, err error) bool {
 	if t, ok := dialector.(gorm.ErrorTranslator); ok && errors.Is(t.Translate(err), gorm.ErrDuplicatedKey) {
 		return true
 	}
-	var sqliteErr sqlite3.Error
-	if errors.As(err, &sqliteErr) {
-		return sqliteErr.ExtendedCode == sqlite3.ErrConstraintUnique ||
-			sqliteErr.ExtendedCode == sqlite3.ErrConstraintPrimaryKey
+	if isSQLiteDuplicate(err) {
+		return true
 	}
 	var stateErr interface{ SQLState() string }
 	return errors.As(err, &stateErr) && stateErr.SQLState() == "23505"

@@ -82,6 +82,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -104,10 +105,27 @@ var _ ihoprauth.Store = (*Store)(nil)
 // not changed.
 func New(db *gorm.DB) (*Store, error) {
 	db = session(db)
+	if err := checkTimes(db); err != nil {
+		return nil, err
+	}
 	if err := migrate(db); err != nil {
 		return nil, fmt.Errorf("store: migrate: %w", err)
 	}
 	return &Store{db: db}, nil
+}
+
+// checkTimes fails at once on a MySQL connection that returns times as
+// bytes (a DSN without parseTime=true), which would otherwise fail every
+// request later with a scan error.
+func checkTimes(db *gorm.DB) error {
+	if !isMySQL(db) {
+		return nil
+	}
+	var now time.Time
+	if err := db.Raw("SELECT CURRENT_TIMESTAMP(6)").Row().Scan(&now); err != nil {
+		return fmt.Errorf("store: MySQL times cannot be read (add parseTime=true to the DSN): %w", err)
+	}
+	return nil
 }
 
 // session returns the session of db that the Store and Migrate use.

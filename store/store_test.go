@@ -7,10 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
 
 	"github.com/ihoprauth/ihoprauth"
@@ -386,5 +388,23 @@ func TestOpenSQLiteFileMode(t *testing.T) {
 		if mode := info.Mode().Perm(); mode != 0o600 {
 			t.Errorf("%s: got mode %o, want 600", filepath.Base(name), mode)
 		}
+	}
+}
+
+// TestNewRefusesMySQLWithoutParseTime checks that a MySQL DSN that returns
+// times as bytes is refused at New, with the fix in the message.
+func TestNewRefusesMySQLWithoutParseTime(t *testing.T) {
+	testdb.Require(t, testdb.MySQL)
+	db := testdb.Open(t, testdb.MySQL)
+	d := db.Dialector.(*mysql.Dialector)
+	dsn := strings.NewReplacer("parseTime=true", "parseTime=false").Replace(d.DSN)
+	raw, err := gorm.Open(mysql.Open(dsn), &gorm.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB, _ := raw.DB()
+	defer sqlDB.Close()
+	if _, err := store.New(raw); err == nil || !strings.Contains(err.Error(), "parseTime=true") {
+		t.Errorf("got %v, want an error asking for parseTime=true", err)
 	}
 }

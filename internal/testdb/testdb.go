@@ -92,11 +92,19 @@ func Backends() []string {
 
 // Backend returns the backend named by IHOPRAUTH_TEST_BACKEND, for a
 // package whose whole test run targets one backend; "sqlite" when unset.
+// Naming a backend whose DSN variable is unset is a mistake that would
+// skip nearly every test, so it panics with the variable to set.
 func Backend() string {
-	if b := os.Getenv(BackendEnv); b != "" {
-		return b
+	b := os.Getenv(BackendEnv)
+	switch {
+	case b == "":
+		return SQLite
+	case b == Postgres && os.Getenv(PostgresEnv) == "":
+		panic("testdb: " + BackendEnv + "=postgres needs " + PostgresEnv + " set to a DSN")
+	case b == MySQL && os.Getenv(MySQLEnv) == "":
+		panic("testdb: " + BackendEnv + "=mysql needs " + MySQLEnv + " set to a DSN")
 	}
-	return SQLite
+	return b
 }
 
 // Require skips t when the DSN variable of backend is unset, with a

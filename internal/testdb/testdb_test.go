@@ -2,6 +2,7 @@ package testdb
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"gorm.io/gorm"
@@ -30,11 +31,30 @@ func TestBackends(t *testing.T) {
 }
 
 func TestBackend(t *testing.T) {
+	t.Setenv(PostgresEnv, "postgres://x")
+	t.Setenv(MySQLEnv, "x@tcp(y)/z")
 	for _, tt := range []struct{ env, want string }{{"", SQLite}, {Postgres, Postgres}, {MySQL, MySQL}} {
 		t.Setenv(BackendEnv, tt.env)
 		if got := Backend(); got != tt.want {
 			t.Errorf("%s=%q: got %q, want %q", BackendEnv, tt.env, got, tt.want)
 		}
+	}
+}
+
+// TestBackendWithoutDSN checks that naming a backend without its DSN stops
+// the run instead of skipping almost every test.
+func TestBackendWithoutDSN(t *testing.T) {
+	for backend, env := range map[string]string{Postgres: PostgresEnv, MySQL: MySQLEnv} {
+		t.Run(backend, func(t *testing.T) {
+			t.Setenv(env, "")
+			t.Setenv(BackendEnv, backend)
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(r.(string), env) {
+					t.Errorf("got %v, want a panic naming %s", r, env)
+				}
+			}()
+			Backend()
+		})
 	}
 }
 
