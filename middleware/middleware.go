@@ -1,5 +1,6 @@
 // Package middleware protects an app's own routes with the bearer tokens an
-// ihoprauth.Auth issues:
+// ihoprauth.Auth issues, or with its session cookie when the Auth has
+// Config.Sessions:
 //
 //	mux.Handle("GET /hello", middleware.RequireUser(auth)(http.HandlerFunc(
 //		func(w http.ResponseWriter, r *http.Request) {
@@ -10,7 +11,8 @@
 //
 // Refusals are JSON in the API's error shape: 401 with WWW-Authenticate:
 // Bearer when the token is missing, unknown, expired or revoked, and 403
-// when the user lacks the role.
+// when the user lacks the role or a state-changing request uses the session
+// cookie cross-site.
 package middleware
 
 import (
