@@ -52,7 +52,7 @@ func (a *Auth) checkChallenge(ctx context.Context, purpose Purpose, token, code 
 		return Challenge{}, errBadCode
 	}
 	if purpose != PurposeReset {
-		if err := a.checkAccount(ctx, c.ProjectID, c.AccountKey); err != nil {
+		if err := a.tryAccount(ctx, c.ProjectID, c.AccountKey); err != nil {
 			return Challenge{}, err
 		}
 	}
@@ -61,11 +61,6 @@ func (a *Auth) checkChallenge(ctx context.Context, purpose Purpose, token, code 
 	}
 	if err := a.store.RecordChallengeFailure(ctx, c.ID); err != nil {
 		return Challenge{}, err
-	}
-	if purpose != PurposeReset {
-		if err := a.accountFailed(ctx, c.AccountKey); err != nil {
-			return Challenge{}, err
-		}
 	}
 	a.event(ctx, EventCodeFailed, c.ProjectID, a.publicID(ctx, c.UserID), string(purpose))
 	return Challenge{}, errBadCode

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -303,8 +304,13 @@ func (in *input) meta(name string) (val *string, set bool) {
 }
 
 func (in *input) metaText(name, s string) *string {
-	if len(s) > maxMeta {
+	switch {
+	case len(s) > maxMeta:
 		in.fail(name, "The "+name+" may not be greater than "+itoa(maxMeta)+" bytes.")
+		return nil
+	case strings.ContainsRune(s, 0):
+		// PostgreSQL cannot store NUL in text, and no client needs it.
+		in.fail(name, "The "+name+" must not contain NUL characters.")
 		return nil
 	}
 	return &s

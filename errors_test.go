@@ -63,6 +63,8 @@ func TestErrorStatuses(t *testing.T) {
 			`{"client_id":"web-none","client_secret":"none-secret-0123456789","email":"f@example.com","password":"password123","first_name":"a","last_name":"b","mobile_number":1}`, 422, "password"},
 		{"control character in name", "POST", "/api/v1/signup", "", "application/json",
 			`{"client_id":"web-none","client_secret":"none-secret-0123456789","email":"f@example.com","password":"Correct horse battery 9","first_name":"a\r\nBcc: x@y.z","last_name":"b","mobile_number":1}`, 422, "first_name"},
+		{"NUL in meta", "POST", "/api/v1/signup", "", "application/json",
+			`{"client_id":"web-none","client_secret":"none-secret-0123456789","email":"nul@example.com","password":"Correct horse battery 9","first_name":"a","last_name":"b","mobile_number":1,"meta":"a\u0000b"}`, 422, "meta"},
 		{"taken email in none project", "POST", "/api/v1/signup", "", "application/json",
 			`{"client_id":"web-none","client_secret":"none-secret-0123456789","email":"ERR@example.com","password":"Correct horse battery 9","first_name":"a","last_name":"b","mobile_number":1}`, 422, "email"},
 	}

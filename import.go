@@ -68,5 +68,11 @@ func checkImport(in ImportedUser) error {
 	if h := in.PasswordHash; h != "" && !isBcrypt(h) && !strings.HasPrefix(h, "$argon2id$") {
 		return fmt.Errorf("ihoprauth: import of %s: the password hash must be bcrypt ($2a$, $2b$, $2y$) or argon2id", email)
 	}
+	if in.UserID != "" && (len(in.UserID) != 2*userIDBytes || strings.Trim(in.UserID, "0123456789abcdef") != "") {
+		return fmt.Errorf("ihoprauth: import of %s: a user_id must be %d lowercase hex digits", email, 2*userIDBytes)
+	}
+	if in.Meta != nil && strings.ContainsRune(*in.Meta, 0) {
+		return fmt.Errorf("ihoprauth: import of %s: meta must not contain NUL", email)
+	}
 	return nil
 }

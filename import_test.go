@@ -65,6 +65,7 @@ func TestImportRefusesBadInput(t *testing.T) {
 		"bad email":    {Email: "not-an-email"},
 		"control char": {Email: "c@example.com", FirstName: "a\nb"},
 		"unknown hash": {Email: "h@example.com", PasswordHash: "md5:abc"},
+		"bad user_id":  {Email: "u@example.com", UserID: "not-hex"},
 	}
 	for name, in := range cases {
 		t.Run(name, func(t *testing.T) {

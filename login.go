@@ -124,22 +124,19 @@ func (a *Auth) loginOTP(ctx context.Context, p Project, req loginRequest) (any, 
 // argon2id hash.
 func (a *Auth) checkPassword(ctx context.Context, p Project, email, password string) (User, error) {
 	account := accountKey(p.ID, CanonicalEmail(email))
-	if err := a.checkAccount(ctx, p.ID, account); err != nil {
+	if err := a.tryAccount(ctx, p.ID, account); err != nil {
 		return User{}, err
 	}
 	u, err := a.store.UserByEmail(ctx, p.ID, CanonicalEmail(email))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return User{}, err
 	}
-	ok, rehash, err := a.hasher.verify(ctx, u.PasswordHash, password)
+	ok, rehash, err := a.hasher.verify(ctx, u.PasswordHash, password, func() error { return a.checkIP(ctx) })
 	if err != nil {
 		return User{}, err
 	}
 	if !ok {
 		a.event(ctx, EventLoginFailed, p.ID, u.UserID, "bad credentials")
-		if err := a.accountFailed(ctx, account); err != nil {
-			return User{}, err
-		}
 		return User{}, errBadCredentials
 	}
 	if err := a.accountSucceeded(ctx, account); err != nil {

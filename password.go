@@ -83,11 +83,18 @@ func (h *hasher) encode(password, salt []byte) string {
 // should be replaced by a fresh hash (bcrypt, or other argon2 parameters).
 // An empty encoded (unknown user, or a user without a password) is checked
 // against a dummy hash so that it costs the same time and never matches.
-func (h *hasher) verify(ctx context.Context, encoded, password string) (ok, rehash bool, err error) {
+// gate, when not nil, runs once a hashing slot is free, and its error ends
+// the verification (a throttle that filled while the request waited).
+func (h *hasher) verify(ctx context.Context, encoded, password string, gate func() error) (ok, rehash bool, err error) {
 	if err := h.acquire(ctx); err != nil {
 		return false, false, err
 	}
 	defer h.release()
+	if gate != nil {
+		if err := gate(); err != nil {
+			return false, false, err
+		}
+	}
 	h.verified.Add(1)
 	if encoded == "" {
 		h.verifyArgon2(h.dummy, password)
@@ -103,6 +110,13 @@ func (h *hasher) verify(ctx context.Context, encoded, password string) (ok, reha
 	}
 	ok, params := h.verifyArgon2(encoded, password)
 	return ok, ok && params != h.params, nil
+}
+
+// sane bounds the parameters a stored hash may ask for, so that a hash
+// imported or planted with, say, 4 TiB of memory cannot take the server
+// down at login: at most 1 GiB, 16 passes, 16 threads.
+func sane(p Argon2Params) bool {
+	return p.Memory >= 8 && p.Memory <= 1<<20 && p.Time >= 1 && p.Time <= 16 && p.Threads >= 1 && p.Threads <= 16
 }
 
 func isBcrypt(encoded string) bool {
@@ -124,7 +138,7 @@ func (h *hasher) verifyArgon2(encoded, password string) (bool, Argon2Params) {
 	}
 	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
 	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(want) == 0 || p.Time == 0 || p.Threads == 0 {
+	if err1 != nil || err2 != nil || len(want) == 0 || !sane(p) {
 		return false, p
 	}
 	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))

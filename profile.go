@@ -2,6 +2,7 @@ package ihoprauth
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 )
@@ -107,7 +108,11 @@ func (a *Auth) updateUser(r *http.Request, in *input, up update) (any, error) {
 	}
 	if next != u {
 		next.UpdatedAt = a.now()
-		if err := a.saveUpdate(ctx, next, up.password != "", login.FamilyID); err != nil {
+		err := a.saveUpdate(ctx, next, up.password != "", login.FamilyID)
+		if errors.Is(err, ErrConflict) {
+			a.cache.forgetUser(u.ID) // a cached copy may be the stale one
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -138,15 +143,25 @@ func (a *Auth) checkPasswordChange(ctx context.Context, u User, up update) error
 	if up.current == "" {
 		return fieldError("current_password", "The current_password field is required to change the password.")
 	}
-	ok, _, err := a.hasher.verify(ctx, u.PasswordHash, up.current)
+	// A wrong current password is a failed password like one at login: it
+	// counts against the account lock and the address, so a stolen token
+	// cannot be used to guess it.
+	account := accountKey(u.ProjectID, u.EmailKey)
+	if err := a.tryAccount(ctx, u.ProjectID, account); err != nil {
+		return err
+	}
+	ok, _, err := a.hasher.verify(ctx, u.PasswordHash, up.current, func() error { return a.checkIP(ctx) })
 	if err != nil {
 		return err
 	}
 	if !ok {
 		a.event(ctx, EventPasswordRefused, u.ProjectID, u.UserID, "wrong current password")
+		if err := a.ipFailed(ctx); err != nil {
+			return err
+		}
 		return fieldError("current_password", "The current_password is incorrect.")
 	}
-	return nil
+	return a.accountSucceeded(ctx, account)
 }
 
 // saveUpdate writes u, and on a password change ends the user's other

@@ -2,6 +2,8 @@ package ihoprauth
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"time"
@@ -22,7 +24,9 @@ import (
 // Together with SameSite=Lax this needs no token in forms; clients that send
 // neither header (not browsers) are not affected.
 
-// sessionLoginKey is where a session keeps the secret of its login.
+// sessionLoginKey is where a session keeps the access hash of its login:
+// the hash, not a secret, so that session data read from the database is
+// no bearer token.
 const sessionLoginKey = "ihoprauth.login"
 
 // NewSessionManager returns an scs session manager for Config.Sessions with
@@ -63,11 +67,17 @@ func (a *Auth) handleStartSession(r *http.Request, _ *input) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	secret, now := newOpaque(tokenBytes), a.now()
+	// The session's login ends with the session or with the login it came
+	// from, whichever is first: a short-lived access token cannot be turned
+	// into a longer life than its refresh token has.
+	now := a.now()
+	end := now.Add(sm.Lifetime)
+	if t.RefreshExpiresAt.Before(end) {
+		end = t.RefreshExpiresAt
+	}
 	login := Token{
-		AccessHash: sha256Hex(secret), RefreshHash: sha256Hex(newOpaque(tokenBytes)), FamilyID: t.FamilyID,
-		ProjectID: u.ProjectID, UserID: u.ID, AuthCodeID: t.AuthCodeID,
-		ExpiresAt: now.Add(sm.Lifetime), RefreshExpiresAt: now.Add(sm.Lifetime),
+		AccessHash: sha256Hex(newOpaque(tokenBytes)), RefreshHash: sha256Hex(newOpaque(tokenBytes)), FamilyID: t.FamilyID,
+		ProjectID: u.ProjectID, UserID: u.ID, AuthCodeID: t.AuthCodeID, ExpiresAt: end, RefreshExpiresAt: end,
 	}
 	if err := a.store.CreateToken(ctx, &login); err != nil {
 		return nil, err
@@ -75,7 +85,7 @@ func (a *Auth) handleStartSession(r *http.Request, _ *input) (any, error) {
 	if err := sm.RenewToken(ctx); err != nil {
 		return nil, err
 	}
-	sm.Put(ctx, sessionLoginKey, secret)
+	sm.Put(ctx, sessionLoginKey, login.AccessHash)
 	a.event(ctx, EventSessionStarted, u.ProjectID, u.UserID, "ok")
 	return ok, nil
 }
@@ -104,11 +114,11 @@ func (a *Auth) sessionLogin(r *http.Request) (User, Token, error) {
 	if err != nil {
 		return User{}, Token{}, err
 	}
-	secret := sm.GetString(ctx, sessionLoginKey)
-	if secret == "" {
+	var key [sha256.Size]byte
+	if n, err := hex.Decode(key[:], []byte(sm.GetString(ctx, sessionLoginKey))); err != nil || n != len(key) {
 		return User{}, Token{}, errNoToken
 	}
-	return a.login(r.Context(), secret)
+	return a.loginByHash(r.Context(), key)
 }
 
 // endSession destroys the request's session, if it has one.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -22,8 +23,9 @@ type sessionEnv struct {
 
 func newSessionEnv(t *testing.T) *sessionEnv {
 	t.Helper()
-	_, st := openStore(t)
+	db, st := openStore(t)
 	e := buildEnv(t, st, nil, func(c *ihoprauth.Config) { c.Sessions = ihoprauth.NewSessionManager(st.SessionStore()) })
+	e.db = db
 	s := &sessionEnv{env: e, tls: httptest.NewTLSServer(e.srv.Config.Handler)}
 	t.Cleanup(s.tls.Close)
 	s.browser = s.tls.Client()
@@ -130,3 +132,29 @@ func TestSessionsOffByDefault(t *testing.T) {
 		t.Errorf("got %s, want 404 saying sessions are not enabled", r)
 	}
 }
+
+// TestSessionTableHoldsNoCredential: a copy of the sessions table yields
+// neither the cookie nor a bearer token.
+func TestSessionTableHoldsNoCredential(t *testing.T) {
+	s := newSessionEnv(t)
+	tok := s.signupNone("table@example.com")
+	cookie := s.startSession(tok)
+	var rows []struct {
+		Token string
+		Data  []byte
+	}
+	if err := s.db.Raw("SELECT token, data FROM ihoprauth_sessions").Scan(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 {
+		t.Fatalf("got %d sessions, want 1", len(rows))
+	}
+	if rows[0].Token == cookie.Value || strings.Contains(string(rows[0].Data), tok) {
+		t.Fatal("the sessions table holds the cookie or the access token")
+	}
+	for _, candidate := range hex64Any.FindAllString(string(rows[0].Data), -1) {
+		want(t, s.do("GET", "/api/v1/user", candidate, nil), 401)
+	}
+}
+
+var hex64Any = regexp.MustCompile(`[0-9a-f]{64}`)

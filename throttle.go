@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 )
@@ -31,7 +32,15 @@ func accountKey(projectID int64, emailKey string) string {
 	return sha256Hex("account:" + strconv.FormatInt(projectID, 10) + ":" + emailKey)
 }
 
-func ipKey(ip string) string { return sha256Hex("ip:" + ip) }
+// ipKey is the counter key of a client address. An IPv6 client is keyed by
+// its /64, the smallest network a provider hands out, since it can pick any
+// of the 2^64 addresses in it.
+func ipKey(ip string) string {
+	if addr, err := netip.ParseAddr(ip); err == nil && addr.Is6() && !addr.Is4In6() {
+		ip = netip.PrefixFrom(addr, 64).Masked().String()
+	}
+	return sha256Hex("ip:" + ip)
+}
 
 func mailKeys(accountKey string, purpose Purpose) (minute, hour string) {
 	return sha256Hex("mail-minute:" + accountKey + ":" + string(purpose)),
@@ -49,19 +58,13 @@ func tooMany(msg string, wait time.Duration) *Error {
 func (a *Auth) guarded(h handler) handler {
 	return func(r *http.Request, in *input) (any, error) {
 		ctx := r.Context()
-		key := ipKey(clientFrom(ctx).ip)
-		c, err := a.store.Counter(ctx, key)
-		if err != nil {
+		if err := a.checkIP(ctx); err != nil {
 			return nil, err
-		}
-		if end := c.WindowStart.Add(a.cfg.IPFailureWindow); c.Count >= a.cfg.IPFailureLimit && a.now().Before(end) {
-			a.event(ctx, EventThrottled, 0, "", "address over the failure cap")
-			return nil, tooMany("Too many failed attempts from your address. Try again later.", end.Sub(a.now()))
 		}
 		body, err := h(r, in)
 		var e *Error
 		if errors.As(err, &e) && e.Status == http.StatusUnauthorized {
-			if _, herr := a.store.Hit(ctx, key, a.now(), a.cfg.IPFailureWindow); herr != nil {
+			if herr := a.ipFailed(ctx); herr != nil {
 				return nil, herr
 			}
 		}
@@ -69,18 +72,75 @@ func (a *Auth) guarded(h handler) handler {
 	}
 }
 
+// checkIP answers 429 while the client's address is over the failure cap.
+// It runs before a request is handled and again once a password hash may
+// start, so that a burst of requests queued for hashing is cut off as soon
+// as the failures before it reach the cap.
+func (a *Auth) checkIP(ctx context.Context) error {
+	c, err := a.store.Counter(ctx, ipKey(clientFrom(ctx).ip))
+	if err != nil {
+		return err
+	}
+	if end := c.WindowStart.Add(a.cfg.IPFailureWindow); c.Count >= a.cfg.IPFailureLimit && a.now().Before(end) {
+		a.event(ctx, EventThrottled, 0, "", "address over the failure cap")
+		return tooMany("Too many failed attempts from your address. Try again later.", end.Sub(a.now()))
+	}
+	return nil
+}
+
+// ipFailed counts one failed credential or code check of the client.
+func (a *Auth) ipFailed(ctx context.Context) error {
+	_, err := a.store.Hit(ctx, ipKey(clientFrom(ctx).ip), a.now(), a.cfg.IPFailureWindow)
+	return err
+}
+
 // checkAccount answers 429 while the account behind key is locked.
 func (a *Auth) checkAccount(ctx context.Context, projectID int64, key string) error {
 	c, err := a.store.Counter(ctx, key)
-	if err != nil || c.Count < a.cfg.AccountLockAfter {
+	if err != nil {
 		return err
+	}
+	return a.lockedBy(ctx, projectID, c)
+}
+
+// lockedBy answers 429 when the failures c counts lock the account now.
+func (a *Auth) lockedBy(ctx context.Context, projectID int64, c Counter) error {
+	if c.Count < a.cfg.AccountLockAfter {
+		return nil
 	}
 	until := c.LastAt.Add(a.lockDelay(c.Count))
 	if !a.now().Before(until) {
 		return nil
 	}
+	return a.accountLocked(ctx, projectID, until.Sub(a.now()))
+}
+
+func (a *Auth) accountLocked(ctx context.Context, projectID int64, wait time.Duration) error {
 	a.event(ctx, EventThrottled, projectID, "", "account locked")
-	return tooMany("Too many failed attempts. Try again in "+seconds(until.Sub(a.now()))+".", until.Sub(a.now()))
+	return tooMany("Too many failed attempts. Try again in "+seconds(wait)+".", wait)
+}
+
+// tryAccount takes one attempt at the account behind key: 429 while it is
+// locked; otherwise the attempt is counted as a failure before the
+// credential is checked (accountSucceeded clears it), so that attempts sent
+// all at once cannot slip past the lock: of concurrent attempts only as
+// many as the lock allows get through.
+func (a *Auth) tryAccount(ctx context.Context, projectID int64, key string) error {
+	prev, err := a.store.Counter(ctx, key)
+	if err != nil {
+		return err
+	}
+	if err := a.lockedBy(ctx, projectID, prev); err != nil {
+		return err
+	}
+	c, err := a.store.Hit(ctx, key, a.now(), accountWindow)
+	if err != nil {
+		return err
+	}
+	if c.Count > a.cfg.AccountLockAfter && c.Count > prev.Count+1 {
+		return a.accountLocked(ctx, projectID, a.lockDelay(c.Count))
+	}
+	return nil
 }
 
 // lockDelay is AccountLockBase after the failure that reaches the limit,
@@ -91,11 +151,6 @@ func (a *Auth) lockDelay(failures int) time.Duration {
 		d *= 2
 	}
 	return min(d, a.cfg.AccountLockMax)
-}
-
-func (a *Auth) accountFailed(ctx context.Context, key string) error {
-	_, err := a.store.Hit(ctx, key, a.now(), accountWindow)
-	return err
 }
 
 func (a *Auth) accountSucceeded(ctx context.Context, key string) error {

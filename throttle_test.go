@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -200,4 +201,53 @@ func TestAuditTrail(t *testing.T) {
 	if len(hooked) != len(events) {
 		t.Errorf("got %d events through OnEvent, want %d", len(hooked), len(events))
 	}
+}
+
+// TestConcurrentGuessesCannotSlipPastTheLock sends 40 password guesses at
+// one account at once: no more than the lock allows may be checked.
+func TestConcurrentGuessesCannotSlipPastTheLock(t *testing.T) {
+	e := newEnv(t)
+	e.signupNone("burst@example.com")
+	checked := 0
+	var mu sync.Mutex
+	race(t, 40, func() resp {
+		r := e.loginWith(e.none, "burst@example.com", "wrong password")
+		mu.Lock()
+		defer mu.Unlock()
+		if r.status != 429 {
+			checked++
+		}
+		return resp{status: 401}
+	})
+	if checked > 5 {
+		t.Errorf("got %d guesses checked, want at most 5 (the rest 429)", checked)
+	}
+}
+
+// TestCurrentPasswordGuessesAreThrottled: a stolen token cannot be used to
+// guess the current password through PUT /user/update.
+func TestCurrentPasswordGuessesAreThrottled(t *testing.T) {
+	e := newEnv(t)
+	tok := e.signupNone("guess-current@example.com")
+	for range 5 {
+		want(t, e.do("PUT", "/api/v1/user/update", tok, map[string]any{"password": "A brand new passphrase", "current_password": "wrong guess"}), 422)
+	}
+	wantRetryAfter(t, e.do("PUT", "/api/v1/user/update", tok, map[string]any{"password": "A brand new passphrase", "current_password": goodPassword}), "30")
+}
+
+// TestIPv6ClientsAreCappedByTheirSlash64: rotating addresses inside one
+// /64 does not escape the per-address cap.
+func TestIPv6ClientsAreCappedByTheirSlash64(t *testing.T) {
+	e := newEnv(t, func(c *ihoprauth.Config) {
+		c.IPFailureLimit = 3
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	})
+	for i, ip := range []string{"2001:db8::1", "2001:db8::2", "2001:db8::ffff:1"} {
+		e.header = http.Header{"X-Forwarded-For": {ip}}
+		want(t, e.loginWith(e.none, "v6-"+string(rune('a'+i))+"@example.com", "wrong password"), 401)
+	}
+	e.header = http.Header{"X-Forwarded-For": {"2001:db8::abcd:ef01"}}
+	want(t, e.loginWith(e.none, "v6-d@example.com", "wrong password"), 429)
+	e.header = http.Header{"X-Forwarded-For": {"2001:db8:0:1::1"}} // the next /64
+	want(t, e.loginWith(e.none, "v6-e@example.com", "wrong password"), 401)
 }

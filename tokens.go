@@ -177,7 +177,12 @@ func (a *Auth) bearer(r *http.Request) (User, Token, error) {
 
 // login returns the user and the live login whose access secret is token.
 func (a *Auth) login(ctx context.Context, token string) (User, Token, error) {
-	key, now := sha256.Sum256([]byte(token)), a.now()
+	return a.loginByHash(ctx, sha256.Sum256([]byte(token)))
+}
+
+// loginByHash returns the user and the live login whose access hash is key.
+func (a *Auth) loginByHash(ctx context.Context, key [sha256.Size]byte) (User, Token, error) {
+	now := a.now()
 	if u, t, ok := a.cache.get(key, now); ok {
 		return u, t, nil
 	}

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -21,7 +23,8 @@ func (sessionRow) TableName() string { return "ihoprauth_sessions" }
 
 // SessionStore keeps the cookie sessions of github.com/alexedwards/scs/v2
 // in the same database as everything else, so an app has one database to
-// run and every instance sees every session. It implements scs.Store and
+// run and every instance sees every session. Session tokens are stored as
+// their SHA-256 only, so a copy of the table yields no usable cookie. It implements scs.Store and
 // scs.CtxStore; pass it to ihoprauth.NewSessionManager. Expired sessions
 // are never returned, and Purge (Auth.Cleanup) deletes them.
 type SessionStore struct{ s *Store }
@@ -33,7 +36,7 @@ func (s *Store) SessionStore() *SessionStore { return &SessionStore{s: s} }
 // whether there is one.
 func (ss *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
 	var row sessionRow
-	err := ss.s.db.WithContext(ctx).Where("token = ? AND expiry > ?", token, utc(time.Now())).Take(&row).Error
+	err := ss.s.db.WithContext(ctx).Where("token = ? AND expiry > ?", tokenHash(token), utc(time.Now())).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, false, nil
 	}
@@ -45,7 +48,7 @@ func (ss *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool
 
 // CommitCtx stores the session's data and expiry, replacing any earlier.
 func (ss *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
-	row := sessionRow{Token: token, Data: b, Expiry: utc(expiry)}
+	row := sessionRow{Token: tokenHash(token), Data: b, Expiry: utc(expiry)}
 	upsert := clause.OnConflict{Columns: []clause.Column{{Name: "token"}}, DoUpdates: clause.AssignmentColumns([]string{"data", "expiry"})}
 	if err := ss.s.db.WithContext(ctx).Clauses(upsert).Create(&row).Error; err != nil {
 		return fmt.Errorf("store: commit session: %w", err)
@@ -55,7 +58,7 @@ func (ss *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, e
 
 // DeleteCtx deletes the session with that token; an unknown one is fine.
 func (ss *SessionStore) DeleteCtx(ctx context.Context, token string) error {
-	if err := ss.s.db.WithContext(ctx).Where("token = ?", token).Delete(&sessionRow{}).Error; err != nil {
+	if err := ss.s.db.WithContext(ctx).Where("token = ?", tokenHash(token)).Delete(&sessionRow{}).Error; err != nil {
 		return fmt.Errorf("store: delete session: %w", err)
 	}
 	return nil
@@ -74,6 +77,12 @@ func (ss *SessionStore) Commit(token string, b []byte, expiry time.Time) error {
 // Delete is DeleteCtx without a context, for scs.Store.
 func (ss *SessionStore) Delete(token string) error {
 	return ss.DeleteCtx(context.Background(), token)
+}
+
+// tokenHash is how a session token is stored.
+func tokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
 }
 
 // createSessions is migration step 4: the table of cookie sessions.
