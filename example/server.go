@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 
 	"gorm.io/gorm"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/ihoprauth/ihoprauth"
 	"github.com/ihoprauth/ihoprauth/middleware"
 	"github.com/ihoprauth/ihoprauth/store"
@@ -39,8 +41,9 @@ func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, st
 	if err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
+	sessions := ihoprauth.NewSessionManager(st.SessionStore())
 	s.auth, err = ihoprauth.New(st, m, ihoprauth.Config{
-		Sessions:    ihoprauth.NewSessionManager(st.SessionStore()),
+		Sessions:    sessions,
 		NewUserRole: adminRole(o.admins),
 	})
 	if err != nil {
@@ -49,7 +52,7 @@ func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, st
 	if err := setUp(ctx, s.auth, specs, o.admins); err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
-	s.handler = routes(s.auth, st, newPageConfig(specs, in != nil), in)
+	s.handler = routes(s.auth, sessions, st, newPageConfig(specs, in != nil), in)
 	return s, nil
 }
 
@@ -81,15 +84,16 @@ func adminRole(emails []string) func(context.Context, ihoprauth.Project, string)
 }
 
 // routes mounts the API at /api/v1/ and the example's own pages around it.
-// The dev inbox exists only when in is not nil (no -smtp).
-func routes(auth *ihoprauth.Auth, projects projectFinder, cfg pageConfig, in *inbox) http.Handler {
+// The dev inbox exists only when in is not nil (no -smtp). The account page
+// loads and saves its session, so each visit moves the idle timeout on.
+func routes(auth *ihoprauth.Auth, sessions *scs.SessionManager, projects projectFinder, cfg pageConfig, in *inbox) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", auth)
 	mux.Handle("GET /hello", middleware.RequireUser(auth)(http.HandlerFunc(hello)))
-	mux.Handle("GET /account", middleware.RequireUser(auth)(account{projects}))
+	mux.Handle("GET /account", sessions.LoadAndSave(middleware.RequireUser(auth)(account{projects})))
 	mux.Handle("GET /config.json", cfg)
 	if in != nil {
-		mux.Handle("GET /dev/inbox", in)
+		mux.Handle("GET /dev/inbox", localOnly(in))
 	}
 	mux.Handle("/", staticFiles())
 	return mux
@@ -102,5 +106,24 @@ func hello(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	json.NewEncoder(w).Encode(map[string]string{
 		"status": "success", "message": "Hello, " + u.FirstName + "!", "user_id": u.UserID, "role": u.Role,
+	})
+}
+
+// localOnly serves h only to requests from this machine that name it as
+// their host: the dev inbox shows every code, so neither another machine
+// (with -addr 0.0.0.0) nor a page on another site that rebinds its DNS name
+// to 127.0.0.1 may read it.
+func localOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		peer, _, _ := net.SplitHostPort(r.RemoteAddr)
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		if !isLoopback(peer) || !isLoopback(host) {
+			http.Error(w, "the dev inbox is served only to localhost", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -40,7 +41,7 @@ func TestRoutes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := testServer(t, options{smtp: tt.smtp, smtpFrom: "auth@example.com"}, nil)
 			w := httptest.NewRecorder()
-			srv.handler.ServeHTTP(w, httptest.NewRequest(tt.method, tt.path, nil))
+			srv.handler.ServeHTTP(w, localRequest(tt.method, tt.path))
 			if w.Code != tt.status || !strings.Contains(w.Body.String(), tt.contains) {
 				t.Errorf("%s %s: got %d %q, want %d containing %q", tt.method, tt.path, w.Code, w.Body, tt.status, tt.contains)
 			}
@@ -52,7 +53,7 @@ func TestPagesSetSecurityHeaders(t *testing.T) {
 	srv := testServer(t, options{}, nil)
 	for _, path := range []string{"/", "/style.css", "/dev/inbox"} {
 		w := httptest.NewRecorder()
-		srv.handler.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		srv.handler.ServeHTTP(w, localRequest("GET", path))
 		h := w.Result().Header
 		if !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") ||
 			h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" {
@@ -149,4 +150,30 @@ func testServer(t *testing.T, o options, stderr io.Writer) *server {
 		}
 	})
 	return srv
+}
+
+// localRequest is a request from this machine to localhost, as a browser
+// on the developer's machine sends it.
+func localRequest(method, path string) *http.Request {
+	r := httptest.NewRequest(method, path, nil)
+	r.Host, r.RemoteAddr = "localhost:8080", "127.0.0.1:50000"
+	return r
+}
+
+// TestInboxOnlyForLocalhost: the inbox shows codes, so another machine or a
+// page that rebinds its own host name to 127.0.0.1 gets nothing.
+func TestInboxOnlyForLocalhost(t *testing.T) {
+	srv := testServer(t, options{}, nil)
+	for name, edit := range map[string]func(*http.Request){
+		"another host name": func(r *http.Request) { r.Host = "attacker.example" },
+		"another machine":   func(r *http.Request) { r.RemoteAddr = "192.0.2.7:40000" },
+	} {
+		r := localRequest("GET", "/dev/inbox")
+		edit(r)
+		w := httptest.NewRecorder()
+		srv.handler.ServeHTTP(w, r)
+		if w.Code != http.StatusForbidden {
+			t.Errorf("%s: got %d, want 403", name, w.Code)
+		}
+	}
 }

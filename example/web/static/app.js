@@ -272,7 +272,8 @@ function shorten(value) {
   if (Array.isArray(value)) return value.map(shorten);
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(Object.entries(value).map(([k, v]) => {
-    if (k === 'password') return [k, '••••••••'];
+    if (k === 'password' || k === 'current_password') return [k, '••••••••'];
+    if (/_code$/.test(k)) return [k, '••••••'];
     if (secretKeys.has(k) && typeof v === 'string' && v.length > 10) return [k, v.slice(0, 8) + '…'];
     return [k, shorten(v)];
   }));
