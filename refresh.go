@@ -33,11 +33,16 @@ func (a *Auth) handleRefresh(r *http.Request, in *input) (any, error) {
 		return nil, errBadRefresh
 	case err != nil:
 		return nil, err
-	case t.ProjectID != p.ID || t.RevokedAt != nil || !a.now().Before(t.RefreshExpiresAt):
+	case t.ProjectID != p.ID || !a.now().Before(t.RefreshExpiresAt):
 		return nil, errBadRefresh
+	case t.RevokedAt != nil && t.RefreshedAt == nil:
+		return nil, errBadRefresh // ended by a logout or a credential change
 	}
 	var answer tokenAnswer
 	err = a.store.InTx(ctx, func(tx Store) error {
+		if t.RevokedAt != nil {
+			return errRefreshReused // rotated, then presented again
+		}
 		if err := a.retire(ctx, tx, t); err != nil {
 			return err
 		}
@@ -60,8 +65,10 @@ func (a *Auth) handleRefresh(r *http.Request, in *input) (any, error) {
 }
 
 // retire marks t refreshed. A token already refreshed is a reuse, unless
-// Config.RefreshGrace allows a second refresh shortly after the first (for
-// clients that refresh from several tabs at once).
+// Config.RefreshGrace allows one second refresh shortly after the first
+// (for clients that refresh from several tabs at once): that second use
+// also revokes t, so a third is refused and nobody can branch the family
+// more than once.
 func (a *Auth) retire(ctx context.Context, tx Store, t Token) error {
 	won, err := tx.MarkTokenRefreshed(ctx, t.ID, a.now())
 	if err != nil || won {
@@ -73,7 +80,7 @@ func (a *Auth) retire(ctx context.Context, tx Store, t Token) error {
 			return err
 		}
 		if again.RevokedAt == nil && again.RefreshedAt != nil && a.now().Sub(*again.RefreshedAt) <= a.cfg.RefreshGrace {
-			return nil
+			return tx.RevokeToken(ctx, t.ID, a.now())
 		}
 	}
 	return errRefreshReused
