@@ -127,6 +127,10 @@ type Config struct {
 	// CodeMailsPerHour caps the code mails of one purpose to one account in
 	// an hour. Default 5.
 	CodeMailsPerHour int
+	// CodeMailsPerIPPerHour caps the code mails that requests from one
+	// client address may cause in an hour, over all accounts (signups,
+	// logins, resets). Default 50.
+	CodeMailsPerIPPerHour int
 
 	// RequestTimeout bounds the work of one request, database queries
 	// included: a database that does not answer in time gives 503. Default
@@ -179,6 +183,7 @@ func (c Config) withDefaults() Config {
 	c.IPFailureWindow = or(c.IPFailureWindow, 10*time.Minute)
 	c.CodeMailInterval = or(c.CodeMailInterval, time.Minute)
 	c.CodeMailsPerHour = or(c.CodeMailsPerHour, 5)
+	c.CodeMailsPerIPPerHour = or(c.CodeMailsPerIPPerHour, 50)
 	c.Logger = or(c.Logger, slog.Default())
 	if c.Now == nil {
 		c.Now = time.Now

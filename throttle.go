@@ -176,6 +176,23 @@ func (a *Auth) allowMail(ctx context.Context, projectID int64, account string, p
 	if c.Count > a.cfg.CodeMailsPerHour {
 		return a.mailThrottled(ctx, projectID, c.WindowStart.Add(time.Hour).Sub(now))
 	}
+	return a.allowMailFromIP(ctx, projectID)
+}
+
+// allowMailFromIP caps the code mails one client address may cause in an
+// hour over all accounts, so that nobody mails every account, or fills the
+// mail queue with signups, from one address.
+func (a *Auth) allowMailFromIP(ctx context.Context, projectID int64) error {
+	key := sha256Hex("mail-ip:" + ipKey(clientFrom(ctx).ip))
+	c, err := a.store.Hit(ctx, key, a.now(), time.Hour)
+	if err != nil {
+		return err
+	}
+	if c.Count > a.cfg.CodeMailsPerIPPerHour {
+		wait := c.WindowStart.Add(time.Hour).Sub(a.now())
+		a.event(ctx, EventThrottled, projectID, "", "code mails from one address")
+		return tooMany("Too many codes were asked for from your address. Try again in "+seconds(wait)+".", wait)
+	}
 	return nil
 }
 

@@ -251,3 +251,17 @@ func TestIPv6ClientsAreCappedByTheirSlash64(t *testing.T) {
 	e.header = http.Header{"X-Forwarded-For": {"2001:db8:0:1::1"}} // the next /64
 	want(t, e.loginWith(e.none, "v6-e@example.com", "wrong password"), 401)
 }
+
+// TestCodeMailsPerAddress: one address cannot make the server mail code
+// after code to one account after another.
+func TestCodeMailsPerAddress(t *testing.T) {
+	e := newEnv(t, func(c *ihoprauth.Config) { c.CodeMailsPerIPPerHour = 3 })
+	for i := range 3 {
+		want(t, e.post("/api/v1/login", with(e.otp, "email", "spray"+strings.Repeat("x", i)+"@example.com")), 200)
+	}
+	r := e.post("/api/v1/login", with(e.otp, "email", "spray-more@example.com"))
+	wantRetryAfter(t, r, "3600")
+	if !strings.Contains(r.str("message"), "from your address") {
+		t.Errorf("got %s, want the per-address message", r)
+	}
+}
