@@ -29,6 +29,7 @@
 //	-smtp-tls    none, starttls, tls or opportunistic (default: none on loopback, else starttls)
 //	-project     TYPE:CLIENT_ID:CLIENT_SECRET[:public], repeatable
 //	-admin       EMAIL that gets role admin in every project, repeatable
+//	-token-cache DURATION to keep validated access tokens in memory (default 0: off)
 //
 // The SMTP user and password, when the server needs them, are read from
 // IHOPRAUTH_SMTP_USER and IHOPRAUTH_SMTP_PASSWORD.
@@ -50,6 +51,7 @@ import (
 type options struct {
 	addr, db, smtp, smtpFrom, smtpTLS string
 	projects, admins                  listFlag
+	tokenCache                        time.Duration
 }
 
 func main() {
@@ -61,6 +63,7 @@ func main() {
 	flag.StringVar(&o.smtpTLS, "smtp-tls", "", "none, starttls, tls or opportunistic (default: none on loopback, else starttls)")
 	flag.Var(&o.projects, "project", "TYPE:CLIENT_ID:CLIENT_SECRET[:public], repeatable; none: demo projects")
 	flag.Var(&o.admins, "admin", "EMAIL that gets role admin in every project, repeatable")
+	flag.DurationVar(&o.tokenCache, "token-cache", 0, "keep validated access tokens in memory this long (Config.TokenCacheTTL); 0: off")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -43,8 +43,9 @@ func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, st
 	}
 	sessions := ihoprauth.NewSessionManager(st.SessionStore())
 	s.auth, err = ihoprauth.New(st, m, ihoprauth.Config{
-		Sessions:    sessions,
-		NewUserRole: adminRole(o.admins),
+		Sessions:      sessions,
+		NewUserRole:   adminRole(o.admins),
+		TokenCacheTTL: o.tokenCache,
 	})
 	if err != nil {
 		return nil, errors.Join(err, s.Close())

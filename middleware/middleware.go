@@ -35,8 +35,27 @@ type userKey struct{}
 // UserFrom returns the user that RequireUser or RequireRole put in ctx, and
 // whether there is one.
 func UserFrom(ctx context.Context) (ihoprauth.User, bool) {
-	u, ok := ctx.Value(userKey{}).(ihoprauth.User)
-	return u, ok
+	u, ok := ctx.Value(userKey{}).(*ihoprauth.User)
+	if !ok {
+		return ihoprauth.User{}, false
+	}
+	return *u, true
+}
+
+// userContext is a request's context with its user. It takes one
+// allocation per request where context.WithValue takes two (the context and
+// the boxed User), on the path every protected request runs.
+type userContext struct {
+	context.Context
+	user ihoprauth.User
+}
+
+// Value returns the user for userKey and asks the parent for any other key.
+func (c *userContext) Value(key any) any {
+	if key == (userKey{}) {
+		return &c.user
+	}
+	return c.Context.Value(key)
 }
 
 // RequireUser lets a request through only with a valid bearer token, and
@@ -60,7 +79,7 @@ func RequireRole(a Authenticator, roles ...string) func(http.Handler) http.Handl
 				forbidden.ServeHTTP(w, r)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
+			next.ServeHTTP(w, r.WithContext(&userContext{Context: r.Context(), user: u}))
 		})
 	}
 }

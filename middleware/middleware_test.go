@@ -1,6 +1,7 @@
 package middleware_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -61,5 +62,17 @@ func TestRequireRole(t *testing.T) {
 func TestUserFromEmptyContext(t *testing.T) {
 	if _, ok := middleware.UserFrom(httptest.NewRequest("GET", "/", nil).Context()); ok {
 		t.Error("got a user from a bare context, want none")
+	}
+}
+
+func TestUserContextKeepsParentValues(t *testing.T) {
+	type key struct{}
+	var got any
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Context().Value(key{}) })
+	req := httptest.NewRequest("GET", "/x", nil)
+	req = req.WithContext(context.WithValue(req.Context(), key{}, "parent"))
+	middleware.RequireUser(fakeAuth{user: ihoprauth.User{Email: "a@b.c"}})(next).ServeHTTP(httptest.NewRecorder(), req)
+	if got != "parent" {
+		t.Errorf("got %v for a value of the parent context, want parent", got)
 	}
 }

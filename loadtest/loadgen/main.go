@@ -1,0 +1,136 @@
+// Command loadgen drives the example server over loopback through the
+// API's multi-step flows and reports, for each, requests per second, p50
+// and p99 latency, errors and the server's peak resident memory (see
+// BENCHMARKS.md):
+//
+//	go run ./example -addr 127.0.0.1:8080 -db /tmp/load.db -project none:load:load-secret-0123456789 &
+//	go run ./loadtest/loadgen -base http://127.0.0.1:8080 -client-id load \
+//		-client-secret load-secret-0123456789 -pid $! -scenario flow,login,refresh,storm
+//
+// Scenarios (comma separated; each stops after -duration or -max
+// requests, whichever comes first):
+//
+//	flow     signup → code → api-tauth-token → GET /user, a new user each time
+//	login    POST /login of one user, -c at once
+//	refresh  POST /refresh-token, each worker rotating its own refresh token
+//	storm    GET /user at -probe-rate while idle, then while -storm logins
+//	         run at once; compares the two p99s
+//	token    prints the access token of a new user (for the wrk script)
+//
+// It uses valid credentials only, so no throttle fires (DECISIONS 15), and
+// sends to nothing but -base, which must be a loopback address. Peak memory
+// is VmHWM of /proc/PID/status, reset before each scenario through
+// /proc/PID/clear_refs (which needs the right to write it; otherwise the
+// figure is the peak since the server started). loadgen exits 1 when any
+// request failed.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+type options struct {
+	base, clientID, clientSecret string
+	pid                          int
+	scenarios                    string
+	workers, storm, max          int
+	duration, idle               time.Duration
+	probeRate                    float64
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.base, "base", "http://127.0.0.1:8080", "base URL of the example (loopback only)")
+	flag.StringVar(&o.clientID, "client-id", "demo-none", "client_id of a project of type none")
+	flag.StringVar(&o.clientSecret, "client-secret", "", "its client_secret")
+	flag.IntVar(&o.pid, "pid", 0, "process id of the server, for its peak RSS; 0: not reported")
+	flag.StringVar(&o.scenarios, "scenario", "flow,login,refresh,storm", "comma-separated scenarios: flow, login, refresh, storm, token")
+	flag.IntVar(&o.workers, "c", 4, "concurrent clients of flow, login and refresh")
+	flag.IntVar(&o.storm, "storm", 100, "concurrent logins of the storm")
+	flag.IntVar(&o.max, "max", 100_000, "most requests of one scenario")
+	flag.DurationVar(&o.duration, "duration", 10*time.Second, "longest run of one scenario (and of the storm)")
+	flag.DurationVar(&o.idle, "idle", 5*time.Second, "how long the storm probes the idle server first")
+	flag.Float64Var(&o.probeRate, "probe-rate", 100, "GET /user per second during the storm's two phases")
+	flag.Parse()
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+}
+
+func run(o options) error {
+	if err := checkLoopback(o.base); err != nil {
+		return err
+	}
+	if o.clientSecret == "" {
+		return errors.New("-client-secret is required")
+	}
+	c := newClient(o.base, o.clientID, o.clientSecret)
+	ctx := context.Background()
+	var failed bool
+	for _, name := range strings.Split(o.scenarios, ",") {
+		if name == "token" {
+			token, err := c.newUserToken(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Println(token)
+			continue
+		}
+		results, err := runScenario(ctx, c, o, name)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		for _, r := range results {
+			printResult(r)
+			failed = failed || r.errors > 0
+		}
+	}
+	if failed {
+		return errors.New("some requests failed")
+	}
+	return nil
+}
+
+func runScenario(ctx context.Context, c *client, o options, name string) ([]result, error) {
+	switch name {
+	case "flow":
+		return one(flow(ctx, c, o))
+	case "login":
+		return one(login(ctx, c, o))
+	case "refresh":
+		return one(refresh(ctx, c, o))
+	case "storm":
+		return storm(ctx, c, o)
+	}
+	return nil, fmt.Errorf("unknown scenario %q", name)
+}
+
+func one(r result, err error) ([]result, error) { return []result{r}, err }
+
+// checkLoopback refuses a base URL whose host is not a loopback address:
+// load runs stay on this machine.
+func checkLoopback(base string) error {
+	u, err := url.Parse(base)
+	if err != nil {
+		return fmt.Errorf("-base: %w", err)
+	}
+	ips, err := net.LookupIP(u.Hostname())
+	if err != nil {
+		return fmt.Errorf("-base: %w", err)
+	}
+	for _, ip := range ips {
+		if !ip.IsLoopback() {
+			return fmt.Errorf("-base %s: %s is not a loopback address", base, ip)
+		}
+	}
+	return nil
+}

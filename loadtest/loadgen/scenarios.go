@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// drive runs workers clients, each calling step (which makes cost
+// requests) until the scenario's -duration has passed or its -max requests
+// are spent. A request under way when time is up finishes: no request is
+// cut off, so none fails for that. It returns the time taken.
+func drive(o options, workers, cost int, step func(worker int)) time.Duration {
+	deadline := time.Now().Add(o.duration)
+	var budget atomic.Int64
+	budget.Store(int64(o.max))
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for time.Now().Before(deadline) && budget.Add(-int64(cost)) >= 0 {
+				step(w)
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(start)
+}
+
+// measured runs a scenario between a reset and a reading of the server's
+// peak RSS.
+func measured(o options, name string, rec *recorder, body func() time.Duration) result {
+	reset := resetPeak(o.pid)
+	r := rec.result(name, body())
+	r.peakRSS = peakRSS(o.pid)
+	if !reset && r.peakRSS > 0 {
+		r.note = "peak RSS since the server started"
+	}
+	return r
+}
+
+// flow signs up a new user, exchanges the code and reads the user, over
+// and over; every request counts.
+func flow(ctx context.Context, c *client, o options) (result, error) {
+	rec := &recorder{}
+	r := measured(o, "flow signup→token→user", rec, func() time.Duration {
+		return drive(o, o.workers, 3, func(int) {
+			var code, access string
+			err := rec.time(func() (err error) { code, err = c.signup(ctx, c.newEmail()); return err })
+			if err == nil {
+				err = rec.time(func() (err error) { access, _, err = c.exchange(ctx, code); return err })
+			}
+			if err == nil {
+				rec.time(func() error { return c.user(ctx, access) })
+			}
+		})
+	})
+	r.note = joinNote(r.note, fmt.Sprintf("%.1f flows/s", r.perSecond()/3))
+	return r, nil
+}
+
+// login logs one user in over and over, o.workers at once.
+func login(ctx context.Context, c *client, o options) (result, error) {
+	email, _, _, err := c.newUser(ctx)
+	if err != nil {
+		return result{}, err
+	}
+	rec := &recorder{}
+	return measured(o, fmt.Sprintf("login (c=%d)", o.workers), rec, func() time.Duration {
+		return drive(o, o.workers, 1, func(int) {
+			rec.time(func() error { _, err := c.login(ctx, email); return err })
+		})
+	}), nil
+}
+
+// refresh rotates refresh tokens, each worker its own login's.
+func refresh(ctx context.Context, c *client, o options) (result, error) {
+	email, _, _, err := c.newUser(ctx)
+	if err != nil {
+		return result{}, err
+	}
+	tokens := make([]string, o.workers)
+	for i := range tokens {
+		if tokens[i], err = c.freshRefresh(ctx, email); err != nil {
+			return result{}, err
+		}
+	}
+	rec := &recorder{}
+	return measured(o, fmt.Sprintf("refresh (c=%d)", o.workers), rec, func() time.Duration {
+		return drive(o, o.workers, 1, func(w int) {
+			err := rec.time(func() (err error) { tokens[w], err = c.refresh(ctx, tokens[w]); return err })
+			if err != nil {
+				tokens[w], _ = c.freshRefresh(ctx, email)
+			}
+		})
+	}), nil
+}
+
+// freshRefresh logs email in and returns the new login's refresh token.
+func (c *client) freshRefresh(ctx context.Context, email string) (string, error) {
+	code, err := c.login(ctx, email)
+	if err != nil {
+		return "", err
+	}
+	_, refresh, err := c.exchange(ctx, code)
+	return refresh, err
+}
+
+// storm probes GET /user at o.probeRate on the idle server, then again
+// while o.storm logins run at once for o.duration, and reports both
+// probes and the logins.
+func storm(ctx context.Context, c *client, o options) ([]result, error) {
+	email, access, _, err := c.newUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	idle := &recorder{}
+	idleResult := idle.result("storm: GET /user, idle", probe(ctx, c, o, access, idle, o.idle, nil))
+	logins, during := &recorder{}, &recorder{}
+	var loginsTook time.Duration
+	stormResult := measured(o, "storm: GET /user, storm", during, func() time.Duration {
+		return probe(ctx, c, o, access, during, o.duration, func() {
+			so := o
+			so.duration -= time.Second // the logins end before the probe does
+			loginsTook = drive(so, o.storm, 1, func(int) {
+				logins.time(func() error { _, err := c.login(ctx, email); return err })
+			})
+		})
+	})
+	if idleResult.p99 > 0 {
+		stormResult.note = joinNote(stormResult.note, fmt.Sprintf("p99 %.1f× idle", float64(stormResult.p99)/float64(idleResult.p99)))
+	}
+	loginResult := logins.result(fmt.Sprintf("storm: login (%d at once)", o.storm), loginsTook)
+	loginResult.peakRSS = stormResult.peakRSS
+	return []result{idleResult, stormResult, loginResult}, nil
+}
+
+// probe sends GET /user at o.probeRate for d, each request on its own
+// goroutine so a slow answer does not delay the next one (open loop), while
+// load runs. It returns once d has passed, load has returned and every
+// probe has answered.
+func probe(ctx context.Context, c *client, o options, access string, rec *recorder, d time.Duration, load func()) time.Duration {
+	start := time.Now()
+	var wg sync.WaitGroup
+	if load != nil {
+		wg.Go(load)
+	}
+	tick := time.NewTicker(time.Duration(float64(time.Second) / o.probeRate))
+	defer tick.Stop()
+	for end := start.Add(d); time.Now().Before(end); <-tick.C {
+		wg.Go(func() { rec.time(func() error { return c.user(ctx, access) }) })
+	}
+	wg.Wait()
+	return time.Since(start)
+}
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
