@@ -23,7 +23,7 @@ type tokenUserRow struct {
 // It returns ihoprauth.ErrNotFound when there is no such token or user.
 func (s *Store) TokenUser(ctx context.Context, hash string) (ihoprauth.Token, ihoprauth.User, error) {
 	var rows []tokenUserRow
-	err := s.db.WithContext(ctx).Raw(tokenUserQuery(s.db), hash).Scan(&rows).Error
+	err := s.db.WithContext(ctx).Raw(tokenUserQuery(s.db), hash).Find(&rows).Error
 	if err != nil {
 		return ihoprauth.Token{}, ihoprauth.User{}, fmt.Errorf("store: token and user: %w", err)
 	}
