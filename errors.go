@@ -21,14 +21,14 @@ import (
 // Middleware and apps that want their own errors to look like the API's can
 // build an Error and call its ServeHTTP.
 type Error struct {
-	Status  int
-	Message string
+	Status  int    // the HTTP status
+	Message string // safe to show to the client
 	// Fields maps a request field to what is wrong with it; only for 422.
 	Fields map[string][]string
 	// Bearer marks a failed bearer-token check: the response carries
 	// WWW-Authenticate: Bearer, with error="invalid_token" when TokenSent.
 	Bearer    bool
-	TokenSent bool
+	TokenSent bool // a token was sent and refused
 	// RetryAfter, when positive, is sent as the Retry-After header in seconds.
 	RetryAfter int
 }

@@ -12,11 +12,11 @@ import (
 // ImportedUser is an account brought over from another system, such as an
 // iHopr or Laravel database, with its existing password hash.
 type ImportedUser struct {
-	Email        string
-	FirstName    string
-	LastName     string
-	MobileNumber string
-	Meta         *string
+	Email        string  // the address as the user gave it
+	FirstName    string  // first name
+	LastName     string  // last name
+	MobileNumber string  // mobile number, as text
+	Meta         *string // free text, nil when unset
 	// Role defaults to Config.DefaultRole.
 	Role string
 	// PasswordHash is a bcrypt hash ($2a$, $2b$ or $2y$, as Laravel writes

@@ -27,11 +27,11 @@ const (
 // Message is one mail to one recipient, already rendered. The sender address
 // belongs to the Mailer.
 type Message struct {
-	Kind    MailKind
-	To      string
-	Subject string
+	Kind    MailKind // what the mail is about
+	To      string   // the stored address of the account
+	Subject string   // the rendered subject line
 	// Text is the plain-text body; HTML, when not empty, is the HTML
 	// alternative of the same content.
 	Text string
-	HTML string
+	HTML string // the HTML alternative; empty: text only
 }

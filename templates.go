@@ -11,9 +11,9 @@ import (
 // text/template sources, HTML an html/template source (empty: the mail is
 // plain text only). All three are executed with a MailData.
 type MailTemplate struct {
-	Subject string
-	Text    string
-	HTML    string
+	Subject string // text/template of the subject line
+	Text    string // text/template of the plain-text body
+	HTML    string // html/template of the HTML body; empty: text only
 }
 
 // MailData is what templates can use.
@@ -22,7 +22,7 @@ type MailData struct {
 	Code string
 	// Email is the account's stored address, FirstName its first name.
 	Email     string
-	FirstName string
+	FirstName string // the account's first name
 	// Project is the project's client_id.
 	Project string
 	// ValidMinutes is how long the code works.
