@@ -202,14 +202,7 @@ func TestMigrateLeavesNewerSteps(t *testing.T) {
 func TestMigrateUpgradesUnnumbered(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, backend string) {
 		db, ctx := testdb.Open(t, backend), t.Context()
-		s := newStore(t, db)
-		p := ihoprauth.Project{ClientID: "web", Type: ihoprauth.TypeOTP}
-		if err := s.SaveProject(ctx, &p); err != nil {
-			t.Fatalf("SaveProject: %v", err)
-		}
-		if err := signUp(ctx, s, p.ClientID, 1); err != nil {
-			t.Fatalf("create user: %v", err)
-		}
+		s, p := storeWithUser(t, db)
 		c := ihoprauth.Challenge{Purpose: ihoprauth.PurposeOTP, TokenHash: "token", AccountKey: "account",
 			ExpiresAt: time.Now(), CreatedAt: time.Now()}
 		if err := s.CreateChallenge(ctx, &c); err != nil {
@@ -236,19 +229,27 @@ func TestMigrateUpgradesUnnumbered(t *testing.T) {
 	})
 }
 
+// storeWithUser is a Store on db holding project "web" and its user
+// user1@example.com.
+func storeWithUser(t *testing.T, db *gorm.DB) (*store.Store, ihoprauth.Project) {
+	t.Helper()
+	s := newStore(t, db)
+	p := ihoprauth.Project{ClientID: "web", Type: ihoprauth.TypeOTP}
+	if err := s.SaveProject(t.Context(), &p); err != nil {
+		t.Fatalf("SaveProject: %v", err)
+	}
+	if err := signUp(t.Context(), s, p.ClientID, 1); err != nil {
+		t.Fatalf("create user: %v", err)
+	}
+	return s, p
+}
+
 // TestMigrateAddsUserVersion checks step 3 on a database at step 2: the
 // users get a version column, starting at 0, that UpdateUser then uses.
 func TestMigrateAddsUserVersion(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, backend string) {
 		db, ctx := testdb.Open(t, backend), t.Context()
-		s := newStore(t, db)
-		p := ihoprauth.Project{ClientID: "web", Type: ihoprauth.TypeOTP}
-		if err := s.SaveProject(ctx, &p); err != nil {
-			t.Fatalf("SaveProject: %v", err)
-		}
-		if err := signUp(ctx, s, p.ClientID, 1); err != nil {
-			t.Fatalf("create user: %v", err)
-		}
+		s, p := storeWithUser(t, db)
 		for _, stmt := range []string{"ALTER TABLE ihoprauth_users DROP COLUMN version",
 			"DELETE FROM ihoprauth_schema_migrations WHERE version = 3"} {
 			if err := db.Exec(stmt).Error; err != nil {
