@@ -355,29 +355,26 @@ func benchGetUser(b *testing.B, ttl time.Duration) {
 
 // benchUpdate changes first_name back and forth, so every call writes.
 func benchUpdate(b *testing.B) {
-	e := newBenchEnv(b, cheapArgon2)
-	access, _ := e.tokens(e.login(e.signup()))
-	bodies := [][]byte{[]byte(`{"first_name":"Augusta"}`), []byte(`{"first_name":"Ada"}`)}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		e.call("PUT", "/api/v1/user/update", access, bodies[i%2])
-		i++
-	}
+	benchToggle(b, "/api/v1/user/update", `{"first_name":"Augusta"}`, `{"first_name":"Ada"}`)
 }
 
 // benchUpdateRole changes the role back and forth under a policy that
 // allows it, so every call writes.
 func benchUpdateRole(b *testing.B) {
-	e := newBenchEnv(b, cheapArgon2, func(c *ihoprauth.Config) {
+	benchToggle(b, "/api/v1/user/update/role", `{"role":"editor"}`, `{"role":"user"}`, func(c *ihoprauth.Config) {
 		c.RolePolicy = func(context.Context, ihoprauth.User, string) bool { return true }
 	})
+}
+
+// benchToggle PUTs the two bodies to path in turn as one signed-in user.
+func benchToggle(b *testing.B, path, first, second string, tweak ...func(*ihoprauth.Config)) {
+	e := newBenchEnv(b, cheapArgon2, tweak...)
 	access, _ := e.tokens(e.login(e.signup()))
-	bodies := [][]byte{[]byte(`{"role":"editor"}`), []byte(`{"role":"user"}`)}
+	bodies := [][]byte{[]byte(first), []byte(second)}
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		e.call("PUT", "/api/v1/user/update/role", access, bodies[i%2])
+		e.call("PUT", path, access, bodies[i%2])
 		i++
 	}
 }
