@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"time"
 )
 
 // Refresh tokens rotate on every use (RFC 9700 §4.14.2): each refresh
@@ -116,6 +115,3 @@ func (a *Auth) handleLogout(r *http.Request, in *input) (any, error) {
 	a.event(ctx, EventTokenRevoked, u.ProjectID, u.UserID, "logout")
 	return ok, nil
 }
-
-// refreshDeadline is the absolute end of a new family's refresh tokens.
-func (a *Auth) refreshDeadline(now time.Time) time.Time { return now.Add(a.cfg.RefreshTokenTTL) }

@@ -66,7 +66,7 @@ func (a *Auth) handleToken(r *http.Request, in *input) (any, error) {
 		if !won {
 			return errCodeTaken
 		}
-		answer, err = a.issueTokens(ctx, tx, ac.UserID, ac.ID, newOpaque(16), a.refreshDeadline(a.now()))
+		answer, err = a.issueTokens(ctx, tx, ac.UserID, ac.ID, newOpaque(16), a.now().Add(a.cfg.RefreshTokenTTL))
 		return err
 	})
 	if errors.Is(err, errCodeTaken) {
