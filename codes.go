@@ -52,7 +52,7 @@ func (a *Auth) checkChallenge(ctx context.Context, purpose Purpose, token, code 
 		return Challenge{}, errBadCode
 	}
 	if purpose != PurposeReset {
-		if err := a.tryAccount(ctx, c.ProjectID, c.AccountKey); err != nil {
+		if err := a.countAccountFailure(ctx, c.ProjectID, c.AccountKey); err != nil {
 			return Challenge{}, err
 		}
 	}
@@ -79,18 +79,18 @@ func (a *Auth) publicID(ctx context.Context, id int64) string {
 	return u.UserID
 }
 
-// redeemed clears what a used code leaves behind: the account's failures
+// challengeRedeemed clears what a used code leaves behind: the account's failures
 // and the wait before the next code mail.
-func (a *Auth) redeemed(ctx context.Context, c Challenge) error {
-	if err := a.accountSucceeded(ctx, c.AccountKey); err != nil {
+func (a *Auth) challengeRedeemed(ctx context.Context, c Challenge) error {
+	if err := a.clearAccountFailures(ctx, c.AccountKey); err != nil {
 		return err
 	}
 	return a.codeUsed(ctx, c.AccountKey, c.Purpose)
 }
 
-// consume marks c used inside tx; of concurrent redemptions exactly one
+// consumeChallenge marks c used inside tx; of concurrent redemptions exactly one
 // gets through.
-func (a *Auth) consume(ctx context.Context, tx Store, c Challenge) error {
+func (a *Auth) consumeChallenge(ctx context.Context, tx Store, c Challenge) error {
 	won, err := tx.ConsumeChallenge(ctx, c.ID, a.now(), a.cfg.MaxCodeAttempts)
 	if err != nil {
 		return err
@@ -129,7 +129,7 @@ func (a *Auth) redeemLoginCode(ctx context.Context, in *input, purpose Purpose, 
 	}
 	var authCode string
 	err = a.store.InTx(ctx, func(tx Store) error {
-		if err := a.consume(ctx, tx, c); err != nil {
+		if err := a.consumeChallenge(ctx, tx, c); err != nil {
 			return err
 		}
 		authCode, err = a.newAuthCode(ctx, tx, c.ProjectID, c.UserID, pkce{c.CodeChallenge, c.CodeChallengeMethod})
@@ -138,30 +138,9 @@ func (a *Auth) redeemLoginCode(ctx context.Context, in *input, purpose Purpose, 
 	if err != nil {
 		return nil, err
 	}
-	if err := a.redeemed(ctx, c); err != nil {
+	if err := a.challengeRedeemed(ctx, c); err != nil {
 		return nil, err
 	}
 	a.event(ctx, EventCodeVerified, c.ProjectID, a.publicID(ctx, c.UserID), string(purpose))
 	return codeAnswer{Status: "success", Code: authCode}, nil
-}
-
-// mailCode renders and queues the mail of kind for user.
-func (a *Auth) mailCode(ctx context.Context, kind MailKind, p Project, user User, code string) {
-	lang := clientFrom(ctx).language
-	tmpl, err := a.template(kind, p.ClientID, lang)
-	var msg Message
-	if err == nil {
-		msg, err = tmpl.render(kind, user.Email, MailData{
-			Code: code, Email: user.Email, FirstName: user.FirstName, Project: p.ClientID,
-			ValidMinutes: int(a.cfg.CodeTTL.Minutes()), Language: lang,
-		})
-	}
-	if err != nil {
-		a.cfg.OnError(ctx, errors.Join(ErrMailNotSent, err))
-		return
-	}
-	a.mail.enqueue(ctx, msg)
-	if code != "" {
-		a.event(ctx, EventCodeSent, p.ID, user.UserID, string(kind))
-	}
 }

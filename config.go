@@ -1,6 +1,7 @@
 package ihoprauth
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/netip"
@@ -159,32 +160,32 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
-	c.BasePath = "/" + strings.Trim(or(c.BasePath, "/api/v1"), "/")
-	c.AccessTokenTTL = or(c.AccessTokenTTL, time.Hour)
-	c.RefreshTokenTTL = or(c.RefreshTokenTTL, 30*24*time.Hour)
-	c.CodeTTL = or(c.CodeTTL, 10*time.Minute)
-	c.AuthCodeTTL = or(c.AuthCodeTTL, 5*time.Minute)
-	c.MaxCodeAttempts = or(c.MaxCodeAttempts, 5)
-	c.Argon2 = or(c.Argon2, Argon2Params{Memory: 19456, Time: 2, Threads: 1})
-	c.MaxConcurrentHashes = or(c.MaxConcurrentHashes, runtime.NumCPU())
-	c.MinPasswordLength = or(c.MinPasswordLength, 8)
-	c.DefaultRole = or(c.DefaultRole, "user")
+	c.BasePath = "/" + strings.Trim(cmp.Or(c.BasePath, "/api/v1"), "/")
+	c.AccessTokenTTL = cmp.Or(c.AccessTokenTTL, time.Hour)
+	c.RefreshTokenTTL = cmp.Or(c.RefreshTokenTTL, 30*24*time.Hour)
+	c.CodeTTL = cmp.Or(c.CodeTTL, 10*time.Minute)
+	c.AuthCodeTTL = cmp.Or(c.AuthCodeTTL, 5*time.Minute)
+	c.MaxCodeAttempts = cmp.Or(c.MaxCodeAttempts, 5)
+	c.Argon2 = cmp.Or(c.Argon2, Argon2Params{Memory: 19456, Time: 2, Threads: 1})
+	c.MaxConcurrentHashes = cmp.Or(c.MaxConcurrentHashes, runtime.NumCPU())
+	c.MinPasswordLength = cmp.Or(c.MinPasswordLength, 8)
+	c.DefaultRole = cmp.Or(c.DefaultRole, "user")
 	if c.RolePolicy == nil {
 		c.RolePolicy = AdminOnly
 	}
-	c.MailAttempts = or(c.MailAttempts, 3)
-	c.MailTimeout = or(c.MailTimeout, 30*time.Second)
-	c.MaxBodyBytes = or(c.MaxBodyBytes, 64<<10)
-	c.RequestTimeout = or(c.RequestTimeout, 10*time.Second)
-	c.AccountLockAfter = or(c.AccountLockAfter, 5)
-	c.AccountLockBase = or(c.AccountLockBase, 30*time.Second)
-	c.AccountLockMax = or(c.AccountLockMax, time.Hour)
-	c.IPFailureLimit = or(c.IPFailureLimit, 100)
-	c.IPFailureWindow = or(c.IPFailureWindow, 10*time.Minute)
-	c.CodeMailInterval = or(c.CodeMailInterval, time.Minute)
-	c.CodeMailsPerHour = or(c.CodeMailsPerHour, 5)
-	c.CodeMailsPerIPPerHour = or(c.CodeMailsPerIPPerHour, 50)
-	c.Logger = or(c.Logger, slog.Default())
+	c.MailAttempts = cmp.Or(c.MailAttempts, 3)
+	c.MailTimeout = cmp.Or(c.MailTimeout, 30*time.Second)
+	c.MaxBodyBytes = cmp.Or(c.MaxBodyBytes, 64<<10)
+	c.RequestTimeout = cmp.Or(c.RequestTimeout, 10*time.Second)
+	c.AccountLockAfter = cmp.Or(c.AccountLockAfter, 5)
+	c.AccountLockBase = cmp.Or(c.AccountLockBase, 30*time.Second)
+	c.AccountLockMax = cmp.Or(c.AccountLockMax, time.Hour)
+	c.IPFailureLimit = cmp.Or(c.IPFailureLimit, 100)
+	c.IPFailureWindow = cmp.Or(c.IPFailureWindow, 10*time.Minute)
+	c.CodeMailInterval = cmp.Or(c.CodeMailInterval, time.Minute)
+	c.CodeMailsPerHour = cmp.Or(c.CodeMailsPerHour, 5)
+	c.CodeMailsPerIPPerHour = cmp.Or(c.CodeMailsPerIPPerHour, 50)
+	c.Logger = cmp.Or(c.Logger, slog.Default())
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -201,13 +202,4 @@ func (c Config) withDefaults() Config {
 // while their role is "admin".
 func AdminOnly(_ context.Context, user User, _ string) bool {
 	return strings.EqualFold(user.Role, "admin")
-}
-
-// or returns v, or def when v is its type's zero value.
-func or[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }

@@ -210,7 +210,7 @@ func (in *input) check(name, s string, ok, required bool, max int) string {
 		}
 		return ""
 	case utf8.RuneCountInString(s) > max:
-		in.fail(name, "The "+name+" may not be greater than "+itoa(max)+" characters.")
+		in.fail(name, "The "+name+" may not be greater than "+strconv.Itoa(max)+" characters.")
 		return ""
 	case hasControl(s):
 		in.fail(name, "The "+name+" must not contain control characters.")
@@ -306,7 +306,7 @@ func (in *input) meta(name string) (val *string, set bool) {
 func (in *input) metaText(name, s string) *string {
 	switch {
 	case len(s) > maxMeta:
-		in.fail(name, "The "+name+" may not be greater than "+itoa(maxMeta)+" bytes.")
+		in.fail(name, "The "+name+" may not be greater than "+strconv.Itoa(maxMeta)+" bytes.")
 		return nil
 	case strings.ContainsRune(s, 0):
 		// PostgreSQL cannot store NUL in text, and no client needs it.

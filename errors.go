@@ -7,8 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
+	"strconv"
 	"syscall"
 )
 
@@ -47,7 +50,7 @@ func (e *Error) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 		}
 	}
 	if e.RetryAfter > 0 {
-		h.Set("Retry-After", itoa(e.RetryAfter))
+		h.Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
 	writeJSON(w, e.Status, errorBody{Status: "error", Message: e.Message, Errors: e.Fields})
 }
@@ -87,7 +90,7 @@ func methodNotAllowed() *Error {
 // invalid builds the 422 answer for failing fields.
 func invalid(fields map[string][]string) *Error {
 	msg := "The given data was invalid."
-	for _, name := range sortedKeys(fields) {
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
 		msg = fields[name][0]
 		break
 	}

@@ -1,10 +1,11 @@
 package ihoprauth_test
 
 import (
-	"github.com/ihoprauth/ihoprauth"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ihoprauth/ihoprauth"
 )
 
 var (

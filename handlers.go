@@ -1,9 +1,12 @@
 package ihoprauth
 
 import (
+	"context"
+	"errors"
+	"maps"
 	"net/http"
 	"slices"
-	"strconv"
+	"strings"
 )
 
 // handler answers one endpoint: it reads in (already decoded), validates,
@@ -14,17 +17,17 @@ type handler func(r *http.Request, in *input) (any, error)
 // routeTable maps each path below BasePath to its handlers by method.
 func (a *Auth) routeTable() map[string]map[string]handler {
 	return map[string]map[string]handler{
-		"login":                    {http.MethodPost: a.guarded(a.handleLogin)},
-		"signup":                   {http.MethodPost: a.guarded(a.handleSignup)},
-		"otp-code":                 {http.MethodPost: a.guarded(a.handleOTPCode)},
-		"two-step-auth-code":       {http.MethodPost: a.guarded(a.handleTwoStepCode)},
-		"send-reset-password-code": {http.MethodPost: a.guarded(a.handleSendResetCode)},
-		"reset-password":           {http.MethodPost: a.guarded(a.handleResetPassword)},
-		"api-tauth-token":          {http.MethodPost: a.guarded(a.handleToken)},
+		"login":                    {http.MethodPost: a.ipGuarded(a.handleLogin)},
+		"signup":                   {http.MethodPost: a.ipGuarded(a.handleSignup)},
+		"otp-code":                 {http.MethodPost: a.ipGuarded(a.handleOTPCode)},
+		"two-step-auth-code":       {http.MethodPost: a.ipGuarded(a.handleTwoStepCode)},
+		"send-reset-password-code": {http.MethodPost: a.ipGuarded(a.handleSendResetCode)},
+		"reset-password":           {http.MethodPost: a.ipGuarded(a.handleResetPassword)},
+		"api-tauth-token":          {http.MethodPost: a.ipGuarded(a.handleToken)},
 		"user":                     {http.MethodGet: a.handleGetUser},
 		"user/update":              {http.MethodPut: a.handleUpdateUser},
 		"user/update/role":         {http.MethodPut: a.handleUpdateRole},
-		"refresh-token":            {http.MethodPost: a.guarded(a.handleRefresh)},
+		"refresh-token":            {http.MethodPost: a.ipGuarded(a.handleRefresh)},
 		"logout":                   {http.MethodPost: a.handleLogout},
 		"session":                  {http.MethodPost: a.handleStartSession},
 		"openapi.json":             {http.MethodGet: a.handleOpenAPI},
@@ -38,13 +41,61 @@ type success struct {
 
 var ok = success{Status: "success"}
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// ServeHTTP answers the API's requests. It routes on the request's full
+// path, so mount it at Config.BasePath with its trailing slash:
+// mux.Handle("/api/v1/", auth). Unknown paths get 404 and known paths with
+// the wrong method 405, both as JSON.
+func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, a.cfg.BasePath+"/")
+	methods := a.routes[rest]
+	if !ok || methods == nil {
+		errNotFound.ServeHTTP(w, r)
+		return
 	}
-	slices.Sort(keys)
-	return keys
+	h := methods[r.Method]
+	if h == nil && r.Method == http.MethodHead {
+		h = methods[http.MethodGet]
+	}
+	if h == nil {
+		w.Header().Set("Allow", allowed(methods))
+		methodNotAllowed().ServeHTTP(w, r)
+		return
+	}
+	ctx, cancel := context.WithTimeout(withClient(r.Context(), a.clientOf(r)), a.cfg.RequestTimeout)
+	defer cancel()
+	r = r.WithContext(ctx)
+	if rest == "session" || rest == "logout" {
+		a.withSession(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.serve(w, r, h) })).ServeHTTP(w, r)
+		return
+	}
+	a.serve(w, r, h)
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
+// serve runs h and writes its answer. Panics are not recovered here: the
+// http.Server (or the app's recovery middleware) deals with them.
+func (a *Auth) serve(w http.ResponseWriter, r *http.Request, h handler) {
+	in, err := decodeInput(r, a.cfg.MaxBodyBytes)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	body, err := h(r, in)
+	if err != nil {
+		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+			return // the client has gone; nobody reads an answer
+		}
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// allowed lists the methods of a path for the Allow header; HEAD goes
+// wherever GET does.
+func allowed(methods map[string]handler) string {
+	list := slices.Sorted(maps.Keys(methods))
+	if methods[http.MethodGet] != nil {
+		list = append(list, http.MethodHead)
+	}
+	return strings.Join(list, ", ")
+}

@@ -2,11 +2,8 @@ package ihoprauth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"strings"
 	"time"
 )
 
@@ -70,61 +67,4 @@ func (a *Auth) Close() error {
 	return nil
 }
 
-// ServeHTTP answers the API's requests. It routes on the request's full
-// path, so mount it at Config.BasePath with its trailing slash:
-// mux.Handle("/api/v1/", auth). Unknown paths get 404 and known paths with
-// the wrong method 405, both as JSON.
-func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rest, ok := strings.CutPrefix(r.URL.Path, a.cfg.BasePath+"/")
-	methods := a.routes[rest]
-	if !ok || methods == nil {
-		errNotFound.ServeHTTP(w, r)
-		return
-	}
-	h := methods[r.Method]
-	if h == nil && r.Method == http.MethodHead {
-		h = methods[http.MethodGet]
-	}
-	if h == nil {
-		w.Header().Set("Allow", allowed(methods))
-		methodNotAllowed().ServeHTTP(w, r)
-		return
-	}
-	ctx, cancel := context.WithTimeout(withClient(r.Context(), a.clientOf(r)), a.cfg.RequestTimeout)
-	defer cancel()
-	r = r.WithContext(ctx)
-	if rest == "session" || rest == "logout" {
-		a.withSession(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.serve(w, r, h) })).ServeHTTP(w, r)
-		return
-	}
-	a.serve(w, r, h)
-}
-
-// serve runs h and writes its answer. Panics are not recovered here: the
-// http.Server (or the app's recovery middleware) deals with them.
-func (a *Auth) serve(w http.ResponseWriter, r *http.Request, h handler) {
-	in, err := decodeInput(r, a.cfg.MaxBodyBytes)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	body, err := h(r, in)
-	if err != nil {
-		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
-			return // the client has gone; nobody reads an answer
-		}
-		a.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, body)
-}
-
-// allowed lists the methods of a path for the Allow header; HEAD goes
-// wherever GET does.
-func allowed(methods map[string]handler) string {
-	list := sortedKeys(methods)
-	if methods[http.MethodGet] != nil {
-		list = append(list, http.MethodHead)
-	}
-	return strings.Join(list, ", ")
-}
+func (a *Auth) now() time.Time { return a.cfg.Now().UTC() }

@@ -1,6 +1,7 @@
 package ihoprauth
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/mail"
@@ -42,10 +43,10 @@ func (a *Auth) ImportUser(ctx context.Context, clientID string, in ImportedUser)
 	}
 	now := a.now()
 	u := User{
-		UserID: or(in.UserID, newOpaque(userIDBytes)), ProjectID: p.ID, Email: strings.TrimSpace(in.Email),
+		UserID: cmp.Or(in.UserID, newOpaque(userIDBytes)), ProjectID: p.ID, Email: strings.TrimSpace(in.Email),
 		EmailKey: CanonicalEmail(in.Email), FirstName: in.FirstName, LastName: in.LastName,
-		MobileNumber: in.MobileNumber, Meta: in.Meta, Role: or(in.Role, a.cfg.DefaultRole),
-		PasswordHash: in.PasswordHash, CreatedAt: or(in.CreatedAt, now).UTC(), UpdatedAt: now,
+		MobileNumber: in.MobileNumber, Meta: in.Meta, Role: cmp.Or(in.Role, a.cfg.DefaultRole),
+		PasswordHash: in.PasswordHash, CreatedAt: cmp.Or(in.CreatedAt, now).UTC(), UpdatedAt: now,
 	}
 	if err := a.store.CreateUser(ctx, &u); err != nil {
 		return User{}, fmt.Errorf("ihoprauth: importing %q: %w", u.UserID, err)

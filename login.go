@@ -124,7 +124,7 @@ func (a *Auth) loginOTP(ctx context.Context, p Project, req loginRequest) (any, 
 // argon2id hash.
 func (a *Auth) checkPassword(ctx context.Context, p Project, email, password string) (User, error) {
 	account := accountKey(p.ID, CanonicalEmail(email))
-	if err := a.tryAccount(ctx, p.ID, account); err != nil {
+	if err := a.countAccountFailure(ctx, p.ID, account); err != nil {
 		return User{}, err
 	}
 	u, err := a.store.UserByEmail(ctx, p.ID, CanonicalEmail(email))
@@ -139,7 +139,7 @@ func (a *Auth) checkPassword(ctx context.Context, p Project, email, password str
 		a.event(ctx, EventLoginFailed, p.ID, u.UserID, "bad credentials")
 		return User{}, errBadCredentials
 	}
-	if err := a.accountSucceeded(ctx, account); err != nil {
+	if err := a.clearAccountFailures(ctx, account); err != nil {
 		return User{}, err
 	}
 	if rehash {

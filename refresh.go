@@ -42,7 +42,7 @@ func (a *Auth) handleRefresh(r *http.Request, in *input) (any, error) {
 		if t.RevokedAt != nil {
 			return errRefreshReused // rotated, then presented again
 		}
-		if err := a.retire(ctx, tx, t); err != nil {
+		if err := a.retireRefreshToken(ctx, tx, t); err != nil {
 			return err
 		}
 		answer, err = a.issueTokens(ctx, tx, t.UserID, t.AuthCodeID, t.FamilyID, t.RefreshExpiresAt)
@@ -63,12 +63,12 @@ func (a *Auth) handleRefresh(r *http.Request, in *input) (any, error) {
 	return answer, nil
 }
 
-// retire marks t refreshed. A token already refreshed is a reuse, unless
+// retireRefreshToken marks t refreshed. A token already refreshed is a reuse, unless
 // Config.RefreshGrace allows one second refresh shortly after the first
 // (for clients that refresh from several tabs at once): that second use
 // also revokes t, so a third is refused and nobody can branch the family
 // more than once.
-func (a *Auth) retire(ctx context.Context, tx Store, t Token) error {
+func (a *Auth) retireRefreshToken(ctx context.Context, tx Store, t Token) error {
 	won, err := tx.MarkTokenRefreshed(ctx, t.ID, a.now())
 	if err != nil || won {
 		return err
@@ -83,35 +83,4 @@ func (a *Auth) retire(ctx context.Context, tx Store, t Token) error {
 		}
 	}
 	return errRefreshReused
-}
-
-// handleLogout ends the caller's login at once: its access and refresh
-// token, every token rotated from them and any session cookie bound to it.
-// With all (query ?all=true or body {"all": true}) it ends every login of
-// the user. The caller is a bearer token or, with sessions on, the cookie.
-func (a *Auth) handleLogout(r *http.Request, in *input) (any, error) {
-	ctx := r.Context()
-	all := in.flag("all") || r.URL.Query().Get("all") == "true" || r.URL.Query().Get("all") == "1"
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	u, t, err := a.credentials(r)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.endSession(ctx); err != nil {
-		return nil, err
-	}
-	now := a.now()
-	if all {
-		err = a.store.RevokeUserTokens(ctx, u.ID, "", now)
-	} else {
-		err = a.store.RevokeFamily(ctx, t.FamilyID, now)
-	}
-	if err != nil {
-		return nil, err
-	}
-	a.cache.forgetUser(u.ID)
-	a.event(ctx, EventTokenRevoked, u.ProjectID, u.UserID, "logout")
-	return ok, nil
 }

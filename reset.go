@@ -1,7 +1,6 @@
 package ihoprauth
 
 import (
-	"context"
 	"errors"
 	"net/http"
 )
@@ -74,7 +73,7 @@ func (a *Auth) handleResetPassword(r *http.Request, in *input) (any, error) {
 	}
 	u.UpdatedAt = a.now()
 	err = a.store.InTx(ctx, func(tx Store) error {
-		if err := a.consume(ctx, tx, c); err != nil {
+		if err := a.consumeChallenge(ctx, tx, c); err != nil {
 			return err
 		}
 		if err := tx.UpdateUser(ctx, &u); err != nil {
@@ -86,31 +85,10 @@ func (a *Auth) handleResetPassword(r *http.Request, in *input) (any, error) {
 		return nil, err
 	}
 	a.cache.forgetUser(u.ID)
-	if err := a.redeemed(ctx, c); err != nil {
+	if err := a.challengeRedeemed(ctx, c); err != nil {
 		return nil, err
 	}
-	a.passwordChanged(ctx, u)
+	a.notifyPasswordChanged(ctx, u)
 	a.event(ctx, EventPasswordReset, u.ProjectID, u.UserID, "ok")
 	return ok, nil
-}
-
-// endLogins ends what a credential change must end (ASVS 7.4): every token
-// of the user except those of the family keep, and every code issued
-// before it, so that nothing obtained with the old password survives.
-func (a *Auth) endLogins(ctx context.Context, tx Store, userID int64, keep string) error {
-	if err := tx.RevokeUserTokens(ctx, userID, keep, a.now()); err != nil {
-		return err
-	}
-	return tx.RevokeUserCodes(ctx, userID, a.now())
-}
-
-// passwordChanged tells the account owner that their password changed, so
-// a takeover does not go unnoticed.
-func (a *Auth) passwordChanged(ctx context.Context, u User) {
-	p, err := a.store.ProjectByID(ctx, u.ProjectID)
-	if err != nil {
-		a.cfg.OnError(ctx, errors.Join(ErrMailNotSent, err))
-		return
-	}
-	a.mailCode(ctx, MailPasswordChanged, p, u, "")
 }

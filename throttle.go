@@ -52,10 +52,10 @@ func tooMany(msg string, wait time.Duration) *Error {
 	return &Error{Status: http.StatusTooManyRequests, Message: msg, RetryAfter: int(math.Ceil(wait.Seconds()))}
 }
 
-// guarded wraps the handler of an endpoint that checks credentials or codes:
+// ipGuarded wraps the handler of an endpoint that checks credentials or codes:
 // an address over the failure cap gets 429 before anything is checked, and
 // every 401 it answers counts against the address.
-func (a *Auth) guarded(h handler) handler {
+func (a *Auth) ipGuarded(h handler) handler {
 	return func(r *http.Request, in *input) (any, error) {
 		ctx := r.Context()
 		if err := a.checkIP(ctx); err != nil {
@@ -120,12 +120,12 @@ func (a *Auth) accountLocked(ctx context.Context, projectID int64, wait time.Dur
 	return tooMany("Too many failed attempts. Try again in "+seconds(wait)+".", wait)
 }
 
-// tryAccount takes one attempt at the account behind key: 429 while it is
+// countAccountFailure takes one attempt at the account behind key: 429 while it is
 // locked; otherwise the attempt is counted as a failure before the
-// credential is checked (accountSucceeded clears it), so that attempts sent
+// credential is checked (clearAccountFailures clears it), so that attempts sent
 // all at once cannot slip past the lock: of concurrent attempts only as
 // many as the lock allows get through.
-func (a *Auth) tryAccount(ctx context.Context, projectID int64, key string) error {
+func (a *Auth) countAccountFailure(ctx context.Context, projectID int64, key string) error {
 	prev, err := a.store.Counter(ctx, key)
 	if err != nil {
 		return err
@@ -153,7 +153,7 @@ func (a *Auth) lockDelay(failures int) time.Duration {
 	return min(d, a.cfg.AccountLockMax)
 }
 
-func (a *Auth) accountSucceeded(ctx context.Context, key string) error {
+func (a *Auth) clearAccountFailures(ctx context.Context, key string) error {
 	return a.store.ResetCounter(ctx, key)
 }
 

@@ -4,49 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/mail"
-	"strings"
-	"time"
 )
-
-// Time formats of the iHopr API: Laravel's default serialization for
-// created_at, and a plain UTC date-time for the rest.
-const (
-	createdFormat = "2006-01-02T15:04:05.000000Z"
-	plainFormat   = "2006-01-02 15:04:05"
-)
-
-// CanonicalEmail returns the form by which accounts are found and kept
-// unique: trimmed, with ASCII letters lowercased and nothing else changed
-// (no Unicode case folding; DECISIONS 16).
-func CanonicalEmail(email string) string {
-	b := []byte(strings.TrimSpace(email))
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + ('a' - 'A')
-		}
-	}
-	return string(b)
-}
-
-// readEmail reads and checks an email field, returning it trimmed.
-func readEmail(in *input, name string) string {
-	raw, ok := in.value(name, false)
-	if hasControl(raw) {
-		in.fail(name, "The "+name+" must not contain control characters.")
-		return ""
-	}
-	e := in.check(name, strings.TrimSpace(raw), ok, true, maxEmail)
-	if e == "" {
-		return ""
-	}
-	addr, err := mail.ParseAddress(e)
-	if err != nil || addr.Address != e || addr.Name != "" {
-		in.fail(name, "The "+name+" must be a valid email address.")
-		return ""
-	}
-	return e
-}
 
 // LookupUser returns the user with that email in the project with that
 // client_id, or an error wrapping ErrNotFound.
@@ -89,31 +47,3 @@ func (a *Auth) SetRole(ctx context.Context, userID, role string) (User, error) {
 		return u, nil
 	}
 }
-
-// userJSON is a user as the API shows it.
-type userJSON struct {
-	ID           int64   `json:"id"`
-	UserID       string  `json:"user_id"`
-	FirstName    string  `json:"first_name"`
-	LastName     string  `json:"last_name"`
-	Email        string  `json:"email"`
-	MobileNumber string  `json:"mobile_number"`
-	Meta         *string `json:"meta"`
-	Role         string  `json:"role"`
-	Provider     *string `json:"provider,omitempty"`
-	CreatedAt    string  `json:"created_at"`
-}
-
-// view shows u; the token response alone also shows provider.
-func view(u User, withProvider bool) userJSON {
-	v := userJSON{
-		ID: u.ID, UserID: u.UserID, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
-		MobileNumber: u.MobileNumber, Meta: u.Meta, Role: u.Role, CreatedAt: u.CreatedAt.UTC().Format(createdFormat),
-	}
-	if withProvider {
-		v.Provider = &u.Provider
-	}
-	return v
-}
-
-func (a *Auth) now() time.Time { return a.cfg.Now().UTC() }

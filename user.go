@@ -147,7 +147,7 @@ func (a *Auth) checkPasswordChange(ctx context.Context, u User, up update) error
 	// counts against the account lock and the address, so a stolen token
 	// cannot be used to guess it.
 	account := accountKey(u.ProjectID, u.EmailKey)
-	if err := a.tryAccount(ctx, u.ProjectID, account); err != nil {
+	if err := a.countAccountFailure(ctx, u.ProjectID, account); err != nil {
 		return err
 	}
 	ok, _, err := a.hasher.verify(ctx, u.PasswordHash, up.current, func() error { return a.checkIP(ctx) })
@@ -161,17 +161,17 @@ func (a *Auth) checkPasswordChange(ctx context.Context, u User, up update) error
 		}
 		return fieldError("current_password", "The current_password is incorrect.")
 	}
-	return a.accountSucceeded(ctx, account)
+	return a.clearAccountFailures(ctx, account)
 }
 
 // saveUpdate writes u, and on a password change ends the user's other
 // logins in the same transaction.
-func (a *Auth) saveUpdate(ctx context.Context, u User, passwordChanged bool, keepFamily string) error {
+func (a *Auth) saveUpdate(ctx context.Context, u User, notifyPasswordChanged bool, keepFamily string) error {
 	err := a.store.InTx(ctx, func(tx Store) error {
 		if err := tx.UpdateUser(ctx, &u); err != nil {
 			return err
 		}
-		if passwordChanged {
+		if notifyPasswordChanged {
 			return a.endLogins(ctx, tx, u.ID, keepFamily)
 		}
 		return nil
@@ -180,9 +180,42 @@ func (a *Auth) saveUpdate(ctx context.Context, u User, passwordChanged bool, kee
 		return err
 	}
 	a.cache.forgetUser(u.ID)
-	if passwordChanged {
-		a.passwordChanged(ctx, u)
+	if notifyPasswordChanged {
+		a.notifyPasswordChanged(ctx, u)
 		a.event(ctx, EventPasswordChanged, u.ProjectID, u.UserID, "ok")
 	}
 	return nil
 }
+
+// userJSON is a user as the API shows it.
+type userJSON struct {
+	ID           int64   `json:"id"`
+	UserID       string  `json:"user_id"`
+	FirstName    string  `json:"first_name"`
+	LastName     string  `json:"last_name"`
+	Email        string  `json:"email"`
+	MobileNumber string  `json:"mobile_number"`
+	Meta         *string `json:"meta"`
+	Role         string  `json:"role"`
+	Provider     *string `json:"provider,omitempty"`
+	CreatedAt    string  `json:"created_at"`
+}
+
+// view shows u; the token response alone also shows provider.
+func view(u User, withProvider bool) userJSON {
+	v := userJSON{
+		ID: u.ID, UserID: u.UserID, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
+		MobileNumber: u.MobileNumber, Meta: u.Meta, Role: u.Role, CreatedAt: u.CreatedAt.UTC().Format(createdFormat),
+	}
+	if withProvider {
+		v.Provider = &u.Provider
+	}
+	return v
+}
+
+// Time formats of the iHopr API: Laravel's default serialization for
+// created_at, and a plain UTC date-time for the rest.
+const (
+	createdFormat = "2006-01-02T15:04:05.000000Z"
+	plainFormat   = "2006-01-02 15:04:05"
+)

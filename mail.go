@@ -1,6 +1,9 @@
 package ihoprauth
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // Mailer delivers mail. Package mailer has an SMTP implementation, a
 // development mailer that prints and a recorder for tests.
@@ -34,4 +37,36 @@ type Message struct {
 	// alternative of the same content.
 	Text string
 	HTML string // the HTML alternative; empty: text only
+}
+
+// mailCode renders and queues the mail of kind for user.
+func (a *Auth) mailCode(ctx context.Context, kind MailKind, p Project, user User, code string) {
+	lang := clientFrom(ctx).language
+	tmpl, err := a.template(kind, p.ClientID, lang)
+	var msg Message
+	if err == nil {
+		msg, err = tmpl.render(kind, user.Email, MailData{
+			Code: code, Email: user.Email, FirstName: user.FirstName, Project: p.ClientID,
+			ValidMinutes: int(a.cfg.CodeTTL.Minutes()), Language: lang,
+		})
+	}
+	if err != nil {
+		a.cfg.OnError(ctx, errors.Join(ErrMailNotSent, err))
+		return
+	}
+	a.mail.enqueue(ctx, msg)
+	if code != "" {
+		a.event(ctx, EventCodeSent, p.ID, user.UserID, string(kind))
+	}
+}
+
+// notifyPasswordChanged tells the account owner that their password changed, so
+// a takeover does not go unnoticed.
+func (a *Auth) notifyPasswordChanged(ctx context.Context, u User) {
+	p, err := a.store.ProjectByID(ctx, u.ProjectID)
+	if err != nil {
+		a.cfg.OnError(ctx, errors.Join(ErrMailNotSent, err))
+		return
+	}
+	a.mailCode(ctx, MailPasswordChanged, p, u, "")
 }

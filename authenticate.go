@@ -1,0 +1,71 @@
+package ihoprauth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strings"
+)
+
+// Authenticate returns the user whose access token r carries in its
+// Authorization header (RFC 6750 §2.1; never from the query or the body),
+// or, when Config.Sessions is set and r has no Authorization header, the
+// user of r's session cookie. Its error is always an *Error: a 401 with
+// WWW-Authenticate: Bearer, a 403 for a cross-site use of the cookie, or a
+// 503 or 500 when the database failed (reported to Config.OnError first).
+func (a *Auth) Authenticate(r *http.Request) (User, error) {
+	u, _, err := a.credentials(r)
+	if err != nil {
+		return User{}, a.internal(r.Context(), err)
+	}
+	return u, nil
+}
+
+// credentials returns the user and login of r's bearer token, or of its
+// session cookie when sessions are on and r sends no Authorization header.
+func (a *Auth) credentials(r *http.Request) (User, Token, error) {
+	if a.cfg.Sessions == nil || r.Header.Get("Authorization") != "" {
+		return a.bearer(r)
+	}
+	return a.sessionLogin(r)
+}
+
+// bearer returns the user and the login of r's access token.
+func (a *Auth) bearer(r *http.Request) (User, Token, error) {
+	scheme, token, found := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !found || !strings.EqualFold(scheme, "Bearer") {
+		return User{}, Token{}, errNoToken
+	}
+	token = strings.TrimSpace(token)
+	if token == "" || len(token) > maxOpaque {
+		return User{}, Token{}, errBadToken
+	}
+	return a.login(r.Context(), token)
+}
+
+// login returns the user and the live login whose access secret is token.
+func (a *Auth) login(ctx context.Context, token string) (User, Token, error) {
+	var buf [maxOpaque]byte // bearer tokens are at most maxOpaque bytes: no allocation
+	return a.loginByHash(ctx, sha256.Sum256(append(buf[:0], token...)))
+}
+
+// loginByHash returns the user and the live login whose access hash is key.
+func (a *Auth) loginByHash(ctx context.Context, key [sha256.Size]byte) (User, Token, error) {
+	now := a.now()
+	if u, t, ok := a.cache.get(key, now); ok {
+		return u, t, nil
+	}
+	t, u, err := a.store.TokenUser(ctx, hex.EncodeToString(key[:]))
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return User{}, Token{}, errBadToken
+	case err != nil:
+		return User{}, Token{}, err
+	case t.RevokedAt != nil || !now.Before(t.ExpiresAt):
+		return User{}, Token{}, errBadToken
+	}
+	a.cache.put(key, u, t, now)
+	return u, t, nil
+}

@@ -1,0 +1,163 @@
+package ihoprauth
+
+import "time"
+
+// ProjectType decides how users of a project log in.
+type ProjectType string
+
+// Valid reports whether t is one of the three project types.
+func (t ProjectType) Valid() bool {
+	return t == TypeNone || t == TypeTwoStep || t == TypeOTP
+}
+
+// Project is one client application: its users, codes and tokens belong to
+// it and to nothing else.
+type Project struct {
+	ID       int64  // primary key, set by the Store
+	ClientID string // client_id, unique
+	// SecretHash is the keyed hash of the client secret, hex encoded; empty
+	// for a public project that has no secret.
+	SecretHash string
+	Type       ProjectType // how users log in
+	// Public marks a client that cannot keep a secret (SPA, mobile app): its
+	// client_secret is optional and PKCE S256 is mandatory.
+	Public    bool
+	CreatedAt time.Time // when it was created, UTC
+	UpdatedAt time.Time // when it last changed, UTC
+}
+
+// User is one account in one project. The same email in two projects is two
+// users.
+type User struct {
+	// ID is the internal numeric id, shown as "id" in responses.
+	ID int64
+	// UserID is the public random id, shown as "user_id".
+	UserID    string
+	ProjectID int64 // the project it belongs to
+	// Email is the address as the user gave it, trimmed.
+	Email string
+	// EmailKey is the canonical email: trimmed, ASCII letters lowercased.
+	// Accounts are found and kept unique by it.
+	EmailKey     string
+	FirstName    string // first_name
+	LastName     string // last_name
+	MobileNumber string // mobile_number, as text
+	// Meta is free text the client stored (often JSON); nil when unset.
+	Meta     *string
+	Role     string // role, as given
+	Provider string // provider, "" for password accounts
+	// PasswordHash is an argon2id PHC string or an imported bcrypt hash;
+	// empty for a user who never set a password (otp projects). It is never
+	// written to any response or log.
+	PasswordHash string
+	CreatedAt    time.Time // when it was created, UTC
+	UpdatedAt    time.Time // when it last changed, UTC
+	// Version counts the updates of the user; UpdateUser refuses to write
+	// over a newer one.
+	Version int64
+}
+
+// Purpose names what an emailed code is for.
+type Purpose string
+
+// Purposes of emailed codes.
+const (
+	PurposeOTP     Purpose = "otp"
+	PurposeTwoStep Purpose = "two-step"
+	PurposeReset   Purpose = "reset"
+)
+
+// The three project types of the iHopr API.
+const (
+	// TypeNone: login and signup return an auth code at once.
+	TypeNone ProjectType = "none"
+	// TypeTwoStep: login checks the password, then a mailed code.
+	TypeTwoStep ProjectType = "two-step"
+	// TypeOTP: login needs no password; the mailed code is the login.
+	TypeOTP ProjectType = "otp"
+)
+
+// Challenge is one emailed 6-digit code and the token the client holds to
+// refer to it (otp_token, two_step_auth_token, reset_password_token).
+type Challenge struct {
+	ID        int64   // primary key, set by the Store
+	Purpose   Purpose // what the code is for
+	ProjectID int64   // the project it belongs to
+	// UserID is 0 for a decoy issued for an unknown email: no code matches it.
+	UserID int64
+	// TokenHash is the SHA-256 of the token given to the client, hex encoded.
+	TokenHash string
+	// AccountKey is the throttle key of the account the code was asked for
+	// (project and canonical email, hashed), set for decoys too, so wrong
+	// guesses count against an unknown email exactly as against a known one.
+	AccountKey string
+	// CodeHash is the keyed hash of the code, hex encoded.
+	CodeHash string
+	// CodeChallenge and CodeChallengeMethod carry the login's PKCE challenge
+	// to the auth code that the challenge yields.
+	CodeChallenge       string
+	CodeChallengeMethod string     // "S256" or "plain"; "" without a challenge
+	Attempts            int        // wrong guesses so far
+	ExpiresAt           time.Time  // when it stops working, UTC
+	UsedAt              *time.Time // when it was used; nil while unused
+	CreatedAt           time.Time  // when it was created, UTC
+}
+
+// AuthCode is the one-time "code" that api-tauth-token exchanges for tokens.
+type AuthCode struct {
+	ID int64 // primary key, set by the Store
+	// Hash is the SHA-256 of the code, hex encoded.
+	Hash                string
+	ProjectID           int64      // the project it belongs to
+	UserID              int64      // the internal id of its user
+	CodeChallenge       string     // the PKCE code_challenge; "" without one
+	CodeChallengeMethod string     // "S256" or "plain"; "" without a challenge
+	ExpiresAt           time.Time  // when it stops working, UTC
+	UsedAt              *time.Time // when it was used; nil while unused
+	CreatedAt           time.Time  // when it was created, UTC
+}
+
+// Token is one access token and its refresh token. Tokens descended from one
+// login share a FamilyID.
+type Token struct {
+	ID int64 // primary key, set by the Store
+	// AccessHash and RefreshHash are SHA-256 hashes, hex encoded.
+	AccessHash       string
+	RefreshHash      string     // SHA-256 of the refresh token, hex
+	FamilyID         string     // shared by every token rotated from one login
+	ProjectID        int64      // the project it belongs to
+	UserID           int64      // the internal id of its user
+	AuthCodeID       int64      // the auth code it was issued for; 0 for none
+	ExpiresAt        time.Time  // when it stops working, UTC
+	RefreshExpiresAt time.Time  // absolute end of the refresh token, UTC
+	RefreshedAt      *time.Time // when its refresh token was used; nil before
+	RevokedAt        *time.Time // when it was revoked; nil while live
+	CreatedAt        time.Time  // when it was created, UTC
+}
+
+// Counter is a throttle counter: how many events were counted under Key in
+// the window that began at WindowStart, and when the last one was.
+type Counter struct {
+	// Key is at most 64 bytes; ihoprauth uses hex SHA-256 hashes.
+	Key         string
+	Count       int       // events counted in the window
+	WindowStart time.Time // when the window began, UTC
+	LastAt      time.Time // when the last event was, UTC
+}
+
+// Event is one entry of the audit trail: a security-relevant thing that
+// happened, never with a password, code, token or secret in it.
+type Event struct {
+	ID int64 // primary key, set by the Store
+	// Kind names what happened, such as "login", "login failed",
+	// "token issued", "refresh token reused", "throttled".
+	Kind      string
+	ProjectID int64 // the project it belongs to
+	// UserID is the public user_id, empty when no account is known.
+	UserID    string
+	IP        string // the client address
+	UserAgent string // the client's User-Agent, cut to 255 bytes
+	// Result is "ok" or why it failed.
+	Result string
+	At     time.Time // when it happened, UTC
+}
