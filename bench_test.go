@@ -53,7 +53,7 @@ type benchEnv struct {
 
 func newBenchEnv(b *testing.B, argon ihoprauth.Argon2Params, tweak ...func(*ihoprauth.Config)) *benchEnv {
 	b.Helper()
-	st, err := store.New(testdb.Open(b, testdb.SQLite))
+	st, err := store.New(context.Background(), testdb.Open(b, testdb.SQLite), store.Config{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -67,11 +67,11 @@ func newBenchEnv(b *testing.B, argon ihoprauth.Argon2Params, tweak ...func(*ihop
 	for _, f := range tweak {
 		f(&cfg)
 	}
-	if e.auth, err = ihoprauth.New(st, e.mail, cfg); err != nil {
+	if e.auth, err = ihoprauth.New(context.Background(), st, e.mail, cfg); err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() {
-		e.auth.Close()
+		e.auth.Close(context.Background())
 		if n := e.errs.Load(); n > 0 {
 			b.Errorf("got %d errors reported to OnError, want none", n)
 		}

@@ -32,10 +32,10 @@ type Config struct {
 	AccessTokenTTL time.Duration
 	// Sessions, when set, turns on cookie sessions for server-rendered apps
 	// (see NewSessionManager): POST /api/v1/session moves a bearer login
-	// into a session cookie, and Authenticate (so middleware.RequireUser)
-	// accepts the cookie. New sets its ErrorFunc, so that a failing session
-	// store answers in the API's error shape. Default nil: bearer tokens
-	// only.
+	// into a session cookie, and Authenticate (so authmw.RequireUser)
+	// accepts the cookie. The API loads and saves sessions itself, so a
+	// failing session store answers in the API's error shape; the manager's
+	// ErrorFunc is left as the app set it. Default nil: bearer tokens only.
 	Sessions *scs.SessionManager
 	// TokenCacheTTL, when positive, keeps validated access tokens in memory
 	// for this long, so most bearer checks skip the database. A token this

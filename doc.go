@@ -12,24 +12,25 @@
 //
 //		"github.com/ihoprauth/ihoprauth"
 //		"github.com/ihoprauth/ihoprauth/mailer"
-//		"github.com/ihoprauth/ihoprauth/middleware"
+//		"github.com/ihoprauth/ihoprauth/authmw"
 //		"github.com/ihoprauth/ihoprauth/store"
+//		"github.com/ihoprauth/ihoprauth/store/sqlite"
 //	)
 //
 //	func main() {
-//		db, err := store.OpenSQLite("auth.db")
+//		db, err := sqlite.Open("auth.db")
 //		if err != nil {
 //			log.Fatal(err)
 //		}
-//		st, err := store.New(db)
+//		st, err := store.New(context.Background(), db, store.Config{})
 //		if err != nil {
 //			log.Fatal(err)
 //		}
-//		auth, err := ihoprauth.New(st, mailer.NewDev(os.Stderr), ihoprauth.Config{})
+//		auth, err := ihoprauth.New(context.Background(), st, mailer.NewDev(os.Stderr), ihoprauth.Config{})
 //		if err != nil {
 //			log.Fatal(err)
 //		}
-//		defer auth.Close()
+//		defer auth.Close(context.Background())
 //		_, err = auth.SaveProject(context.Background(), ihoprauth.ProjectSpec{
 //			ClientID: "web", ClientSecret: os.Getenv("WEB_CLIENT_SECRET"), Type: ihoprauth.TypeTwoStep,
 //		})
@@ -38,10 +39,10 @@
 //		}
 //
 //		mux := http.NewServeMux()
-//		mux.Handle("/api/v1/", auth)
-//		mux.Handle("GET /hello", middleware.RequireUser(auth)(http.HandlerFunc(
+//		auth.Mount(mux) // or mux.Handle("/api/v1/", auth)
+//		mux.Handle("GET /hello", authmw.RequireUser(auth)(http.HandlerFunc(
 //			func(w http.ResponseWriter, r *http.Request) {
-//				u, _ := middleware.UserFrom(r.Context())
+//				u, _ := authmw.UserFrom(r.Context())
 //				w.Write([]byte("hello, " + u.FirstName + "\n"))
 //			})))
 //		log.Fatal(http.ListenAndServe("localhost:8080", mux))
@@ -63,7 +64,7 @@
 // Everything is kept through a Store (package store keeps it in SQLite,
 // PostgreSQL or MariaDB through GORM; package storetest checks any other)
 // and mail goes through a Mailer (package mailer sends it over SMTP).
-// Package middleware protects the app's routes with the tokens, or with the
+// Package authmw protects the app's routes with the tokens, or with the
 // cookie sessions of NewSessionManager.
 //
 // # Defaults

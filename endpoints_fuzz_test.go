@@ -62,18 +62,18 @@ func FuzzEndpoints(f *testing.F) {
 // fuzzAuth is an Auth on a fresh SQLite store with a none project and one
 // signed-in user, whose access token it returns.
 func fuzzAuth(f *testing.F) (*ihoprauth.Auth, string) {
-	st, err := store.New(testdb.Open(f, testdb.SQLite))
+	st, err := store.New(context.Background(), testdb.Open(f, testdb.SQLite), store.Config{})
 	if err != nil {
 		f.Fatal(err)
 	}
-	auth, err := ihoprauth.New(st, &mailer.Recorder{}, ihoprauth.Config{
+	auth, err := ihoprauth.New(context.Background(), st, &mailer.Recorder{}, ihoprauth.Config{
 		Argon2: ihoprauth.Argon2Params{Memory: 64, Time: 1, Threads: 1}, MailAttempts: 1,
 		Logger: (&env{}).quietLogger(), OnError: func(context.Context, error) {},
 	})
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Cleanup(func() { auth.Close() })
+	f.Cleanup(func() { auth.Close(context.Background()) })
 	ctx := context.Background()
 	if _, err := auth.SaveProject(ctx, ihoprauth.ProjectSpec{ClientID: "fz", ClientSecret: "fuzz-secret-0123456789", Type: ihoprauth.TypeNone}); err != nil {
 		f.Fatal(err)

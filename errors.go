@@ -2,17 +2,12 @@ package ihoprauth
 
 import (
 	"context"
-	"database/sql"
-	"database/sql/driver"
 	"encoding/json"
 	"errors"
-	"io"
 	"maps"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
-	"syscall"
 )
 
 // Error is an error answered to a client: an HTTP status, a message safe to
@@ -125,15 +120,11 @@ func (a *Auth) internal(ctx context.Context, err error) *Error {
 	return errServer
 }
 
-// unavailable reports whether err means the database could not be reached
-// or did not answer in time: a Store's ErrUnavailable, a deadline, or a
-// broken or refused connection as database/sql and the network report it.
+// unavailable reports whether err means the database could not answer now:
+// a Store's ErrUnavailable (package store classifies its drivers' errors)
+// or a deadline.
 func unavailable(err error) bool {
-	var netErr net.Error
-	return errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.As(err, &netErr)
+	return errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)
 }
 
 func writeJSON(w http.ResponseWriter, status int, body any) {

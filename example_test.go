@@ -13,9 +13,10 @@ import (
 	"strings"
 
 	"github.com/ihoprauth/ihoprauth"
+	"github.com/ihoprauth/ihoprauth/authmw"
 	"github.com/ihoprauth/ihoprauth/mailer"
-	"github.com/ihoprauth/ihoprauth/middleware"
 	"github.com/ihoprauth/ihoprauth/store"
+	"github.com/ihoprauth/ihoprauth/store/sqlite"
 )
 
 // newExampleAuth opens an Auth on a throwaway SQLite file, as an app would
@@ -25,21 +26,21 @@ func newExampleAuth() (*ihoprauth.Auth, func()) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	db, err := store.OpenSQLite(filepath.Join(dir, "auth.db"))
+	db, err := sqlite.Open(filepath.Join(dir, "auth.db"))
 	if err != nil {
 		log.Fatal(err)
 	}
-	st, err := store.New(db)
+	st, err := store.New(context.Background(), db, store.Config{})
 	if err != nil {
 		log.Fatal(err)
 	}
-	auth, err := ihoprauth.New(st, &mailer.Recorder{}, ihoprauth.Config{
+	auth, err := ihoprauth.New(context.Background(), st, &mailer.Recorder{}, ihoprauth.Config{
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	return auth, func() { auth.Close(); os.RemoveAll(dir) }
+	return auth, func() { auth.Close(context.Background()); os.RemoveAll(dir) }
 }
 
 // Mount the API on an existing mux, next to the app's own routes.
@@ -86,8 +87,8 @@ func Example_protectRoute() {
 	defer done()
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", auth)
-	mux.Handle("GET /hello", middleware.RequireUser(auth)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, _ := middleware.UserFrom(r.Context())
+	mux.Handle("GET /hello", authmw.RequireUser(auth)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := authmw.UserFrom(r.Context())
 		fmt.Fprintf(w, "hello, %s\n", u.FirstName)
 	})))
 	rec := httptest.NewRecorder()

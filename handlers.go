@@ -63,23 +63,44 @@ func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(withClient(r.Context(), a.clientOf(r)), a.cfg.RequestTimeout)
 	defer cancel()
-	r = r.WithContext(ctx)
-	if rest == "session" || rest == "logout" {
-		a.withSession(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.serve(w, r, h) })).ServeHTTP(w, r)
-		return
-	}
-	a.serve(w, r, h)
+	a.serve(w, r.WithContext(ctx), h, a.cfg.Sessions != nil && (rest == "session" || rest == "logout"))
 }
 
-// serve runs h and writes its answer. Panics are not recovered here: the
-// http.Server (or the app's recovery middleware) deals with them.
-func (a *Auth) serve(w http.ResponseWriter, r *http.Request, h handler) {
+// Mount registers the API on mux at Config.BasePath, once per HTTP method
+// ("GET /api/v1/", "POST /api/v1/", …). It is what to use on a Go 1.22+
+// ServeMux that also has a catch-all route with a method, such as the app's
+// "GET /": there a plain "/api/v1/" would make ServeMux panic, because each
+// pattern is more specific than the other in one way (one by path, the
+// other by method), while "GET /api/v1/" is more specific than "GET /" in
+// every way. On a mux without such routes mux.Handle("/api/v1/", auth) does
+// the same.
+func (a *Auth) Mount(mux *http.ServeMux) {
+	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
+		mux.Handle(method+" "+a.cfg.BasePath+"/", a)
+	}
+}
+
+// serve runs h and writes its answer; with session, the request's cookie
+// session is loaded before h and saved after it. Panics are not recovered
+// here: the http.Server (or the app's recovery middleware) deals with them.
+func (a *Auth) serve(w http.ResponseWriter, r *http.Request, h handler, session bool) {
+	if session {
+		ctx, err := a.loadSession(r)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		r = r.WithContext(ctx)
+	}
 	in, err := decodeInput(r, a.cfg.MaxBodyBytes)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
 	body, err := h(r, in)
+	if err == nil && session {
+		err = a.saveSession(w, r.Context())
+	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 			return // the client has gone; nobody reads an answer

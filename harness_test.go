@@ -18,9 +18,9 @@ import (
 	"time"
 
 	"github.com/ihoprauth/ihoprauth"
+	"github.com/ihoprauth/ihoprauth/authmw"
 	"github.com/ihoprauth/ihoprauth/internal/testdb"
 	"github.com/ihoprauth/ihoprauth/mailer"
-	"github.com/ihoprauth/ihoprauth/middleware"
 	"github.com/ihoprauth/ihoprauth/store"
 	"gorm.io/gorm"
 )
@@ -108,23 +108,23 @@ func buildEnv(t *testing.T, st ihoprauth.Store, rec *mailer.Recorder, tweak ...f
 	for _, f := range tweak {
 		f(&cfg)
 	}
-	auth, err := ihoprauth.New(st, e.mail, cfg)
+	auth, err := ihoprauth.New(context.Background(), st, e.mail, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.auth = auth
-	t.Cleanup(func() { e.auth.Close() })
+	t.Cleanup(func() { e.auth.Close(context.Background()) })
 	e.none = e.project(ihoprauth.TypeNone, "web-none", "none-secret-0123456789", false)
 	e.two = e.project(ihoprauth.TypeTwoStep, "web-two", "two-secret-0123456789", false)
 	e.otp = e.project(ihoprauth.TypeOTP, "web-otp", "otp-secret-0123456789", false)
 	e.public = e.project(ihoprauth.TypeNone, "spa", "", true)
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", e.auth)
-	mux.Handle("GET /hello", middleware.RequireUser(e.auth)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, _ := middleware.UserFrom(r.Context())
+	mux.Handle("GET /hello", authmw.RequireUser(e.auth)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := authmw.UserFrom(r.Context())
 		io.WriteString(w, "hello "+u.Email)
 	})))
-	mux.Handle("GET /admin", middleware.RequireRole(e.auth, "admin")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /admin", authmw.RequireRole(e.auth, "admin")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "admin area")
 	})))
 	e.srv = httptest.NewServer(mux)
@@ -137,7 +137,7 @@ func buildEnv(t *testing.T, st ihoprauth.Store, rec *mailer.Recorder, tweak ...f
 func openStore(t *testing.T) (*gorm.DB, *store.Store) {
 	t.Helper()
 	db := testdb.Open(t, testdb.Backend())
-	st, err := store.New(db)
+	st, err := store.New(context.Background(), db, store.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +276,7 @@ func (e *env) awaitMail(to string) ihoprauth.Message {
 // mailsTo counts the mails sent to exactly the address to (byte for byte)
 // once the queue has drained.
 func (e *env) mailsTo(to string) int {
-	e.auth.Close()
+	e.auth.Close(context.Background())
 	n := 0
 	for _, m := range e.mail.Messages() {
 		if m.To == to {

@@ -26,17 +26,16 @@ type Auth struct {
 const secretName = "hmac-key"
 
 // New returns an Auth that keeps its data in store and sends mail through
-// mailer. It fails when cfg holds an invalid template or when no key can be
-// read from or stored in the database.
-func New(store Store, mailer Mailer, cfg Config) (*Auth, error) {
+// mailer. ctx bounds its first database read (the generated key, unless
+// Config.Secret is set). It fails when cfg holds an invalid template or
+// when no key can be read from or stored in the database.
+func New(ctx context.Context, store Store, mailer Mailer, cfg Config) (*Auth, error) {
 	if store == nil || mailer == nil {
 		panic("ihoprauth: New needs a Store and a Mailer")
 	}
 	cfg = cfg.withDefaults()
 	a := &Auth{store: store, cfg: cfg, log: cfg.Logger, key: cfg.Secret}
 	if a.key == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
 		key, err := store.Secret(ctx, secretName, randomBytes(32))
 		if err != nil {
 			return nil, fmt.Errorf("ihoprauth: reading the key: %w", err)
@@ -50,21 +49,17 @@ func New(store Store, mailer Mailer, cfg Config) (*Auth, error) {
 	a.hasher = newHasher(cfg.Argon2, cfg.MaxConcurrentHashes)
 	a.mail = newMailQueue(mailer, &a.cfg)
 	a.cache = newTokenCache(cfg.TokenCacheTTL)
-	if cfg.Sessions != nil {
-		// Session store failures answer in the API's shape (503 when the
-		// database is down) and reach OnError, not scs's plain text.
-		cfg.Sessions.ErrorFunc = a.writeError
-	}
 	a.routes = a.routeTable()
 	return a, nil
 }
 
-// Close stops taking new mail and waits for queued mail to be sent. The Auth
-// still answers requests after Close, but mails it would send are reported
-// to OnError instead.
-func (a *Auth) Close() error {
-	a.mail.close()
-	return nil
+// Close stops taking new mail and waits for queued mail to be sent, at most
+// until ctx is done (and never more than 30 seconds); mail still queued then
+// is reported to OnError. The Auth still answers requests after Close, but
+// mails it would send are reported to OnError instead.
+func (a *Auth) Close(ctx context.Context) error {
+	a.mail.close(ctx)
+	return ctx.Err()
 }
 
 func (a *Auth) now() time.Time { return a.cfg.Now().UTC() }

@@ -30,7 +30,7 @@ func TestTwoInstancesShareOneDatabase(t *testing.T) {
 // app does at start.
 func newEnvOn(t *testing.T, db *gorm.DB, rec *mailer.Recorder) *env {
 	t.Helper()
-	st, err := store.New(db)
+	st, err := store.New(context.Background(), db, store.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

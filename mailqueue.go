@@ -105,8 +105,8 @@ func (q *mailQueue) closing() bool {
 
 // close stops taking mail and waits until the mail already queued has been
 // sent or reported: each gets one try at most, and whatever is left after
-// closeGrace fails at once, so shutdown never hangs on a dead SMTP server.
-func (q *mailQueue) close() {
+// closeGrace, or when ctx is done, fails at once, so shutdown never hangs on a dead SMTP server.
+func (q *mailQueue) close(ctx context.Context) {
 	q.mu.Lock()
 	if q.stopped {
 		q.mu.Unlock()
@@ -116,8 +116,10 @@ func (q *mailQueue) close() {
 	close(q.ch)
 	close(q.done)
 	q.mu.Unlock()
-	timer := time.AfterFunc(closeGrace, q.stopDrain)
-	defer timer.Stop()
+	ctx, cancel := context.WithTimeout(ctx, closeGrace)
+	defer cancel()
+	stop := context.AfterFunc(ctx, q.stopDrain)
+	defer stop()
 	defer q.stopDrain()
 	q.wg.Wait()
 }

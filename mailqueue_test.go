@@ -27,7 +27,7 @@ func TestCloseTriesQueuedMailOnceAndReportsIt(t *testing.T) {
 	e := newEnv(t)
 	stuck := &stuckMailer{}
 	errs := &errorLog{}
-	auth, err := ihoprauth.New(newStoreForTest(t), stuck, ihoprauth.Config{
+	auth, err := ihoprauth.New(context.Background(), newStoreForTest(t), stuck, ihoprauth.Config{
 		Argon2: ihoprauth.Argon2Params{Memory: 64, Time: 1, Threads: 1}, MailTimeout: 50 * time.Millisecond,
 		MailAttempts: 3, OnError: errs.add, Logger: e.quietLogger(),
 	})
@@ -45,7 +45,7 @@ func TestCloseTriesQueuedMailOnceAndReportsIt(t *testing.T) {
 			"email", "q"+strings.Repeat("x", i)+"@example.com", "first_name", "Q", "last_name", "Q", "mobile_number", 1))
 		want(t, r, 200)
 	}
-	auth.Close()
+	auth.Close(context.Background())
 	reported := errs.all()
 	if len(reported) != n {
 		t.Fatalf("got %d reports, want one per queued mail (%d): %v", len(reported), n, reported)

@@ -16,13 +16,18 @@ func TestMountsOnCommonRouters(t *testing.T) {
 	tok := e.signupNone("mount@example.com")
 	std := http.NewServeMux()
 	std.Handle("/api/v1/", e.auth)
+	// Mount sits beside a catch-all GET / of the app, which a plain
+	// "/api/v1/" pattern cannot (ServeMux panics: neither is more specific).
+	beside := http.NewServeMux()
+	beside.HandleFunc("GET /", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("home")) })
+	e.auth.Mount(beside)
 	chiRouter := chi.NewRouter()
 	chiRouter.Handle("/api/v1/*", e.auth)
 	chiMounted := chi.NewRouter()
 	chiMounted.Mount("/api/v1", e.auth)
 	gorilla := mux.NewRouter()
 	gorilla.PathPrefix("/api/v1/").Handler(e.auth)
-	routers := map[string]http.Handler{"ServeMux": std, "chi Handle": chiRouter, "chi Mount": chiMounted, "gorilla/mux": gorilla}
+	routers := map[string]http.Handler{"ServeMux": std, "ServeMux Mount beside GET /": beside, "chi Handle": chiRouter, "chi Mount": chiMounted, "gorilla/mux": gorilla}
 	for name, router := range routers {
 		t.Run(name, func(t *testing.T) {
 			srv := httptest.NewServer(router)
@@ -34,6 +39,7 @@ func TestMountsOnCommonRouters(t *testing.T) {
 			}
 			want(t, e.do("GET", "/api/v1/nope", "", nil), 404)
 			want(t, e.do("GET", "/api/v1/login", "", nil), 405)
+			want(t, e.do("DELETE", "/api/v1/login", "", nil), 405)
 			if r := e.post("/api/v1/login", with(e.none, "email", "mount@example.com", "password", goodPassword)); r.status != 200 {
 				t.Errorf("POST /api/v1/login: got %s, want 200", r)
 			}

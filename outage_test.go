@@ -1,6 +1,7 @@
 package ihoprauth_test
 
 import (
+	"context"
 	"io"
 	"net"
 	"regexp"
@@ -121,7 +122,7 @@ func TestDatabaseOutage(t *testing.T) {
 	for _, backend := range []string{testdb.Postgres, testdb.MySQL} {
 		t.Run(backend, func(t *testing.T) {
 			db, p := throughProxy(t, testdb.Open(t, backend))
-			st, err := store.New(db)
+			st, err := store.New(context.Background(), db, store.Config{})
 			if err != nil {
 				t.Fatal(err)
 			}

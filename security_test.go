@@ -345,7 +345,7 @@ func TestFailedMailIsReported(t *testing.T) {
 	e := newEnv(t)
 	e.mail.SetFail(errors.New("smtp: 554 rejected"))
 	want(t, e.post("/api/v1/signup", signupBody(e.otp, "lost@example.com")), 200)
-	e.auth.Close()
+	e.auth.Close(context.Background())
 	errs := e.errs.all()
 	if len(errs) != 1 || !errors.Is(errs[0], ihoprauth.ErrMailNotSent) {
 		t.Fatalf("got %v, want one ErrMailNotSent reported", errs)

@@ -13,7 +13,7 @@ import (
 
 // Cookie sessions serve server-rendered apps: after a login through the API,
 // POST /api/v1/session with the access token puts that login in an scs
-// session cookie, and from then on middleware.RequireUser accepts the
+// session cookie, and from then on authmw.RequireUser accepts the
 // cookie as well as a bearer token. The session holds a login of its own in
 // the same token family, so logout, a password reset or change, and every
 // other revocation end the session too, on every instance at once.
@@ -90,13 +90,37 @@ func (a *Auth) handleStartSession(r *http.Request, _ *input) (any, error) {
 	return ok, nil
 }
 
-// withSession runs h with the request's session loaded and saved, for the
-// routes that start or end sessions.
-func (a *Auth) withSession(h http.Handler) http.Handler {
-	if a.cfg.Sessions == nil {
-		return h
+// loadSession returns r's context with its cookie session loaded (a new,
+// empty session when r has none). Unlike scs's LoadAndSave it leaves the
+// SessionManager's ErrorFunc to the app: a failing session store answers in
+// the API's error shape.
+func (a *Auth) loadSession(r *http.Request) (context.Context, error) {
+	sm := a.cfg.Sessions
+	var token string
+	if c, err := r.Cookie(sm.Cookie.Name); err == nil {
+		token = c.Value
 	}
-	return a.cfg.Sessions.LoadAndSave(h)
+	return sm.Load(r.Context(), token)
+}
+
+// saveSession commits the session in ctx if a handler changed it and sets or
+// clears its cookie, before the answer is written. The answer's own
+// Cache-Control: no-store then replaces the one scs adds with the cookie,
+// so the answer carries one Cache-Control line.
+func (a *Auth) saveSession(w http.ResponseWriter, ctx context.Context) error {
+	sm := a.cfg.Sessions
+	w.Header().Add("Vary", "Cookie")
+	switch sm.Status(ctx) {
+	case scs.Modified:
+		token, expiry, err := sm.Commit(ctx)
+		if err != nil {
+			return err
+		}
+		sm.WriteSessionCookie(ctx, w, token, expiry)
+	case scs.Destroyed:
+		sm.WriteSessionCookie(ctx, w, "", time.Time{})
+	}
+	return nil
 }
 
 // sessionLogin returns the user and login of r's session cookie. It is

@@ -23,23 +23,51 @@ var (
 	ErrConflict = errors.New("ihoprauth: changed concurrently")
 )
 
-// Store persists projects, users, one-time codes and tokens. The gorm-backed
-// implementation in package store is the one most apps use; any other must
-// pass the conformance suite in package storetest.
+// Store persists projects, users, one-time codes, tokens, throttle
+// counters and the audit trail. The gorm-backed implementation in package
+// store is the one most apps use; any other must pass the conformance suite
+// in package storetest.
 //
 // Every method takes the request's context first and must stop when it is
 // cancelled. Lookups return ErrNotFound (possibly wrapped) when nothing
-// matches; any other error means the database could not answer. Errors of
-// an unreachable server (refused or broken connections, timeouts) get 503
-// rather than 500; a Store whose driver reports them otherwise wraps
-// ErrUnavailable. Times are
+// matches. An error that means the database cannot answer now (unreachable,
+// out of connections, busy, timed out) wraps ErrUnavailable, so that the
+// request gets 503 and may be retried; any other error is a 500. Times are
 // stored and returned in UTC with at least microsecond precision.
+//
+// The methods are grouped by concern in the embedded interfaces, so that
+// code which needs only one concern can ask for just that.
 type Store interface {
+	ProjectStore
+	UserStore
+	CodeStore
+	TokenStore
+	CounterStore
+	EventStore
+
 	// InTx runs fn with a Store whose calls all belong to one transaction,
 	// committed when fn returns nil and rolled back otherwise. Calling InTx
 	// on the Store passed to fn runs fn in the same transaction.
 	InTx(ctx context.Context, fn func(tx Store) error) error
 
+	// Purge deletes at most limit rows that can no longer be used as of
+	// before: challenges and auth codes that expired before it, tokens whose
+	// refresh tokens expired before it or that were revoked before it,
+	// counters whose last hit was before it, and audit events older than
+	// eventsBefore (zero: keep every event). It returns how many rows it
+	// deleted; a caller deletes everything by calling it until it returns
+	// less than limit. Each call is short, so it never holds a big table
+	// locked for long.
+	Purge(ctx context.Context, before, eventsBefore time.Time, limit int) (int, error)
+
+	// Secret returns the value stored under name. When none is stored yet it
+	// stores fresh and returns it; when instances race, all of them get the
+	// value that was stored first.
+	Secret(ctx context.Context, name string, fresh []byte) ([]byte, error)
+}
+
+// ProjectStore keeps the projects (client applications).
+type ProjectStore interface {
 	// SaveProject inserts p, or updates the project with the same ClientID,
 	// and sets p.ID, p.CreatedAt and p.UpdatedAt from the stored row.
 	SaveProject(ctx context.Context, p *Project) error
@@ -47,7 +75,10 @@ type Store interface {
 	ProjectByClientID(ctx context.Context, clientID string) (Project, error)
 	// ProjectByID returns the project with that ID.
 	ProjectByID(ctx context.Context, id int64) (Project, error)
+}
 
+// UserStore keeps the accounts of every project.
+type UserStore interface {
 	// CreateUser inserts u and sets u.ID. It returns ErrDuplicate when the
 	// project already has a user with the same EmailKey, or any user has the
 	// same UserID.
@@ -66,7 +97,10 @@ type Store interface {
 	// (the user changed since u was read) and ErrNotFound when there is no
 	// such row. Of concurrent updates from one version exactly one wins.
 	UpdateUser(ctx context.Context, u *User) error
+}
 
+// CodeStore keeps the one-time items: emailed codes (challenges) and the auth codes that login answers.
+type CodeStore interface {
 	// CreateChallenge inserts c and sets c.ID.
 	CreateChallenge(ctx context.Context, c *Challenge) error
 	// ChallengeByToken returns the challenge of that purpose whose TokenHash
@@ -88,12 +122,12 @@ type Store interface {
 	// reports whether this call did so; of concurrent calls exactly one
 	// gets true.
 	ConsumeAuthCode(ctx context.Context, id int64, now time.Time) (bool, error)
+}
 
+// TokenStore keeps access and refresh tokens and revokes them.
+type TokenStore interface {
 	// CreateToken inserts t and sets t.ID.
 	CreateToken(ctx context.Context, t *Token) error
-	// TokenByAccessHash returns the token whose AccessHash equals hash,
-	// revoked or not.
-	TokenByAccessHash(ctx context.Context, hash string) (Token, error)
 	// TokenUser returns the token whose AccessHash equals hash, revoked or
 	// not, together with its user, in one read: it is the lookup behind
 	// every bearer check.
@@ -120,7 +154,10 @@ type Store interface {
 	// RevokeUserTokens revokes every unrevoked token of the user except
 	// those of the family keepFamily (empty: keep none).
 	RevokeUserTokens(ctx context.Context, userID int64, keepFamily string, now time.Time) error
+}
 
+// CounterStore keeps the throttle counters.
+type CounterStore interface {
 	// Hit counts one event under key in a fixed window. When the counter's
 	// window began at or before now-window, or there is no counter, the
 	// count restarts at 1 and the window begins at now; otherwise the count
@@ -133,25 +170,13 @@ type Store interface {
 	// ResetCounter deletes the counter under key; it is not an error when
 	// there is none.
 	ResetCounter(ctx context.Context, key string) error
+}
 
+// EventStore keeps the audit trail.
+type EventStore interface {
 	// RecordEvent appends e to the audit trail and sets e.ID.
 	RecordEvent(ctx context.Context, e *Event) error
 	// Events returns the audit events at or after since, newest first, at
 	// most limit of them.
 	Events(ctx context.Context, since time.Time, limit int) ([]Event, error)
-
-	// Purge deletes at most limit rows that can no longer be used as of
-	// before: challenges and auth codes that expired before it, tokens whose
-	// refresh tokens expired before it or that were revoked before it,
-	// counters whose last hit was before it, and audit events older than
-	// eventsBefore (zero: keep every event). It returns how many rows it
-	// deleted; a caller deletes everything by calling it until it returns
-	// less than limit. Each call is short, so it never holds a big table
-	// locked for long.
-	Purge(ctx context.Context, before, eventsBefore time.Time, limit int) (int, error)
-
-	// Secret returns the value stored under name. When none is stored yet it
-	// stores fresh and returns it; when instances race, all of them get the
-	// value that was stored first.
-	Secret(ctx context.Context, name string, fresh []byte) ([]byte, error)
 }

@@ -146,7 +146,7 @@ func TestCodeMailLimits(t *testing.T) {
 			want(t, otpLogin(email), 200)
 		})
 	}
-	e.auth.Close()
+	e.auth.Close(context.Background())
 	if n := len(e.mail.Messages()); n != 2 {
 		t.Errorf("got %d mails, want 2 (the refused request mails nothing)", n)
 	}

@@ -17,11 +17,11 @@ func withTokenCache(c *ihoprauth.Config) { c.TokenCacheTTL = 30 * time.Second }
 // the TTL.
 func TestTokenCacheRevocationBounds(t *testing.T) {
 	db := testdb.Open(t, testdb.Backend())
-	stA, err := store.New(db)
+	stA, err := store.New(context.Background(), db, store.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	stB, err := store.New(testdb.Reopen(t, db))
+	stB, err := store.New(context.Background(), testdb.Reopen(t, db), store.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"net/http"
 
 	"github.com/ihoprauth/ihoprauth"
-	"github.com/ihoprauth/ihoprauth/middleware"
+	"github.com/ihoprauth/ihoprauth/authmw"
 )
 
 var accountPage = template.Must(template.ParseFS(pages, "web/account.html"))
@@ -19,14 +19,14 @@ type projectFinder interface {
 
 // account is the server-rendered page at /account, the kind of page a
 // server-rendered app protects with the session cookie. It is mounted
-// behind middleware.RequireUser, which lets in a browser that holds the
+// behind authmw.RequireUser, which lets in a browser that holds the
 // cookie (or a client with a bearer token) and refuses anyone else.
 type account struct {
 	projects projectFinder
 }
 
 func (a account) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	u, _ := middleware.UserFrom(r.Context())
+	u, _ := authmw.UserFrom(r.Context())
 	p, err := a.projects.ProjectByID(r.Context(), u.ProjectID)
 	if err != nil {
 		slog.Error("account page: reading the project", "err", err)

@@ -15,7 +15,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
-	"github.com/ihoprauth/ihoprauth/store"
+	"github.com/ihoprauth/ihoprauth/store/sqlite"
 )
 
 // openDB opens the database that -db names:
@@ -30,7 +30,7 @@ import (
 func openDB(spec string) (*gorm.DB, error) {
 	scheme, _, isURL := strings.Cut(spec, "://")
 	if !isURL {
-		return store.OpenSQLite(spec)
+		return sqlite.Open(spec)
 	}
 	var dialector gorm.Dialector
 	switch scheme {

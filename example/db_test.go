@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -103,7 +104,7 @@ func TestMySQLDSNRefuses(t *testing.T) {
 func TestOpenDBSQLite(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "auth.db")
 	db := mustOpenDB(t, path)
-	if _, err := store.New(db); err != nil {
+	if _, err := store.New(context.Background(), db, store.Config{}); err != nil {
 		t.Fatalf("store.New: %v", err)
 	}
 	if _, err := os.Stat(path); err != nil {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/ihoprauth/ihoprauth"
-	"github.com/ihoprauth/ihoprauth/middleware"
+	"github.com/ihoprauth/ihoprauth/authmw"
 	"github.com/ihoprauth/ihoprauth/store"
 )
 
@@ -37,12 +37,12 @@ func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, st
 		return nil, err
 	}
 	s := &server{db: db}
-	st, err := store.New(db)
+	st, err := store.New(ctx, db, store.Config{})
 	if err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
 	sessions := ihoprauth.NewSessionManager(st.SessionStore())
-	s.auth, err = ihoprauth.New(st, m, ihoprauth.Config{
+	s.auth, err = ihoprauth.New(ctx, st, m, ihoprauth.Config{
 		Sessions:      sessions,
 		NewUserRole:   adminRole(o.admins),
 		TokenCacheTTL: o.tokenCache,
@@ -61,7 +61,7 @@ func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, st
 func (s *server) Close() error {
 	var errs []error
 	if s.auth != nil {
-		errs = append(errs, s.auth.Close())
+		errs = append(errs, s.auth.Close(context.Background()))
 	}
 	sqlDB, err := s.db.DB()
 	if err == nil {
@@ -89,9 +89,9 @@ func adminRole(emails []string) func(context.Context, ihoprauth.Project, string)
 // loads and saves its session, so each visit moves the idle timeout on.
 func routes(auth *ihoprauth.Auth, sessions *scs.SessionManager, projects projectFinder, cfg pageConfig, in *inbox) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/api/v1/", auth)
-	mux.Handle("GET /hello", middleware.RequireUser(auth)(http.HandlerFunc(hello)))
-	mux.Handle("GET /account", sessions.LoadAndSave(middleware.RequireUser(auth)(account{projects})))
+	auth.Mount(mux)
+	mux.Handle("GET /hello", authmw.RequireUser(auth)(http.HandlerFunc(hello)))
+	mux.Handle("GET /account", sessions.LoadAndSave(authmw.RequireUser(auth)(account{projects})))
 	mux.Handle("GET /config.json", cfg)
 	if in != nil {
 		mux.Handle("GET /dev/inbox", localOnly(in))
@@ -102,7 +102,7 @@ func routes(auth *ihoprauth.Auth, sessions *scs.SessionManager, projects project
 
 // hello is the app's own route, open only to signed-in users.
 func hello(w http.ResponseWriter, r *http.Request) {
-	u, _ := middleware.UserFrom(r.Context())
+	u, _ := authmw.UserFrom(r.Context())
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	json.NewEncoder(w).Encode(map[string]string{

@@ -19,6 +19,7 @@ import (
 	"github.com/ihoprauth/ihoprauth"
 	"github.com/ihoprauth/ihoprauth/internal/testdb"
 	"github.com/ihoprauth/ihoprauth/store"
+	"github.com/ihoprauth/ihoprauth/store/sqlite"
 )
 
 // millionEnv, set to 1, adds the lookups at 1,000,000 users. Their fixture
@@ -92,12 +93,12 @@ func lookupFixture(b *testing.B, users int) *store.Store {
 		buildFixtureFile(b, path, users)
 	}
 	warmPageCache(b, path)
-	db, err := store.OpenSQLite(path)
+	db, err := sqlite.Open(path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { closeDB(b, db) })
-	st, err := store.New(db)
+	st, err := store.New(context.Background(), db, store.Config{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -113,7 +114,7 @@ func buildFixtureFile(b *testing.B, path string, users int) {
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		os.Remove(tmp + suffix)
 	}
-	db, err := store.OpenSQLite(tmp)
+	db, err := sqlite.Open(tmp)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -149,7 +150,7 @@ func warmPageCache(b *testing.B, path string) {
 // and their tokens in one transaction, in multi-row INSERTs.
 func fillFixture(b *testing.B, db *gorm.DB, users int) *store.Store {
 	b.Helper()
-	st, err := store.New(db)
+	st, err := store.New(context.Background(), db, store.Config{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -238,7 +239,7 @@ func insertSQL(table, columns string, rows int) string {
 func schemaKey(b *testing.B) string {
 	b.Helper()
 	db := testdb.Open(b, testdb.SQLite)
-	if _, err := store.New(db); err != nil {
+	if _, err := store.New(context.Background(), db, store.Config{}); err != nil {
 		b.Fatal(err)
 	}
 	var ddl []string

@@ -16,7 +16,7 @@ import (
 func (s *Store) CreateChallenge(ctx context.Context, c *ihoprauth.Challenge) error {
 	row := newChallengeRow(c)
 	if err := s.create(ctx, &row); err != nil {
-		return fmt.Errorf("store: create challenge: %w", err)
+		return s.wrap("create challenge", err)
 	}
 	c.ID, c.CreatedAt = row.ID, row.CreatedAt
 	return nil
@@ -27,7 +27,7 @@ func (s *Store) CreateChallenge(ctx context.Context, c *ihoprauth.Challenge) err
 func (s *Store) ChallengeByToken(ctx context.Context, purpose ihoprauth.Purpose, tokenHash string) (ihoprauth.Challenge, error) {
 	var row challengeRow
 	if err := s.take(ctx, &row, "purpose = ? AND token_hash = ?", string(purpose), tokenHash); err != nil {
-		return ihoprauth.Challenge{}, fmt.Errorf("store: challenge by token: %w", err)
+		return ihoprauth.Challenge{}, s.wrap("challenge by token", err)
 	}
 	return row.challenge(), nil
 }
@@ -38,7 +38,7 @@ func (s *Store) ChallengeByToken(ctx context.Context, purpose ihoprauth.Purpose,
 func (s *Store) RecordChallengeFailure(ctx context.Context, id int64) error {
 	n, err := s.set(ctx, &challengeRow{}, "attempts", gorm.Expr("attempts + 1"), "id = ?", id)
 	if err != nil {
-		return fmt.Errorf("store: record challenge failure: %w", err)
+		return s.wrap("record challenge failure", err)
 	}
 	if n == 0 {
 		return fmt.Errorf("store: record challenge failure: %w", ihoprauth.ErrNotFound)
@@ -54,7 +54,7 @@ func (s *Store) ConsumeChallenge(ctx context.Context, id int64, now time.Time, m
 	n, err := s.set(ctx, &challengeRow{}, "used_at", utc(now),
 		"id = ? AND used_at IS NULL AND attempts < ?", id, maxAttempts)
 	if err != nil {
-		return false, fmt.Errorf("store: consume challenge: %w", err)
+		return false, s.wrap("consume challenge", err)
 	}
 	return n == 1, nil
 }
@@ -64,7 +64,7 @@ func (s *Store) ConsumeChallenge(ctx context.Context, id int64, now time.Time, m
 func (s *Store) CreateAuthCode(ctx context.Context, c *ihoprauth.AuthCode) error {
 	row := newAuthCodeRow(c)
 	if err := s.create(ctx, &row); err != nil {
-		return fmt.Errorf("store: create auth code: %w", err)
+		return s.wrap("create auth code", err)
 	}
 	c.ID, c.CreatedAt = row.ID, row.CreatedAt
 	return nil
@@ -75,7 +75,7 @@ func (s *Store) CreateAuthCode(ctx context.Context, c *ihoprauth.AuthCode) error
 func (s *Store) AuthCodeByHash(ctx context.Context, hash string) (ihoprauth.AuthCode, error) {
 	var row authCodeRow
 	if err := s.take(ctx, &row, "hash = ?", hash); err != nil {
-		return ihoprauth.AuthCode{}, fmt.Errorf("store: auth code by hash: %w", err)
+		return ihoprauth.AuthCode{}, s.wrap("auth code by hash", err)
 	}
 	return row.authCode(), nil
 }
@@ -86,7 +86,7 @@ func (s *Store) AuthCodeByHash(ctx context.Context, hash string) (ihoprauth.Auth
 func (s *Store) ConsumeAuthCode(ctx context.Context, id int64, now time.Time) (bool, error) {
 	n, err := s.set(ctx, &authCodeRow{}, "used_at", utc(now), "id = ? AND used_at IS NULL", id)
 	if err != nil {
-		return false, fmt.Errorf("store: consume auth code: %w", err)
+		return false, s.wrap("consume auth code", err)
 	}
 	return n == 1, nil
 }
@@ -96,10 +96,10 @@ func (s *Store) ConsumeAuthCode(ctx context.Context, id int64, now time.Time) (b
 func (s *Store) RevokeUserCodes(ctx context.Context, userID int64, now time.Time) error {
 	return s.transaction(ctx, func(tx *Store) error {
 		if _, err := tx.set(ctx, &authCodeRow{}, "used_at", utc(now), "user_id = ? AND used_at IS NULL", userID); err != nil {
-			return fmt.Errorf("store: revoke auth codes: %w", err)
+			return s.wrap("revoke auth codes", err)
 		}
 		if _, err := tx.set(ctx, &challengeRow{}, "used_at", utc(now), "user_id = ? AND used_at IS NULL", userID); err != nil {
-			return fmt.Errorf("store: revoke challenges: %w", err)
+			return s.wrap("revoke challenges", err)
 		}
 		return nil
 	})

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"gorm.io/gorm"
@@ -36,7 +35,7 @@ func (s *Store) Hit(ctx context.Context, key string, now time.Time, window time.
 		return tx.take(ctx, &stored, "counter_key = ?", key)
 	})
 	if err != nil {
-		return ihoprauth.Counter{}, fmt.Errorf("store: hit: %w", err)
+		return ihoprauth.Counter{}, s.wrap("hit", err)
 	}
 	return stored.counter(), nil
 }
@@ -72,7 +71,7 @@ func (s *Store) Counter(ctx context.Context, key string) (ihoprauth.Counter, err
 		return ihoprauth.Counter{Key: key}, nil
 	}
 	if err != nil {
-		return ihoprauth.Counter{}, fmt.Errorf("store: counter: %w", err)
+		return ihoprauth.Counter{}, s.wrap("counter", err)
 	}
 	return row.counter(), nil
 }
@@ -82,7 +81,7 @@ func (s *Store) Counter(ctx context.Context, key string) (ihoprauth.Counter, err
 func (s *Store) ResetCounter(ctx context.Context, key string) error {
 	err := s.db.WithContext(ctx).Where("counter_key = ?", key).Delete(&counterRow{}).Error
 	if err != nil {
-		return fmt.Errorf("store: reset counter: %w", err)
+		return s.wrap("reset counter", err)
 	}
 	return nil
 }

@@ -1,30 +1,90 @@
 package store
 
 import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
 
+	"github.com/go-sql-driver/mysql"
 	"gorm.io/gorm"
+
+	"github.com/ihoprauth/ihoprauth"
 )
 
-// isDuplicate reports whether err, returned by a write through dialector,
-// means that a unique index refused the row. It recognises, in order:
+// wrap names the operation that failed and classifies err for ihoprauth:
+// an error that means the database could not answer now (unreachable, out
+// of connections or descriptors, busy, timed out) wraps
+// ihoprauth.ErrUnavailable, which the API answers with 503 and Retry-After;
+// ErrNotFound and ErrDuplicate pass through; anything else is a fault (500).
+func (s *Store) wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, ihoprauth.ErrUnavailable) && unavailable(s.db.Dialector, err) {
+		return fmt.Errorf("store: %s: %w: %w", op, ihoprauth.ErrUnavailable, err)
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}
+
+// unavailable reports whether err, returned through dialector, means that
+// the database could not answer now rather than that the request is wrong:
 //
-//   - gorm.ErrDuplicatedKey, which GORM returns when the *gorm.DB was
-//     opened with gorm.Config.TranslateError;
-//   - whatever the dialector translates to gorm.ErrDuplicatedKey: every
-//     official GORM driver (sqlite, postgres, mysql, sqlserver) maps its
-//     own unique-violation code, so this works without TranslateError;
-//   - a mattn/go-sqlite3 error with a UNIQUE or PRIMARY KEY constraint code;
-//   - any error with a SQLState method returning "23505", the SQL standard
-//     unique_violation, as pgx and lib/pq errors have.
+//   - a deadline, or a broken, refused or reset connection, as database/sql
+//     and the network report them;
+//   - too many open files;
+//   - what the dialector's error translation marks ErrUnavailable (package
+//     sqlite does so for SQLITE_BUSY and SQLITE_LOCKED);
+//   - a PostgreSQL SQLSTATE of class 08 (connection exception) or 53
+//     (insufficient resources: too many connections), or 57P03 (cannot
+//     connect now);
+//   - a MySQL or MariaDB error 1040 (too many connections), 1203 (user has
+//     too many connections), 1205 (lock wait timeout) or 2002/2003/2006/2013
+//     (connection lost or refused).
+func unavailable(dialector gorm.Dialector, err error) bool {
+	var netErr net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, sql.ErrConnDone) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, mysql.ErrInvalidConn) || errors.As(err, &netErr) {
+		return true
+	}
+	if t, ok := dialector.(gorm.ErrorTranslator); ok && errors.Is(t.Translate(err), ihoprauth.ErrUnavailable) {
+		return true
+	}
+	var stateErr interface{ SQLState() string }
+	if errors.As(err, &stateErr) {
+		state := stateErr.SQLState()
+		return strings.HasPrefix(state, "08") || strings.HasPrefix(state, "53") || state == "57P03"
+	}
+	var myErr *mysql.MySQLError
+	if errors.As(err, &myErr) {
+		switch myErr.Number {
+		case 1040, 1203, 1205, 2002, 2003, 2006, 2013:
+			return true
+		}
+	}
+	return false
+}
+
+// isDuplicate reports whether err, returned by a write through dialector,
+// means that a unique index refused the row. It recognises
+// gorm.ErrDuplicatedKey, which GORM returns when the *gorm.DB was opened
+// with gorm.Config.TranslateError; whatever the dialector translates to it
+// (every official GORM driver maps its own unique-violation code, and so
+// does package sqlite); and any error with a SQLState method returning
+// "23505", the SQL standard unique_violation, as pgx and lib/pq errors have.
 func isDuplicate(dialector gorm.Dialector, err error) bool {
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		return true
 	}
 	if t, ok := dialector.(gorm.ErrorTranslator); ok && errors.Is(t.Translate(err), gorm.ErrDuplicatedKey) {
-		return true
-	}
-	if isSQLiteDuplicate(err) {
 		return true
 	}
 	var stateErr interface{ SQLState() string }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/ihoprauth/ihoprauth"
@@ -13,7 +12,7 @@ import (
 func (s *Store) RecordEvent(ctx context.Context, e *ihoprauth.Event) error {
 	row := newEventRow(e)
 	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
-		return fmt.Errorf("store: record event: %w", err)
+		return s.wrap("record event", err)
 	}
 	e.ID, e.At = row.ID, row.At
 	return nil
@@ -30,7 +29,7 @@ func (s *Store) Events(ctx context.Context, since time.Time, limit int) ([]ihopr
 	err := s.db.WithContext(ctx).Where("at >= ?", utc(since)).
 		Order("at DESC").Order("id DESC").Limit(limit).Find(&rows).Error
 	if err != nil {
-		return nil, fmt.Errorf("store: events: %w", err)
+		return nil, s.wrap("events", err)
 	}
 	events := make([]ihoprauth.Event, len(rows))
 	for i, r := range rows {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ihoprauth/ihoprauth"
 	"github.com/ihoprauth/ihoprauth/store"
+	"github.com/ihoprauth/ihoprauth/store/sqlite"
 )
 
 func Example() {
@@ -18,11 +19,11 @@ func Example() {
 	}
 	defer os.RemoveAll(dir)
 
-	db, err := store.OpenSQLite(filepath.Join(dir, "auth.db"))
+	db, err := sqlite.Open(filepath.Join(dir, "auth.db"))
 	if err != nil {
 		log.Fatal(err)
 	}
-	st, err := store.New(db)
+	st, err := store.New(context.Background(), db, store.Config{})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -3,7 +3,8 @@ package store
 import (
 	"context"
 	"errors"
-	"log"
+	"fmt"
+	"log/slog"
 	"time"
 
 	"gorm.io/gorm"
@@ -13,8 +14,8 @@ import (
 // slowThreshold is how long a statement may take before it is logged.
 const slowThreshold = time.Second
 
-// quietLogger is the GORM logger of every Store. It writes to the standard
-// logger, at level Warn unless LogMode changes it: failed and slow
+// quietLogger is the GORM logger of every Store. It writes to the Store's
+// slog.Logger, at level Warn unless LogMode changes it: failed and slow
 // statements, shown with their placeholders but never with the values bound
 // to them, which are token hashes, emails and password hashes. Errors that
 // are answers rather than faults (no row, a refused duplicate, a cancelled
@@ -23,12 +24,13 @@ const slowThreshold = time.Second
 type quietLogger struct {
 	level     logger.LogLevel
 	dialector gorm.Dialector
+	log       *slog.Logger
 }
 
 // newQuietLogger returns a quietLogger at level Warn for statements run
 // through dialector.
-func newQuietLogger(dialector gorm.Dialector) quietLogger {
-	return quietLogger{level: logger.Warn, dialector: dialector}
+func newQuietLogger(dialector gorm.Dialector, log *slog.Logger) quietLogger {
+	return quietLogger{level: logger.Warn, dialector: dialector, log: log}
 }
 
 // LogMode returns a copy at level; db.Debug() uses it, and values stay
@@ -85,7 +87,15 @@ func (l quietLogger) expected(err error) bool {
 }
 
 func (l quietLogger) printf(level logger.LogLevel, format string, args ...any) {
-	if l.level >= level {
-		log.Printf("ihoprauth/store: "+format, args...)
+	if l.level < level {
+		return
 	}
+	lvl := slog.LevelInfo
+	switch level {
+	case logger.Error:
+		lvl = slog.LevelError
+	case logger.Warn:
+		lvl = slog.LevelWarn
+	}
+	l.log.Log(context.Background(), lvl, "ihoprauth/store: "+fmt.Sprintf(format, args...))
 }

@@ -3,7 +3,7 @@ package store_test
 import (
 	"bytes"
 	"errors"
-	"log"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,22 +12,14 @@ import (
 	"github.com/ihoprauth/ihoprauth/store"
 )
 
-// captureLog sends the standard logger's output to the returned buffer
-// until the test ends.
-func captureLog(t *testing.T) *bytes.Buffer {
-	t.Helper()
-	var buf bytes.Buffer
-	out, flags := log.Writer(), log.Flags()
-	log.SetOutput(&buf)
-	t.Cleanup(func() { log.SetOutput(out); log.SetFlags(flags) })
-	return &buf
-}
-
-// TestLogHidesValues checks that a failed statement is logged without the
+// TestLogHidesValues checks that a failed statement is logged to the
+// Store's slog.Logger without the
 // values bound to it, and that a refused duplicate is not logged at all.
 func TestLogHidesValues(t *testing.T) {
 	db := openSQLite(t, filepath.Join(t.TempDir(), "auth.db"))
-	s, err := store.New(db)
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	s, err := store.New(t.Context(), db, store.Config{Logger: log})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -37,14 +29,14 @@ func TestLogHidesValues(t *testing.T) {
 	if err := s.CreateUser(ctx, &u); err != nil {
 		t.Fatalf("CreateUser: %v", err)
 	}
-	buf := captureLog(t)
+	buf.Reset()
 
 	dup := u
 	if err := s.CreateUser(ctx, &dup); !errors.Is(err, ihoprauth.ErrDuplicate) {
 		t.Fatalf("duplicate CreateUser: got error %v, want ErrDuplicate", err)
 	}
 	if buf.Len() != 0 {
-		t.Errorf("log after a duplicate: got %q, want nothing", buf)
+		t.Errorf("log after a duplicate: got %q, want nothing", buf.String())
 	}
 
 	if err := db.Exec("DROP TABLE ihoprauth_users").Error; err != nil {

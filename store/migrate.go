@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"gorm.io/gorm"
@@ -49,13 +51,14 @@ func (schemaMigrationRow) TableName() string { return "ihoprauth_schema_migratio
 // Instances that start at once are safe: the steps run under a lock held
 // in the database (an advisory lock on PostgreSQL, GET_LOCK on MySQL and
 // MariaDB, the write lock of an IMMEDIATE transaction on a database from
-// OpenSQLite), and whoever gets it second finds the steps applied. Steps
+// sqlite.Open), and whoever gets it second finds the steps applied. Steps
 // recorded by a newer version of this package are left alone, so older
 // instances keep running during a rolling upgrade. An instance waits at
 // most two minutes for another's migration, and stops waiting, as it stops
-// the steps, when the context of db (db.WithContext) is done.
-func Migrate(db *gorm.DB) error {
-	if err := migrate(session(db)); err != nil {
+// the steps, when ctx is done. Failed statements are logged to log (nil:
+// slog.Default()), without the values bound to them.
+func Migrate(ctx context.Context, db *gorm.DB, log *slog.Logger) error {
+	if err := migrate(session(db.WithContext(ctx), cmp.Or(log, slog.Default()))); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
 	return nil
@@ -139,7 +142,7 @@ func withMigrationLock(db *gorm.DB, fn func(db *gorm.DB) error) error {
 	case "mysql":
 		return withMySQLLock(db, fn)
 	default:
-		// SQLite takes its write lock at BEGIN IMMEDIATE, which OpenSQLite
+		// SQLite takes its write lock at BEGIN IMMEDIATE, which sqlite.Open
 		// makes the default, and holds it to the end of the transaction.
 		return db.Transaction(fn)
 	}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 
 	"gorm.io/gorm/clause"
 
@@ -19,7 +18,7 @@ func (s *Store) SaveProject(ctx context.Context, p *ihoprauth.Project) error {
 		DoUpdates: clause.AssignmentColumns([]string{"secret_hash", "type", "public", "updated_at"}),
 	}
 	if err := s.db.WithContext(ctx).Clauses(upsert).Create(&row).Error; err != nil {
-		return fmt.Errorf("store: save project: %w", err)
+		return s.wrap("save project", err)
 	}
 	saved, err := s.ProjectByClientID(ctx, p.ClientID)
 	if err != nil {
@@ -34,7 +33,7 @@ func (s *Store) SaveProject(ctx context.Context, p *ihoprauth.Project) error {
 func (s *Store) ProjectByClientID(ctx context.Context, clientID string) (ihoprauth.Project, error) {
 	var row projectRow
 	if err := s.take(ctx, &row, "client_id = ?", clientID); err != nil {
-		return ihoprauth.Project{}, fmt.Errorf("store: project by client_id: %w", err)
+		return ihoprauth.Project{}, s.wrap("project by client_id", err)
 	}
 	return row.project(), nil
 }
@@ -43,7 +42,7 @@ func (s *Store) ProjectByClientID(ctx context.Context, clientID string) (ihoprau
 func (s *Store) ProjectByID(ctx context.Context, id int64) (ihoprauth.Project, error) {
 	var row projectRow
 	if err := s.take(ctx, &row, "id = ?", id); err != nil {
-		return ihoprauth.Project{}, fmt.Errorf("store: project by id: %w", err)
+		return ihoprauth.Project{}, s.wrap("project by id", err)
 	}
 	return row.project(), nil
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"gorm.io/gorm"
@@ -44,7 +43,7 @@ func (s *Store) Purge(ctx context.Context, before, eventsBefore time.Time, limit
 		n, err := s.purge(ctx, target, limit-deleted)
 		deleted += n
 		if err != nil {
-			return deleted, fmt.Errorf("store: purge: %w", err)
+			return deleted, s.wrap("purge", err)
 		}
 	}
 	return deleted, nil

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 
 	"gorm.io/gorm/clause"
 )
@@ -15,11 +14,11 @@ func (s *Store) Secret(ctx context.Context, name string, fresh []byte) ([]byte, 
 	row := secretRow{Name: name, Value: fresh}
 	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error
 	if err != nil {
-		return nil, fmt.Errorf("store: store secret: %w", err)
+		return nil, s.wrap("store secret", err)
 	}
 	var stored secretRow
 	if err := s.take(ctx, &stored, "name = ?", name); err != nil {
-		return nil, fmt.Errorf("store: read secret: %w", err)
+		return nil, s.wrap("read secret", err)
 	}
 	return stored.Value, nil
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"time"
 
 	"gorm.io/gorm"
@@ -41,7 +40,7 @@ func (ss *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("store: find session: %w", err)
+		return nil, false, ss.s.wrap("find session", err)
 	}
 	return row.Data, true, nil
 }
@@ -51,7 +50,7 @@ func (ss *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, e
 	row := sessionRow{Token: tokenHash(token), Data: b, Expiry: utc(expiry)}
 	upsert := clause.OnConflict{Columns: []clause.Column{{Name: "token"}}, DoUpdates: clause.AssignmentColumns([]string{"data", "expiry"})}
 	if err := ss.s.db.WithContext(ctx).Clauses(upsert).Create(&row).Error; err != nil {
-		return fmt.Errorf("store: commit session: %w", err)
+		return ss.s.wrap("commit session", err)
 	}
 	return nil
 }
@@ -59,7 +58,7 @@ func (ss *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, e
 // DeleteCtx deletes the session with that token; an unknown one is fine.
 func (ss *SessionStore) DeleteCtx(ctx context.Context, token string) error {
 	if err := ss.s.db.WithContext(ctx).Where("token = ?", tokenHash(token)).Delete(&sessionRow{}).Error; err != nil {
-		return fmt.Errorf("store: delete session: %w", err)
+		return ss.s.wrap("delete session", err)
 	}
 	return nil
 }

@@ -11,14 +11,15 @@
 //
 //		"github.com/ihoprauth/ihoprauth"
 //		"github.com/ihoprauth/ihoprauth/store"
+//		"github.com/ihoprauth/ihoprauth/store/sqlite"
 //	)
 //
 //	func main() {
-//		db, err := store.OpenSQLite("auth.db")
+//		db, err := sqlite.Open("auth.db")
 //		if err != nil {
 //			log.Fatal(err)
 //		}
-//		st, err := store.New(db)
+//		st, err := store.New(context.Background(), db, store.Config{})
 //		if err != nil {
 //			log.Fatal(err)
 //		}
@@ -32,7 +33,7 @@
 // # Databases
 //
 // SQLite, PostgreSQL and MySQL or MariaDB are tested, each against the
-// conformance suite in package storetest. Open SQLite with OpenSQLite, the
+// conformance suite in package storetest. Open SQLite with package sqlite (store/sqlite), the
 // servers with their GORM drivers, and pass the *gorm.DB to New:
 //
 //	db, err := gorm.Open(postgres.Open("postgres://app@db.example.com/app"), &gorm.Config{})
@@ -79,9 +80,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"gorm.io/gorm"
@@ -92,26 +95,42 @@ import (
 // Store is an ihoprauth.Store backed by a *gorm.DB. It is safe for
 // concurrent use. Create one with New; the zero value is not usable.
 type Store struct {
-	db   *gorm.DB
-	inTx bool
+	db           *gorm.DB
+	inTx         bool
+	log          *slog.Logger
+	tokenUserSQL string // the join of TokenUser, made for db's naming
 }
 
 var _ ihoprauth.Store = (*Store)(nil)
 
+// Config holds the optional settings of a Store. The zero value is ready to
+// use.
+type Config struct {
+	// Logger receives failed and slow statements, with their placeholders
+	// but never the values bound to them (hashes, emails). Default
+	// slog.Default(); pass the app's, as to ihoprauth.Config.Logger.
+	Logger *slog.Logger
+}
+
 // New returns a Store that keeps its data in db, after bringing its tables
-// up to date with Migrate. The Store talks to db through a session of its
-// own whose logger never prints the values of a statement (hashes, emails)
-// and that wraps no single write in a transaction of its own; db itself is
-// not changed.
-func New(db *gorm.DB) (*Store, error) {
-	db = session(db)
+// up to date with Migrate; ctx bounds that work. The Store talks to db
+// through a session of its own whose logger never prints the values of a
+// statement (hashes, emails) and that wraps no single write in a
+// transaction of its own; db itself is not changed.
+func New(ctx context.Context, db *gorm.DB, cfg Config) (*Store, error) {
+	log := cmp.Or(cfg.Logger, slog.Default())
+	db = session(db.WithContext(ctx), log)
 	if err := checkTimes(db); err != nil {
 		return nil, err
 	}
 	if err := migrate(db); err != nil {
 		return nil, fmt.Errorf("store: migrate: %w", err)
 	}
-	return &Store{db: db}, nil
+	sql, err := tokenUserQuery(db)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{db: db.WithContext(context.Background()), log: log, tokenUserSQL: sql}, nil
 }
 
 // checkTimes fails at once on a MySQL connection that returns times as
@@ -129,9 +148,9 @@ func checkTimes(db *gorm.DB) error {
 }
 
 // session returns the session of db that the Store and Migrate use.
-func session(db *gorm.DB) *gorm.DB {
+func session(db *gorm.DB, log *slog.Logger) *gorm.DB {
 	return db.Session(&gorm.Session{
-		Logger:                 newQuietLogger(db.Dialector),
+		Logger:                 newQuietLogger(db.Dialector, log),
 		SkipDefaultTransaction: true,
 	})
 }
@@ -149,9 +168,15 @@ func (s *Store) transaction(ctx context.Context, fn func(tx *Store) error) error
 	if s.inTx {
 		return fn(s)
 	}
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(&Store{db: tx, inTx: true})
+	var fnErr error
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		fnErr = fn(&Store{db: tx, inTx: true, log: s.log, tokenUserSQL: s.tokenUserSQL})
+		return fnErr
 	})
+	if err != nil && err != fnErr {
+		return s.wrap("transaction", err) // BEGIN or COMMIT failed
+	}
+	return err
 }
 
 // take loads into dst the row that matches query, or returns

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +16,7 @@ import (
 	"github.com/ihoprauth/ihoprauth"
 	"github.com/ihoprauth/ihoprauth/internal/testdb"
 	"github.com/ihoprauth/ihoprauth/store"
+	"github.com/ihoprauth/ihoprauth/store/sqlite"
 	"github.com/ihoprauth/ihoprauth/storetest"
 )
 
@@ -36,7 +35,7 @@ func forEachBackend(t *testing.T, test func(t *testing.T, backend string)) {
 // newStore returns a Store on db.
 func newStore(t *testing.T, db *gorm.DB) *store.Store {
 	t.Helper()
-	s, err := store.New(db)
+	s, err := store.New(context.Background(), db, store.Config{})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -113,7 +112,7 @@ func TestConcurrentNew(t *testing.T) {
 		for _, db := range dbs {
 			wg.Go(func() {
 				<-start
-				_, err := store.New(db)
+				_, err := store.New(context.Background(), db, store.Config{})
 				errs <- err
 			})
 		}
@@ -168,7 +167,7 @@ func TestMigrateThenNew(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, backend string) {
 		db := testdb.Open(t, backend)
 		for run := range 2 {
-			if err := store.Migrate(db); err != nil {
+			if err := store.Migrate(context.Background(), db, nil); err != nil {
 				t.Fatalf("Migrate, run %d: got error %v, want nil", run+1, err)
 			}
 		}
@@ -249,14 +248,14 @@ func storeWithUser(t *testing.T, db *gorm.DB) (*store.Store, ihoprauth.Project) 
 func TestMigrateAddsUserVersion(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, backend string) {
 		db, ctx := testdb.Open(t, backend), t.Context()
-		s, p := storeWithUser(t, db)
+		_, p := storeWithUser(t, db)
 		for _, stmt := range []string{"ALTER TABLE ihoprauth_users DROP COLUMN version",
 			"DELETE FROM ihoprauth_schema_migrations WHERE version = 3"} {
 			if err := db.Exec(stmt).Error; err != nil {
 				t.Fatalf("%s: %v", stmt, err)
 			}
 		}
-		s = newStore(t, testdb.Reopen(t, db))
+		s := newStore(t, testdb.Reopen(t, db))
 		checkApplied(t, db, allSteps)
 		u, err := s.UserByEmail(ctx, p.ID, "user1@example.com")
 		if err != nil || u.Version != 0 {
@@ -319,7 +318,7 @@ func TestMySQLCollation(t *testing.T) {
 // ends.
 func openSQLite(t *testing.T, path string) *gorm.DB {
 	t.Helper()
-	db, err := store.OpenSQLite(path)
+	db, err := sqlite.Open(path)
 	if err != nil {
 		t.Fatalf("OpenSQLite: %v", err)
 	}
@@ -329,67 +328,6 @@ func openSQLite(t *testing.T, path string) *gorm.DB {
 	}
 	t.Cleanup(func() { sqlDB.Close() })
 	return db
-}
-
-// TestOpenSQLitePragmas checks that every pooled connection, not just the
-// first, has the settings OpenSQLite puts in the DSN.
-func TestOpenSQLitePragmas(t *testing.T) {
-	sqlDB, err := openSQLite(t, filepath.Join(t.TempDir(), "auth.db")).DB()
-	if err != nil {
-		t.Fatalf("DB: %v", err)
-	}
-	tests := []struct {
-		pragma, want string
-	}{
-		{"journal_mode", "wal"},
-		{"busy_timeout", "10000"},
-		{"foreign_keys", "1"},
-		{"synchronous", "1"},
-	}
-	for i := range 3 {
-		conn, err := sqlDB.Conn(t.Context())
-		if err != nil {
-			t.Fatalf("Conn: %v", err)
-		}
-		defer conn.Close()
-		for _, tt := range tests {
-			var got string
-			if err := conn.QueryRowContext(t.Context(), "PRAGMA "+tt.pragma).Scan(&got); err != nil {
-				t.Fatalf("PRAGMA %s: %v", tt.pragma, err)
-			}
-			if got != tt.want {
-				t.Errorf("connection %d, PRAGMA %s: got %s, want %s", i+1, tt.pragma, got, tt.want)
-			}
-		}
-	}
-}
-
-func TestOpenSQLiteRejectsDSN(t *testing.T) {
-	for _, path := range []string{"", "auth.db?_txlock=deferred"} {
-		if _, err := store.OpenSQLite(path); err == nil {
-			t.Errorf("OpenSQLite(%q): got nil error, want an error", path)
-		}
-	}
-}
-
-// TestOpenSQLiteFileMode checks that a new database and its WAL files are
-// readable by their owner only.
-func TestOpenSQLiteFileMode(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "auth.db")
-	db, err := store.OpenSQLite(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	newStore(t, db)
-	for _, name := range []string{path, path + "-wal", path + "-shm"} {
-		info, err := os.Stat(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if mode := info.Mode().Perm(); mode != 0o600 {
-			t.Errorf("%s: got mode %o, want 600", filepath.Base(name), mode)
-		}
-	}
 }
 
 // TestNewRefusesMySQLWithoutParseTime checks that a MySQL DSN that returns
@@ -405,7 +343,7 @@ func TestNewRefusesMySQLWithoutParseTime(t *testing.T) {
 	}
 	sqlDB, _ := raw.DB()
 	defer sqlDB.Close()
-	if _, err := store.New(raw); err == nil || !strings.Contains(err.Error(), "parseTime=true") {
+	if _, err := store.New(context.Background(), raw, store.Config{}); err == nil || !strings.Contains(err.Error(), "parseTime=true") {
 		t.Errorf("got %v, want an error asking for parseTime=true", err)
 	}
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/ihoprauth/ihoprauth"
@@ -14,16 +13,10 @@ import (
 func (s *Store) CreateToken(ctx context.Context, t *ihoprauth.Token) error {
 	row := newTokenRow(t)
 	if err := s.create(ctx, &row); err != nil {
-		return fmt.Errorf("store: create token: %w", err)
+		return s.wrap("create token", err)
 	}
 	t.ID, t.CreatedAt = row.ID, row.CreatedAt
 	return nil
-}
-
-// TokenByAccessHash returns the token whose AccessHash equals hash, revoked
-// or not, or ihoprauth.ErrNotFound.
-func (s *Store) TokenByAccessHash(ctx context.Context, hash string) (ihoprauth.Token, error) {
-	return s.token(ctx, "token by access hash", "access_hash = ?", hash)
 }
 
 // TokenByRefreshHash returns the token whose RefreshHash equals hash,
@@ -40,7 +33,7 @@ func (s *Store) MarkTokenRefreshed(ctx context.Context, id int64, now time.Time)
 	n, err := s.set(ctx, &tokenRow{}, "refreshed_at", utc(now),
 		"id = ? AND refreshed_at IS NULL AND revoked_at IS NULL", id)
 	if err != nil {
-		return false, fmt.Errorf("store: mark token refreshed: %w", err)
+		return false, s.wrap("mark token refreshed", err)
 	}
 	return n == 1, nil
 }
@@ -76,7 +69,7 @@ func (s *Store) RevokeUserTokens(ctx context.Context, userID int64, keepFamily s
 func (s *Store) revoke(ctx context.Context, now time.Time, query string, args ...any) error {
 	query += " AND revoked_at IS NULL"
 	if _, err := s.set(ctx, &tokenRow{}, "revoked_at", utc(now), query, args...); err != nil {
-		return fmt.Errorf("store: revoke tokens: %w", err)
+		return s.wrap("revoke tokens", err)
 	}
 	return nil
 }
@@ -85,7 +78,7 @@ func (s *Store) revoke(ctx context.Context, now time.Time, query string, args ..
 func (s *Store) token(ctx context.Context, op, query string, args ...any) (ihoprauth.Token, error) {
 	var row tokenRow
 	if err := s.take(ctx, &row, query, args...); err != nil {
-		return ihoprauth.Token{}, fmt.Errorf("store: %s: %w", op, err)
+		return ihoprauth.Token{}, s.wrap(op, err)
 	}
 	return row.token(), nil
 }

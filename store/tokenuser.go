@@ -23,9 +23,9 @@ type tokenUserRow struct {
 // It returns ihoprauth.ErrNotFound when there is no such token or user.
 func (s *Store) TokenUser(ctx context.Context, hash string) (ihoprauth.Token, ihoprauth.User, error) {
 	var rows []tokenUserRow
-	err := s.db.WithContext(ctx).Raw(tokenUserQuery(s.db), hash).Find(&rows).Error
+	err := s.db.WithContext(ctx).Raw(s.tokenUserSQL, hash).Find(&rows).Error
 	if err != nil {
-		return ihoprauth.Token{}, ihoprauth.User{}, fmt.Errorf("store: token and user: %w", err)
+		return ihoprauth.Token{}, ihoprauth.User{}, s.wrap("token and user", err)
 	}
 	if len(rows) == 0 {
 		return ihoprauth.Token{}, ihoprauth.User{}, fmt.Errorf("store: token and user: %w", ihoprauth.ErrNotFound)
@@ -33,30 +33,22 @@ func (s *Store) TokenUser(ctx context.Context, hash string) (ihoprauth.Token, ih
 	return rows[0].Token.token(), rows[0].User.user(), nil
 }
 
-var (
-	tokenUserOnce sync.Once
-	tokenUserSQL  string
-)
-
-// tokenUserQuery is the join of TokenUser, its select list made once from
-// the row types so that it follows their columns.
-func tokenUserQuery(db *gorm.DB) string {
-	tokenUserOnce.Do(func() {
-		var cols []string
-		for _, part := range []struct {
-			alias string
-			model any
-		}{{"t", &tokenRow{}}, {"u", &userRow{}}} {
-			s, err := schema.Parse(part.model, &sync.Map{}, db.NamingStrategy)
-			if err != nil {
-				panic("store: parse " + part.alias + ": " + err.Error()) // the row types are ours: a wiring mistake
-			}
-			for _, name := range s.DBNames {
-				cols = append(cols, part.alias+"."+name+" AS "+part.alias+"_"+name)
-			}
+// tokenUserQuery is the join of TokenUser, its select list made from the
+// row types so that it follows their columns under db's naming strategy.
+func tokenUserQuery(db *gorm.DB) (string, error) {
+	var cols []string
+	for _, part := range []struct {
+		alias string
+		model any
+	}{{"t", &tokenRow{}}, {"u", &userRow{}}} {
+		s, err := schema.Parse(part.model, &sync.Map{}, db.NamingStrategy)
+		if err != nil {
+			return "", fmt.Errorf("store: parse %s: %w", part.alias, err)
 		}
-		tokenUserSQL = "SELECT " + strings.Join(cols, ", ") +
-			" FROM ihoprauth_tokens t JOIN ihoprauth_users u ON u.id = t.user_id WHERE t.access_hash = ? LIMIT 1"
-	})
-	return tokenUserSQL
+		for _, name := range s.DBNames {
+			cols = append(cols, part.alias+"."+name+" AS "+part.alias+"_"+name)
+		}
+	}
+	return "SELECT " + strings.Join(cols, ", ") +
+		" FROM ihoprauth_tokens t JOIN ihoprauth_users u ON u.id = t.user_id WHERE t.access_hash = ? LIMIT 1", nil
 }

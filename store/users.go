@@ -13,7 +13,7 @@ import (
 func (s *Store) CreateUser(ctx context.Context, u *ihoprauth.User) error {
 	row := newUserRow(u)
 	if err := s.create(ctx, &row); err != nil {
-		return fmt.Errorf("store: create user: %w", err)
+		return s.wrap("create user", err)
 	}
 	u.ID, u.CreatedAt, u.UpdatedAt = row.ID, row.CreatedAt, row.UpdatedAt
 	return nil
@@ -55,7 +55,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *ihoprauth.User) error {
 	}
 	res := s.db.WithContext(ctx).Model(&userRow{}).Where("id = ? AND version = ?", u.ID, u.Version).Updates(changes)
 	if res.Error != nil {
-		return fmt.Errorf("store: update user: %w", res.Error)
+		return s.wrap("update user", res.Error)
 	}
 	if res.RowsAffected > 0 {
 		u.Version++
@@ -71,7 +71,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *ihoprauth.User) error {
 func (s *Store) user(ctx context.Context, op, query string, args ...any) (ihoprauth.User, error) {
 	var row userRow
 	if err := s.take(ctx, &row, query, args...); err != nil {
-		return ihoprauth.User{}, fmt.Errorf("store: %s: %w", op, err)
+		return ihoprauth.User{}, s.wrap(op, err)
 	}
 	return row.user(), nil
 }

@@ -256,3 +256,10 @@ func diffNil(gotNil, wantNil bool, got, want any) string {
 		return fmt.Sprintf("got %v, want nil", reflect.ValueOf(got).Elem())
 	}
 }
+
+// accessToken returns the token whose AccessHash equals hash, through
+// TokenUser, the Store's only lookup by access hash.
+func accessToken(f *fixture, hash string) (ihoprauth.Token, error) {
+	tok, _, err := f.store.TokenUser(f.ctx, hash)
+	return tok, err
+}

@@ -226,7 +226,7 @@ func (f *fixture) createPurgeTokens(t *testing.T) []purgeRow {
 			t.Fatalf("CreateToken: %v", err)
 		}
 		rows = append(rows, purgeRow{tt.name, tt.dead, func() (bool, error) {
-			_, err := f.store.TokenByAccessHash(f.ctx, tok.AccessHash)
+			_, err := accessToken(f, tok.AccessHash)
 			return found(err)
 		}})
 	}

@@ -113,9 +113,9 @@ func testRevocation(t *testing.T, newStore newStoreFunc) {
 // checkRevokedAt checks the RevokedAt of the token called name.
 func checkRevokedAt(t *testing.T, f *fixture, name string, want *time.Time) {
 	t.Helper()
-	tok, err := f.store.TokenByAccessHash(f.ctx, hash("access "+name))
+	tok, err := accessToken(f, hash("access "+name))
 	if err != nil {
-		t.Fatalf("TokenByAccessHash(%s): got error %v, want nil", name, err)
+		t.Fatalf("TokenUser(%s): got error %v, want nil", name, err)
 	}
 	if msg := diff(tok.RevokedAt, want); msg != "" {
 		t.Errorf("token %s RevokedAt: %s", name, msg)

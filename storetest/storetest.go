@@ -138,12 +138,12 @@ func testNotFound(t *testing.T, newStore newStoreFunc) {
 			_, err := s.AuthCodeByHash(ctx, "")
 			return err
 		}},
-		{"TokenByAccessHash refresh hash", func(ctx context.Context, s ihoprauth.Store) error {
-			_, err := s.TokenByAccessHash(ctx, tok.RefreshHash)
+		{"TokenUser refresh hash", func(ctx context.Context, s ihoprauth.Store) error {
+			_, _, err := s.TokenUser(ctx, tok.RefreshHash)
 			return err
 		}},
-		{"TokenByAccessHash empty", func(ctx context.Context, s ihoprauth.Store) error {
-			_, err := s.TokenByAccessHash(ctx, "")
+		{"TokenUser empty", func(ctx context.Context, s ihoprauth.Store) error {
+			_, _, err := s.TokenUser(ctx, "")
 			return err
 		}},
 		{"TokenByRefreshHash access hash", func(ctx context.Context, s ihoprauth.Store) error {

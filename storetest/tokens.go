@@ -103,7 +103,7 @@ func checkToken(t *testing.T, f *fixture, want ihoprauth.Token) {
 		name string
 		get  func() (ihoprauth.Token, error)
 	}{
-		{"TokenByAccessHash", func() (ihoprauth.Token, error) { return f.store.TokenByAccessHash(f.ctx, want.AccessHash) }},
+		{"TokenUser", func() (ihoprauth.Token, error) { return accessToken(f, want.AccessHash) }},
 		{"TokenByRefreshHash", func() (ihoprauth.Token, error) { return f.store.TokenByRefreshHash(f.ctx, want.RefreshHash) }},
 	}
 	for _, l := range lookups {

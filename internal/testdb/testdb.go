@@ -5,7 +5,7 @@
 //		for _, backend := range testdb.Backends() {
 //			t.Run(backend, func(t *testing.T) {
 //				db := testdb.Open(t, backend) // dropped when t ends
-//				st, err := store.New(db)
+//				st, err := store.New(context.Background(), db, store.Config{})
 //				...
 //			})
 //		}
@@ -41,11 +41,10 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 	"gorm.io/driver/mysql"
 	"gorm.io/driver/postgres"
-	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
-	"github.com/ihoprauth/ihoprauth/store"
+	"github.com/ihoprauth/ihoprauth/store/sqlite"
 )
 
 // The backends, as Open, Backends and Backend name them.
@@ -147,10 +146,14 @@ func Open(t testing.TB, backend string) *gorm.DB {
 // the database is still dropped by the Open that made it.
 func Reopen(t testing.TB, db *gorm.DB) *gorm.DB {
 	t.Helper()
-	switch d := db.Dialector.(type) {
-	case *sqlite.Dialector:
-		path, _, _ := strings.Cut(d.DSN, "?")
+	if db.Dialector.Name() == SQLite {
+		var path string
+		if err := db.Raw("SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&path).Error; err != nil {
+			t.Fatalf("testdb: Reopen: %v", err)
+		}
 		return openSQLite(t, path)
+	}
+	switch d := db.Dialector.(type) {
 	case *postgres.Dialector:
 		return connect(t, postgres.Open(d.DSN))
 	case *mysql.Dialector:
@@ -172,7 +175,7 @@ func dsn(t testing.TB, env string) string {
 
 func openSQLite(t testing.TB, path string) *gorm.DB {
 	t.Helper()
-	db, err := store.OpenSQLite(path)
+	db, err := sqlite.Open(path)
 	if err != nil {
 		t.Fatalf("testdb: %v", err)
 	}

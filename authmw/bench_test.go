@@ -1,4 +1,4 @@
-package middleware_test
+package authmw_test
 
 import (
 	"bytes"
@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/ihoprauth/ihoprauth"
+	"github.com/ihoprauth/ihoprauth/authmw"
 	"github.com/ihoprauth/ihoprauth/internal/testdb"
 	"github.com/ihoprauth/ihoprauth/mailer"
-	"github.com/ihoprauth/ihoprauth/middleware"
 	"github.com/ihoprauth/ihoprauth/store"
 )
 
@@ -38,7 +38,7 @@ func BenchmarkRequireUser(b *testing.B) {
 				{"unknown", strings.Repeat("ab", 32)},
 				{"revoked", revoked},
 			}
-			h := middleware.RequireUser(auth)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := authmw.RequireUser(auth)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.WriteHeader(http.StatusNoContent)
 			}))
 			for _, tc := range tokens {
@@ -82,11 +82,11 @@ func wantStatus(token string) int {
 // "bench", whose secret is "bench-secret-0123456789".
 func benchAuth(b *testing.B, ttl time.Duration) *ihoprauth.Auth {
 	b.Helper()
-	st, err := store.New(testdb.Open(b, testdb.SQLite))
+	st, err := store.New(context.Background(), testdb.Open(b, testdb.SQLite), store.Config{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	auth, err := ihoprauth.New(st, &mailer.Recorder{}, ihoprauth.Config{
+	auth, err := ihoprauth.New(context.Background(), st, &mailer.Recorder{}, ihoprauth.Config{
 		Argon2:        ihoprauth.Argon2Params{Memory: 64, Time: 1, Threads: 1},
 		TokenCacheTTL: ttl,
 		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -95,7 +95,7 @@ func benchAuth(b *testing.B, ttl time.Duration) *ihoprauth.Auth {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { auth.Close() })
+	b.Cleanup(func() { auth.Close(context.Background()) })
 	spec := ihoprauth.ProjectSpec{ClientID: "bench", ClientSecret: "bench-secret-0123456789", Type: ihoprauth.TypeNone}
 	if _, err := auth.SaveProject(context.Background(), spec); err != nil {
 		b.Fatal(err)

@@ -1,4 +1,4 @@
-package middleware_test
+package authmw_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/ihoprauth/ihoprauth"
-	"github.com/ihoprauth/ihoprauth/middleware"
+	"github.com/ihoprauth/ihoprauth/authmw"
 )
 
 // fakeAuth answers Authenticate with a fixed user or error.
@@ -38,14 +38,14 @@ func TestRequireRole(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				u, ok := middleware.UserFrom(r.Context())
+				u, ok := authmw.UserFrom(r.Context())
 				if !ok {
 					t.Error("got no user in the context, want one")
 				}
 				w.Write([]byte(u.Email))
 			})
 			rec := httptest.NewRecorder()
-			middleware.RequireRole(c.auth, c.roles...)(next).ServeHTTP(rec, httptest.NewRequest("GET", "/x", nil))
+			authmw.RequireRole(c.auth, c.roles...)(next).ServeHTTP(rec, httptest.NewRequest("GET", "/x", nil))
 			if rec.Code != c.status || !strings.Contains(rec.Body.String(), c.body) {
 				t.Errorf("got %d %s, want %d containing %s", rec.Code, rec.Body, c.status, c.body)
 			}
@@ -60,7 +60,7 @@ func TestRequireRole(t *testing.T) {
 }
 
 func TestUserFromEmptyContext(t *testing.T) {
-	if _, ok := middleware.UserFrom(httptest.NewRequest("GET", "/", nil).Context()); ok {
+	if _, ok := authmw.UserFrom(httptest.NewRequest("GET", "/", nil).Context()); ok {
 		t.Error("got a user from a bare context, want none")
 	}
 }
@@ -71,7 +71,7 @@ func TestUserContextKeepsParentValues(t *testing.T) {
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Context().Value(key{}) })
 	req := httptest.NewRequest("GET", "/x", nil)
 	req = req.WithContext(context.WithValue(req.Context(), key{}, "parent"))
-	middleware.RequireUser(fakeAuth{user: ihoprauth.User{Email: "a@b.c"}})(next).ServeHTTP(httptest.NewRecorder(), req)
+	authmw.RequireUser(fakeAuth{user: ihoprauth.User{Email: "a@b.c"}})(next).ServeHTTP(httptest.NewRecorder(), req)
 	if got != "parent" {
 		t.Errorf("got %v for a value of the parent context, want parent", got)
 	}

@@ -1,19 +1,19 @@
-// Package middleware protects an app's own routes with the bearer tokens an
+// Package authmw protects an app's own routes with the bearer tokens an
 // ihoprauth.Auth issues, or with its session cookie when the Auth has
 // Config.Sessions:
 //
-//	mux.Handle("GET /hello", middleware.RequireUser(auth)(http.HandlerFunc(
+//	mux.Handle("GET /hello", authmw.RequireUser(auth)(http.HandlerFunc(
 //		func(w http.ResponseWriter, r *http.Request) {
-//			u, _ := middleware.UserFrom(r.Context())
+//			u, _ := authmw.UserFrom(r.Context())
 //			fmt.Fprintf(w, "hello, %s\n", u.FirstName)
 //		})))
-//	mux.Handle("GET /admin", middleware.RequireRole(auth, "admin")(adminPage))
+//	mux.Handle("GET /admin", authmw.RequireRole(auth, "admin")(adminPage))
 //
 // Refusals are JSON in the API's error shape: 401 with WWW-Authenticate:
 // Bearer when the token is missing, unknown, expired or revoked, and 403
 // when the user lacks the role or a state-changing request uses the session
 // cookie cross-site.
-package middleware
+package authmw
 
 import (
 	"context"
