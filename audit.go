@@ -30,12 +30,18 @@ const (
 
 // event records a security event in the audit trail, logs it and hands it
 // to Config.OnEvent. It never carries a password, code, token or secret.
-// The write outlives a client that hangs up, so no event is lost to it.
 func (a *Auth) event(ctx context.Context, kind string, projectID int64, userID, result string) {
+	a.record(ctx, Event{Kind: kind, ProjectID: projectID, UserID: userID, Result: result})
+}
+
+// record completes e with the client and the time, then stores, logs and
+// hands it on. The write outlives a client that hangs up, so no event is
+// lost to it.
+func (a *Auth) record(ctx context.Context, e Event) {
 	c := clientFrom(ctx)
-	e := Event{Kind: kind, ProjectID: projectID, UserID: userID, IP: c.ip, UserAgent: c.userAgent,
-		Result: result, At: a.now()}
-	a.log.InfoContext(ctx, "ihoprauth "+kind, "project", projectID, "user", userID, "ip", c.ip, "result", result)
+	e.IP, e.UserAgent, e.At, e.Count = c.ip, c.userAgent, a.now(), max(e.Count, 1)
+	a.log.InfoContext(ctx, "ihoprauth "+e.Kind, "project", e.ProjectID, "user", e.UserID, "ip", e.IP,
+		"result", e.Result, "count", e.Count)
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := a.store.RecordEvent(wctx, &e); err != nil {

@@ -14,6 +14,10 @@ type client struct {
 	userAgent string
 	// language is the first language the client asked for, lowercased.
 	language string
+	// device is the id of the request's signed device cookie, "" for none.
+	device string
+	// reply collects what the answer must carry besides its body.
+	reply *reply
 }
 
 type clientKey struct{}
@@ -36,7 +40,8 @@ func (a *Auth) clientOf(r *http.Request) client {
 	if len(ua) > 255 {
 		ua = ua[:255]
 	}
-	return client{ip: a.clientIP(r), userAgent: strings.ToValidUTF8(ua, ""), language: firstLanguage(r)}
+	return client{ip: a.clientIP(r), userAgent: strings.ToValidUTF8(ua, ""), language: firstLanguage(r),
+		device: a.deviceOf(r), reply: &reply{}}
 }
 
 // firstLanguage returns the first tag of r's Accept-Language, lowercased,

@@ -36,10 +36,12 @@ func (a *Auth) codeHash(tokenHash, code string) string {
 }
 
 // checkChallenge returns the live challenge behind token if code is its
-// code. A wrong code counts against the challenge and, for login codes,
-// against the account; an unknown token, a used, expired or dead challenge
-// and a wrong code all give the same 401. A locked account gets 429 before
-// its code is compared; reset codes are never locked out (DECISIONS 18).
+// code. Each comparison first takes one of the challenge's
+// MaxCodeAttempts, so concurrent guesses cannot buy more; a wrong login
+// code also counts against the source's lock on the account. An unknown
+// token, a used, expired or dead challenge and a wrong code all give the
+// same 401. A source locked out of the account gets 429 before its code is
+// compared; reset codes are never locked out (design: locks and reset).
 func (a *Auth) checkChallenge(ctx context.Context, purpose Purpose, token, code string) (Challenge, error) {
 	c, err := a.store.ChallengeByToken(ctx, purpose, sha256Hex(token))
 	if errors.Is(err, ErrNotFound) {
@@ -51,16 +53,23 @@ func (a *Auth) checkChallenge(ctx context.Context, purpose Purpose, token, code 
 	if c.UsedAt != nil || !a.now().Before(c.ExpiresAt) || c.Attempts >= a.cfg.MaxCodeAttempts {
 		return Challenge{}, errBadCode
 	}
-	if purpose != PurposeReset {
-		if err := a.countAccountFailure(ctx, c.ProjectID, c.AccountKey); err != nil {
+	login := purpose != PurposeReset
+	if login {
+		if err := a.allowAttempt(ctx, c.ProjectID, c.AccountKey); err != nil {
 			return Challenge{}, err
 		}
 	}
-	if c.UserID != 0 && equalHex(a.codeHash(c.TokenHash, code), c.CodeHash) {
+	taken, err := a.store.TakeChallengeAttempt(ctx, c.ID, a.cfg.MaxCodeAttempts)
+	if err != nil {
+		return Challenge{}, err
+	}
+	if taken && c.UserID != 0 && equalHex(a.codeHash(c.TokenHash, code), c.CodeHash) {
 		return c, nil
 	}
-	if err := a.store.RecordChallengeFailure(ctx, c.ID); err != nil {
-		return Challenge{}, err
+	if login {
+		if err := a.attemptFailed(ctx, c.AccountKey); err != nil {
+			return Challenge{}, err
+		}
 	}
 	a.event(ctx, EventCodeFailed, c.ProjectID, a.publicID(ctx, c.UserID), string(purpose))
 	return Challenge{}, errBadCode
@@ -79,10 +88,10 @@ func (a *Auth) publicID(ctx context.Context, id int64) string {
 	return u.UserID
 }
 
-// challengeRedeemed clears what a used code leaves behind: the account's failures
-// and the wait before the next code mail.
+// challengeRedeemed clears what a used code leaves behind: the source's
+// failures on the account and the wait before the next code mail.
 func (a *Auth) challengeRedeemed(ctx context.Context, c Challenge) error {
-	if err := a.clearAccountFailures(ctx, c.AccountKey); err != nil {
+	if err := a.attemptSucceeded(ctx, c.AccountKey); err != nil {
 		return err
 	}
 	return a.codeUsed(ctx, c.AccountKey, c.Purpose)
@@ -91,7 +100,7 @@ func (a *Auth) challengeRedeemed(ctx context.Context, c Challenge) error {
 // consumeChallenge marks c used inside tx; of concurrent redemptions exactly one
 // gets through.
 func (a *Auth) consumeChallenge(ctx context.Context, tx Store, c Challenge) error {
-	won, err := tx.ConsumeChallenge(ctx, c.ID, a.now(), a.cfg.MaxCodeAttempts)
+	won, err := tx.ConsumeChallenge(ctx, c.ID, a.now())
 	if err != nil {
 		return err
 	}
@@ -139,6 +148,9 @@ func (a *Auth) redeemLoginCode(ctx context.Context, in *input, purpose Purpose, 
 		return nil, err
 	}
 	if err := a.challengeRedeemed(ctx, c); err != nil {
+		return nil, err
+	}
+	if err := a.loginCompleted(ctx, c.AccountKey); err != nil {
 		return nil, err
 	}
 	a.event(ctx, EventCodeVerified, c.ProjectID, a.publicID(ctx, c.UserID), string(purpose))

@@ -105,15 +105,28 @@ type Config struct {
 	MailTimeout time.Duration
 
 	// AccountLockAfter is how many consecutive failed passwords or wrong
-	// otp/two-step codes lock an account. Default 5.
+	// otp/two-step codes from one source (an address, IPv6 per /64) lock
+	// that source out of the account; other sources are not locked.
+	// Default 5.
 	AccountLockAfter int
 	// AccountLockBase is the first lock's length; each further failure
 	// doubles it. Default 30 seconds.
 	AccountLockBase time.Duration
 	// AccountLockMax caps a lock's length. Default 1 hour.
 	AccountLockMax time.Duration
+	// AccountFailureCeiling is how many checked failures within an hour,
+	// over all sources, put an account under attack: each source that has
+	// not completed a login to it within 30 days may then try it once a
+	// minute. Known sources are not slowed. Default 100.
+	AccountFailureCeiling int
+	// SignupsPerSourcePerHour caps the signups from one address in an hour,
+	// over all projects, checked before the password is hashed. Default 20.
+	SignupsPerSourcePerHour int
 	// IPFailureLimit is how many failed credential or code checks one
-	// client address may make within IPFailureWindow. Default 100.
+	// client address may make within IPFailureWindow. Each request to an
+	// endpoint that checks credentials or codes takes a slot before it
+	// checks and gives it back unless it fails, so more than this many
+	// requests in flight from one address also get 429. Default 100.
 	IPFailureLimit int
 	// IPFailureWindow is the window of IPFailureLimit. Default 10 minutes.
 	IPFailureWindow time.Duration
@@ -149,8 +162,8 @@ type Config struct {
 	// logged at level Error through Logger.
 	OnError func(ctx context.Context, err error)
 
-	// EventRetention is how long Cleanup keeps audit events. Default 0:
-	// forever.
+	// EventRetention is how long Cleanup keeps audit events. Default 90
+	// days; negative: forever.
 	EventRetention time.Duration
 	// OnEvent, when set, receives every audit event after it is stored.
 	OnEvent func(ctx context.Context, e Event)
@@ -180,6 +193,9 @@ func (c Config) withDefaults() Config {
 	c.AccountLockAfter = cmp.Or(c.AccountLockAfter, 5)
 	c.AccountLockBase = cmp.Or(c.AccountLockBase, 30*time.Second)
 	c.AccountLockMax = cmp.Or(c.AccountLockMax, time.Hour)
+	c.AccountFailureCeiling = cmp.Or(c.AccountFailureCeiling, 100)
+	c.SignupsPerSourcePerHour = cmp.Or(c.SignupsPerSourcePerHour, 20)
+	c.EventRetention = cmp.Or(c.EventRetention, 90*24*time.Hour)
 	c.IPFailureLimit = cmp.Or(c.IPFailureLimit, 100)
 	c.IPFailureWindow = cmp.Or(c.IPFailureWindow, 10*time.Minute)
 	c.CodeMailInterval = cmp.Or(c.CodeMailInterval, time.Minute)

@@ -29,6 +29,9 @@ type Error struct {
 	TokenSent bool // a token was sent and refused
 	// RetryAfter, when positive, is sent as the Retry-After header in seconds.
 	RetryAfter int
+	// failure marks a 429 that counts against the client's address as a
+	// failed attempt would (a lock's).
+	failure bool
 }
 
 // Error returns the message, prefixed "ihoprauth: ".

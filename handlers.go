@@ -101,6 +101,9 @@ func (a *Auth) serve(w http.ResponseWriter, r *http.Request, h handler, session 
 	if err == nil && session {
 		err = a.saveSession(w, r.Context())
 	}
+	if c := clientFrom(r.Context()); err == nil && c.reply != nil && c.reply.device != "" {
+		http.SetCookie(w, a.deviceCookie(r, c.reply.device))
+	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 			return // the client has gone; nobody reads an answer

@@ -104,6 +104,9 @@ func buildEnv(t *testing.T, st ihoprauth.Store, rec *mailer.Recorder, tweak ...f
 		Argon2: ihoprauth.Argon2Params{Memory: 64, Time: 1, Threads: 1},
 		Now:    e.clock.Now, OnError: e.errs.add, MailAttempts: 1,
 		Logger: e.quietLogger(),
+		// Every test client is 127.0.0.1; tests of the signup limit set
+		// it back to the default (0).
+		SignupsPerSourcePerHour: 1000,
 	}
 	for _, f := range tweak {
 		f(&cfg)

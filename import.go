@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // ImportedUser is an account brought over from another system, such as an
@@ -47,6 +49,14 @@ func (a *Auth) ImportUser(ctx context.Context, clientID string, in ImportedUser)
 		EmailKey: CanonicalEmail(in.Email), FirstName: in.FirstName, LastName: in.LastName,
 		MobileNumber: in.MobileNumber, Meta: in.Meta, Role: cmp.Or(in.Role, a.cfg.DefaultRole),
 		PasswordHash: in.PasswordHash, CreatedAt: cmp.Or(in.CreatedAt, now).UTC(), UpdatedAt: now,
+	}
+	if cost, err := bcrypt.Cost([]byte(u.PasswordHash)); err == nil && cost > p.BcryptCost {
+		// Before the user exists, so that no login ever finds a bcrypt
+		// user in a project that does not yet pay for bcrypt everywhere.
+		p.BcryptCost = cost
+		if err := a.store.SaveProject(ctx, &p); err != nil {
+			return User{}, fmt.Errorf("ihoprauth: importing %q: %w", u.UserID, err)
+		}
 	}
 	if err := a.store.CreateUser(ctx, &u); err != nil {
 		return User{}, fmt.Errorf("ihoprauth: importing %q: %w", u.UserID, err)

@@ -71,6 +71,9 @@ func (a *Auth) handleLogin(r *http.Request, in *input) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := a.loginCompleted(ctx, accountKey(p.ID, u.EmailKey)); err != nil {
+		return nil, err
+	}
 	return answerCode(code), nil
 }
 
@@ -93,27 +96,27 @@ func (a *Auth) loginClient(ctx context.Context, in *input, c clientCreds, pk pkc
 }
 
 // loginOTP mails a code to a known email. An unknown email gets a token
-// that no code matches, and no mail, but the same locks and mail limits, so
-// the answer does not tell whether the account exists (DECISIONS 2).
+// that no code matches, and no mail, but the same locks, mail limits,
+// render and writes, so neither the answer nor its time tells whether the
+// account exists (design: unknown emails, equal time).
 func (a *Auth) loginOTP(ctx context.Context, p Project, req loginRequest) (any, error) {
 	emailKey := CanonicalEmail(req.email)
-	if err := a.checkAccount(ctx, p.ID, accountKey(p.ID, emailKey)); err != nil {
+	account := accountKey(p.ID, emailKey)
+	if err := a.allowAttempt(ctx, p.ID, account); err != nil {
 		return nil, err
 	}
 	u, err := a.store.UserByEmail(ctx, p.ID, emailKey)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
-	if err := a.allowMail(ctx, p.ID, accountKey(p.ID, emailKey), PurposeOTP); err != nil {
+	if err := a.allowMail(ctx, p.ID, account, PurposeOTP); err != nil {
 		return nil, err
 	}
 	token, code, err := a.newChallenge(ctx, a.store, p, u, emailKey, PurposeOTP, req.pkce)
 	if err != nil {
 		return nil, err
 	}
-	if u.ID != 0 {
-		a.mailCode(ctx, MailOTP, p, u, code)
-	}
+	a.mailCodeTo(ctx, MailOTP, p, u, req.email, code)
 	return answerOTP(token), nil
 }
 
@@ -121,25 +124,31 @@ func (a *Auth) loginOTP(ctx context.Context, p Project, req loginRequest) (any, 
 // theirs. An unknown email is verified against a dummy hash, so it costs
 // the same time and gets the same 401 as a wrong password. A hash made with
 // other parameters, or an imported bcrypt hash, is replaced by a fresh
-// argon2id hash.
+// argon2id hash. Failures count against the request's source on the
+// account; the right password always passes the account's own counters, so
+// concurrent correct logins all succeed.
 func (a *Auth) checkPassword(ctx context.Context, p Project, email, password string) (User, error) {
 	account := accountKey(p.ID, CanonicalEmail(email))
-	if err := a.countAccountFailure(ctx, p.ID, account); err != nil {
+	if err := a.allowAttempt(ctx, p.ID, account); err != nil {
 		return User{}, err
 	}
 	u, err := a.store.UserByEmail(ctx, p.ID, CanonicalEmail(email))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return User{}, err
 	}
-	ok, rehash, err := a.hasher.verify(ctx, u.PasswordHash, password, func() error { return a.checkIP(ctx) })
+	gate := func() error { return a.checkPair(ctx, p.ID, account) }
+	ok, rehash, err := a.hasher.verify(ctx, u.PasswordHash, password, p.BcryptCost, gate)
 	if err != nil {
 		return User{}, err
 	}
 	if !ok {
+		if err := a.attemptFailed(ctx, account); err != nil {
+			return User{}, err
+		}
 		a.event(ctx, EventLoginFailed, p.ID, u.UserID, "bad credentials")
 		return User{}, errBadCredentials
 	}
-	if err := a.clearAccountFailures(ctx, account); err != nil {
+	if err := a.attemptSucceeded(ctx, account); err != nil {
 		return User{}, err
 	}
 	if rehash {

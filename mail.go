@@ -41,6 +41,17 @@ type Message struct {
 
 // mailCode renders and queues the mail of kind for user.
 func (a *Auth) mailCode(ctx context.Context, kind MailKind, p Project, user User, code string) {
+	a.mailCodeTo(ctx, kind, p, user, user.Email, code)
+}
+
+// mailCodeTo is mailCode for a user that may not exist (ID 0): then the
+// mail is rendered for email as if it would go, dropped, and recorded as
+// not sent, so that a known and an unknown email cost the same render and
+// the same write (design: equal time).
+func (a *Auth) mailCodeTo(ctx context.Context, kind MailKind, p Project, user User, email, code string) {
+	if user.ID == 0 {
+		user = User{Email: email}
+	}
 	lang := clientFrom(ctx).language
 	tmpl, err := a.template(kind, p.ClientID, lang)
 	var msg Message
@@ -52,6 +63,10 @@ func (a *Auth) mailCode(ctx context.Context, kind MailKind, p Project, user User
 	}
 	if err != nil {
 		a.cfg.OnError(ctx, errors.Join(ErrMailNotSent, err))
+		return
+	}
+	if user.ID == 0 {
+		a.event(ctx, EventCodeSent, p.ID, "", "not sent: no account")
 		return
 	}
 	a.mail.enqueue(ctx, msg)

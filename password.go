@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"unicode/utf8"
 
@@ -44,6 +45,12 @@ type hasher struct {
 	// verified counts verifications, the dummy ones included, so tests can
 	// see that an unknown email costs a hash like a known one.
 	verified atomic.Int64
+	// trace, when set (by tests), is told the algorithm and cost of every
+	// hash computed, the dummy ones included.
+	trace func(string)
+
+	mu      sync.Mutex
+	dummies map[int]string // dummy bcrypt hashes by cost
 }
 
 func newHasher(p Argon2Params, concurrency int) *hasher {
@@ -83,9 +90,14 @@ func (h *hasher) encode(password, salt []byte) string {
 // should be replaced by a fresh hash (bcrypt, or other argon2 parameters).
 // An empty encoded (unknown user, or a user without a password) is checked
 // against a dummy hash so that it costs the same time and never matches.
-// gate, when not nil, runs once a hashing slot is free, and its error ends
-// the verification (a throttle that filled while the request waited).
-func (h *hasher) verify(ctx context.Context, encoded, password string, gate func() error) (ok, rehash bool, err error) {
+// bcryptCost is the project's Project.BcryptCost: when positive, every
+// verification runs one argon2id and one bcrypt at that cost, the one that
+// does not match the stored hash against a dummy, so that imported bcrypt
+// users, native users and unknown emails cost the same (design: equal
+// time); projects without imports pay nothing extra. gate, when not nil,
+// runs once a hashing slot is free, and its error ends the verification
+// (a lock that engaged while the request waited).
+func (h *hasher) verify(ctx context.Context, encoded, password string, bcryptCost int, gate func() error) (ok, rehash bool, err error) {
 	if err := h.acquire(ctx); err != nil {
 		return false, false, err
 	}
@@ -96,20 +108,67 @@ func (h *hasher) verify(ctx context.Context, encoded, password string, gate func
 		}
 	}
 	h.verified.Add(1)
-	if encoded == "" {
-		h.verifyArgon2(h.dummy, password)
-		return false, false, nil
-	}
-	if isBcrypt(encoded) {
-		// bcrypt reads only 72 bytes: a longer password would match a
-		// hash of its prefix, so it never verifies (DECISIONS 4).
-		if len(password) > bcryptMaxBytes {
+	bcryptUser := isBcrypt(encoded)
+	if !bcryptUser && bcryptCost == 0 {
+		if encoded == "" {
+			h.verifyArgon2(h.dummy, password)
 			return false, false, nil
 		}
-		return bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password)) == nil, true, nil
+		ok, params := h.verifyArgon2(encoded, password)
+		return ok, ok && params != h.params, nil
 	}
-	ok, params := h.verifyArgon2(encoded, password)
-	return ok, ok && params != h.params, nil
+	argonHash, bcryptHash := encoded, encoded
+	if bcryptUser {
+		argonHash = h.dummy
+	} else {
+		bcryptHash = h.dummyBcrypt(bcryptCost)
+		if encoded == "" {
+			argonHash = h.dummy
+		}
+	}
+	argonOK, params := h.verifyArgon2(argonHash, password)
+	// bcrypt reads only 72 bytes: a longer password would match a hash of
+	// its prefix, so it never verifies (design D4), after the same work.
+	bcryptOK := h.verifyBcrypt(bcryptHash, password) && len(password) <= bcryptMaxBytes
+	switch {
+	case bcryptUser:
+		return bcryptOK, bcryptOK, nil
+	case encoded == "":
+		return false, false, nil
+	}
+	return argonOK, argonOK && params != h.params, nil
+}
+
+// verifyBcrypt compares password with a bcrypt hash, cut to the 72 bytes
+// bcrypt reads so that a longer password costs the same as any other.
+func (h *hasher) verifyBcrypt(hash, password string) bool {
+	if len(password) > bcryptMaxBytes {
+		password = password[:bcryptMaxBytes]
+	}
+	if h.trace != nil {
+		cost, _ := bcrypt.Cost([]byte(hash))
+		h.trace(fmt.Sprintf("bcrypt cost=%d", cost))
+	}
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+}
+
+// dummyBcrypt returns a bcrypt hash of cost that no password matches,
+// made once per cost.
+func (h *hasher) dummyBcrypt(cost int) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if d, ok := h.dummies[cost]; ok {
+		return d
+	}
+	d, err := bcrypt.GenerateFromPassword(randomBytes(bcryptMaxBytes/2), min(max(cost, bcrypt.MinCost), bcrypt.MaxCost))
+	if err != nil {
+		panic("ihoprauth: bcrypt of a random password: " + err.Error()) // only for a cost out of range, bounded above
+	}
+	if h.dummies == nil {
+		h.dummies = map[int]string{}
+	}
+	h.dummies[cost] = string(d)
+	return string(d)
 }
 
 // sane bounds the parameters a stored hash may ask for, so that a hash
@@ -140,6 +199,9 @@ func (h *hasher) verifyArgon2(encoded, password string) (bool, Argon2Params) {
 	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
 	if err1 != nil || err2 != nil || len(want) == 0 || !sane(p) {
 		return false, p
+	}
+	if h.trace != nil {
+		h.trace(fmt.Sprintf("argon2id m=%d,t=%d,p=%d", p.Memory, p.Time, p.Threads))
 	}
 	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, p

@@ -38,9 +38,7 @@ func (a *Auth) handleSendResetCode(r *http.Request, in *input) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if u.ID != 0 {
-		a.mailCode(ctx, MailReset, p, u, code)
-	}
+	a.mailCodeTo(ctx, MailReset, p, u, email, code)
 	return resetAnswer{Status: "success", Message: "Reset Password code sent successfully.", ResetPasswordToken: token}, nil
 }
 
@@ -86,6 +84,9 @@ func (a *Auth) handleResetPassword(r *http.Request, in *input) (any, error) {
 	}
 	a.cache.forgetUser(u.ID)
 	if err := a.challengeRedeemed(ctx, c); err != nil {
+		return nil, err
+	}
+	if err := a.resetCompleted(ctx, c.AccountKey); err != nil {
 		return nil, err
 	}
 	a.notifyPasswordChanged(ctx, u)

@@ -48,6 +48,9 @@ func (a *Auth) handleSignup(r *http.Request, in *input) (any, error) {
 	if err := a.checkNewPassword(p, req); err != nil {
 		return nil, err
 	}
+	if err := a.allowSignup(ctx, p.ID); err != nil {
+		return nil, err
+	}
 	u, err := a.newUser(ctx, p, req)
 	if err != nil {
 		return nil, err
@@ -88,17 +91,20 @@ func (a *Auth) newUser(ctx context.Context, p Project, req signupRequest) (User,
 // transaction, then mails the code. A taken email is a 422 in a none
 // project, where the code comes back at once; elsewhere the answer is that
 // of a new signup and the owner is mailed a notice instead of a code, so
-// signup does not reveal who has an account (DECISIONS 2).
+// signup does not reveal who has an account (design D2). The notice has a
+// budget of its own, one a day, and never spends the owner's code mails
+// (design D27); past it nothing is mailed and the answer is the same.
 func (a *Auth) signupAnswer(ctx context.Context, p Project, u User, req signupRequest) (any, error) {
 	var (
 		token, code string
 		owner       User
 		err         error
 	)
-	// The code-mail limits are keyed by email whether or not it is taken,
-	// so a 429 here tells nothing about who has an account.
+	account := accountKey(p.ID, u.EmailKey)
+	// The code-mail budget is keyed by email whether or not it is taken, and
+	// only read here, so a 429 tells nothing about who has an account.
 	if p.Type != TypeNone {
-		if err := a.allowMail(ctx, p.ID, accountKey(p.ID, u.EmailKey), purposeOf(p.Type)); err != nil {
+		if err := a.allowSignupMail(ctx, p, account, u.EmailKey); err != nil {
 			return nil, err
 		}
 	}
@@ -118,12 +124,16 @@ func (a *Auth) signupAnswer(ctx context.Context, p Project, u User, req signupRe
 	}
 	switch {
 	case owner.ID != 0:
-		a.mailCode(ctx, MailAccountExists, p, owner, "")
-		a.event(ctx, EventSignupTaken, p.ID, owner.UserID, "owner notified")
+		if err := a.notifyOwner(ctx, p, owner); err != nil {
+			return nil, err
+		}
 	case p.Type != TypeNone:
 		a.mailCode(ctx, mailKindOf(p.Type), p, u, code)
-		fallthrough
+		a.event(ctx, EventSignup, p.ID, u.UserID, "ok")
 	default:
+		if err := a.loginCompleted(ctx, account); err != nil {
+			return nil, err
+		}
 		a.event(ctx, EventSignup, p.ID, u.UserID, "ok")
 	}
 	switch p.Type {
@@ -133,6 +143,45 @@ func (a *Auth) signupAnswer(ctx context.Context, p Project, u User, req signupRe
 		return answerTwoStep(token), nil
 	}
 	return answerCode(token), nil
+}
+
+// allowSignupMail spends what the mail of a signup costs, before anything
+// is stored: the code-mail budget for a new email, only the address's mail
+// cap for a taken one (its notice has a budget of its own). The code-mail
+// budget is read first for both, so a spent budget answers 429 whether or
+// not the email is taken.
+func (a *Auth) allowSignupMail(ctx context.Context, p Project, account, emailKey string) error {
+	wait, err := a.mailBudgetSpent(ctx, account, purposeOf(p.Type))
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return a.mailThrottled(ctx, p.ID, wait)
+	}
+	_, err = a.store.UserByEmail(ctx, p.ID, emailKey)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return a.allowMail(ctx, p.ID, account, purposeOf(p.Type))
+	case err != nil:
+		return err
+	}
+	return a.allowMailFromIP(ctx, p.ID)
+}
+
+// notifyOwner mails the owner of a taken email that someone tried to sign
+// up with it, within the notice's own budget of one a day.
+func (a *Auth) notifyOwner(ctx context.Context, p Project, owner User) error {
+	send, err := a.allowNotice(ctx, accountKey(p.ID, owner.EmailKey))
+	if err != nil {
+		return err
+	}
+	if !send {
+		a.event(ctx, EventSignupTaken, p.ID, owner.UserID, "notice budget spent: not mailed")
+		return nil
+	}
+	a.mailCode(ctx, MailAccountExists, p, owner, "")
+	a.event(ctx, EventSignupTaken, p.ID, owner.UserID, "owner notified")
+	return nil
 }
 
 // storeSignup writes the signup inside tx. The email is looked up before

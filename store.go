@@ -43,6 +43,7 @@ type Store interface {
 	CodeStore
 	TokenStore
 	CounterStore
+	SourceStore
 	EventStore
 
 	// InTx runs fn with a Store whose calls all belong to one transaction,
@@ -53,7 +54,8 @@ type Store interface {
 	// Purge deletes at most limit rows that can no longer be used as of
 	// before: challenges and auth codes that expired before it, tokens whose
 	// refresh tokens expired before it or that were revoked before it,
-	// counters whose last hit was before it, and audit events older than
+	// counters whose last hit was before it, known sources last seen more
+	// than KnownSourceTTL before it, and audit events older than
 	// eventsBefore (zero: keep every event). It returns how many rows it
 	// deleted; a caller deletes everything by calling it until it returns
 	// less than limit. Each call is short, so it never holds a big table
@@ -106,13 +108,16 @@ type CodeStore interface {
 	// ChallengeByToken returns the challenge of that purpose whose TokenHash
 	// equals tokenHash.
 	ChallengeByToken(ctx context.Context, purpose Purpose, tokenHash string) (Challenge, error)
-	// RecordChallengeFailure adds one to the challenge's Attempts.
-	RecordChallengeFailure(ctx context.Context, id int64) error
-	// ConsumeChallenge marks the challenge used at now, but only if it is
-	// still unused and has fewer than maxAttempts failures. It reports
-	// whether this call was the one that consumed it: of any number of
-	// concurrent calls for one challenge, exactly one gets true.
-	ConsumeChallenge(ctx context.Context, id int64, now time.Time, maxAttempts int) (bool, error)
+	// TakeChallengeAttempt adds one to the challenge's Attempts if it is
+	// unused and has fewer than maxAttempts, and reports whether it did; of
+	// concurrent calls at most maxAttempts-Attempts get true. A code is
+	// compared only after its attempt is taken.
+	TakeChallengeAttempt(ctx context.Context, id int64, maxAttempts int) (bool, error)
+	// ConsumeChallenge marks the challenge used at now if it is still
+	// unused. It reports whether this call was the one that consumed it: of
+	// any number of concurrent calls for one challenge, exactly one gets
+	// true.
+	ConsumeChallenge(ctx context.Context, id int64, now time.Time) (bool, error)
 
 	// CreateAuthCode inserts c and sets c.ID.
 	CreateAuthCode(ctx context.Context, c *AuthCode) error
@@ -170,13 +175,34 @@ type CounterStore interface {
 	// ResetCounter deletes the counter under key; it is not an error when
 	// there is none.
 	ResetCounter(ctx context.Context, key string) error
+	// Unhit takes back one hit under key: the count goes down by one unless
+	// it is 0 or there is no counter. Throttles reserve a slot with Hit
+	// before a check and give it back with Unhit when the check succeeds.
+	Unhit(ctx context.Context, key string) error
 }
 
 // EventStore keeps the audit trail.
 type EventStore interface {
-	// RecordEvent appends e to the audit trail and sets e.ID.
+	// RecordEvent appends e to the audit trail and sets e.ID; a Count
+	// below 1 is stored (and set in e) as 1.
 	RecordEvent(ctx context.Context, e *Event) error
 	// Events returns the audit events at or after since, newest first, at
 	// most limit of them.
 	Events(ctx context.Context, since time.Time, limit int) ([]Event, error)
+}
+
+// KnownSourceTTL is how long a source (a device or an address) stays known
+// to an account after its last completed login.
+const KnownSourceTTL = 30 * 24 * time.Hour
+
+// SourceStore remembers the sources that completed a login to an account
+// (design: the owner is never locked out). A source is an opaque key that
+// ihoprauth makes from a signed device id or a client address.
+type SourceStore interface {
+	// RememberSource records that source completed a login to the account
+	// at: it inserts the pair, or moves its LastAt forward to at.
+	RememberSource(ctx context.Context, account, source string, at time.Time) error
+	// SourceLastSeen returns when source last completed a login to the
+	// account, or ErrNotFound when it never did (or was purged).
+	SourceLastSeen(ctx context.Context, account, source string) (time.Time, error)
 }

@@ -21,9 +21,16 @@ type Project struct {
 	Type       ProjectType // how users log in
 	// Public marks a client that cannot keep a secret (SPA, mobile app): its
 	// client_secret is optional and PKCE S256 is mandatory.
-	Public    bool
-	CreatedAt time.Time // when it was created, UTC
-	UpdatedAt time.Time // when it last changed, UTC
+	Public bool
+	// BcryptCost is the highest cost of the bcrypt hashes imported into the
+	// project (ImportUser), 0 when none was. While it is set, every password
+	// verification in the project runs one argon2id and one bcrypt at this
+	// cost (a real one and a dummy), so that imported, native and unknown
+	// accounts take the same time. Stores keep the highest value they were
+	// given: saving a project with 0 does not clear it.
+	BcryptCost int
+	CreatedAt  time.Time // when it was created, UTC
+	UpdatedAt  time.Time // when it last changed, UTC
 }
 
 // User is one account in one project. The same email in two projects is two
@@ -159,5 +166,9 @@ type Event struct {
 	UserAgent string // the client's User-Agent, cut to 255 bytes
 	// Result is "ok" or why it failed.
 	Result string
-	At     time.Time // when it happened, UTC
+	// Count is how many requests the event stands for: 1, or more for a
+	// throttling event, which is written at most once a minute per source
+	// and reason and counts the refusals since the last one.
+	Count int
+	At    time.Time // when it happened, UTC
 }

@@ -144,24 +144,31 @@ func (a *Auth) checkPasswordChange(ctx context.Context, u User, up update) error
 		return fieldError("current_password", "The current_password field is required to change the password.")
 	}
 	// A wrong current password is a failed password like one at login: it
-	// counts against the account lock and the address, so a stolen token
-	// cannot be used to guess it.
+	// counts against the source's lock on the account and its cap, so a
+	// stolen token cannot be used to guess it.
 	account := accountKey(u.ProjectID, u.EmailKey)
-	if err := a.countAccountFailure(ctx, u.ProjectID, account); err != nil {
+	if err := a.checkSourceCap(ctx); err != nil {
 		return err
 	}
-	ok, _, err := a.hasher.verify(ctx, u.PasswordHash, up.current, func() error { return a.checkIP(ctx) })
+	if err := a.allowAttempt(ctx, u.ProjectID, account); err != nil {
+		return err
+	}
+	project, err := a.store.ProjectByID(ctx, u.ProjectID)
+	if err != nil {
+		return err
+	}
+	ok, _, err := a.hasher.verify(ctx, u.PasswordHash, up.current, project.BcryptCost, nil)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		a.event(ctx, EventPasswordRefused, u.ProjectID, u.UserID, "wrong current password")
-		if err := a.ipFailed(ctx); err != nil {
+		if err := errors.Join(a.attemptFailed(ctx, account), a.sourceFailed(ctx)); err != nil {
 			return err
 		}
 		return fieldError("current_password", "The current_password is incorrect.")
 	}
-	return a.clearAccountFailures(ctx, account)
+	return a.attemptSucceeded(ctx, account)
 }
 
 // saveUpdate writes u, and on a password change ends the user's other

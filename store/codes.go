@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"gorm.io/gorm"
@@ -32,27 +31,27 @@ func (s *Store) ChallengeByToken(ctx context.Context, purpose ihoprauth.Purpose,
 	return row.challenge(), nil
 }
 
-// RecordChallengeFailure adds one to the challenge's Attempts in a single
-// UPDATE, so concurrent failures are all counted. It returns
-// ihoprauth.ErrNotFound when there is no such challenge.
-func (s *Store) RecordChallengeFailure(ctx context.Context, id int64) error {
-	n, err := s.set(ctx, &challengeRow{}, "attempts", gorm.Expr("attempts + 1"), "id = ?", id)
+// TakeChallengeAttempt adds one to the challenge's Attempts if it is unused
+// and has fewer than maxAttempts, and reports whether it did. The check and
+// the write are one conditional UPDATE, so of concurrent calls at most
+// maxAttempts-Attempts get true: a code is compared only after its attempt
+// is taken, and concurrency cannot buy extra guesses. An unknown id gives
+// false.
+func (s *Store) TakeChallengeAttempt(ctx context.Context, id int64, maxAttempts int) (bool, error) {
+	n, err := s.set(ctx, &challengeRow{}, "attempts", gorm.Expr("attempts + 1"),
+		"id = ? AND used_at IS NULL AND attempts < ?", id, maxAttempts)
 	if err != nil {
-		return s.wrap("record challenge failure", err)
+		return false, s.wrap("take challenge attempt", err)
 	}
-	if n == 0 {
-		return fmt.Errorf("store: record challenge failure: %w", ihoprauth.ErrNotFound)
-	}
-	return nil
+	return n == 1, nil
 }
 
-// ConsumeChallenge marks the challenge used at now if it is unused and has
-// fewer than maxAttempts failures, and reports whether this call did so.
-// The check and the write are one conditional UPDATE, so of concurrent
-// calls exactly one gets true. An unknown id gives false.
-func (s *Store) ConsumeChallenge(ctx context.Context, id int64, now time.Time, maxAttempts int) (bool, error) {
-	n, err := s.set(ctx, &challengeRow{}, "used_at", utc(now),
-		"id = ? AND used_at IS NULL AND attempts < ?", id, maxAttempts)
+// ConsumeChallenge marks the challenge used at now if it is unused, and
+// reports whether this call did so. The check and the write are one
+// conditional UPDATE, so of concurrent calls exactly one gets true. An
+// unknown id gives false.
+func (s *Store) ConsumeChallenge(ctx context.Context, id int64, now time.Time) (bool, error) {
+	n, err := s.set(ctx, &challengeRow{}, "used_at", utc(now), "id = ? AND used_at IS NULL", id)
 	if err != nil {
 		return false, s.wrap("consume challenge", err)
 	}

@@ -86,6 +86,13 @@ func (s *Store) ResetCounter(ctx context.Context, key string) error {
 	return nil
 }
 
+// Unhit takes back one hit under key in a single conditional UPDATE: the
+// count goes down by one unless it is 0 or there is no counter.
+func (s *Store) Unhit(ctx context.Context, key string) error {
+	_, err := s.set(ctx, &counterRow{}, "count", gorm.Expr("count - 1"), "counter_key = ? AND count > 0", key)
+	return s.wrap("unhit", err)
+}
+
 func (r counterRow) counter() ihoprauth.Counter {
 	return ihoprauth.Counter{
 		Key:         r.Key,

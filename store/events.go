@@ -8,13 +8,13 @@ import (
 )
 
 // RecordEvent appends e to the audit trail and sets e.ID and e.At; a zero
-// At is stored as the current time.
+// At is stored as the current time, and a Count below 1 as 1.
 func (s *Store) RecordEvent(ctx context.Context, e *ihoprauth.Event) error {
 	row := newEventRow(e)
 	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
 		return s.wrap("record event", err)
 	}
-	e.ID, e.At = row.ID, row.At
+	e.ID, e.At, e.Count = row.ID, row.At, row.Count
 	return nil
 }
 
@@ -46,6 +46,7 @@ func newEventRow(e *ihoprauth.Event) eventRow {
 		IP:        e.IP,
 		UserAgent: e.UserAgent,
 		Result:    e.Result,
+		Count:     max(e.Count, 1),
 		At:        stamp(e.At),
 	}
 }
@@ -59,6 +60,7 @@ func (r eventRow) event() ihoprauth.Event {
 		IP:        r.IP,
 		UserAgent: r.UserAgent,
 		Result:    r.Result,
+		Count:     r.Count,
 		At:        utc(r.At),
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"gorm.io/gorm"
@@ -31,6 +32,7 @@ var migrations = []migration{
 	{2, "NO PAD binary collation on MySQL and MariaDB", useNoPadCollation},
 	{3, "users.version for optimistic updates", addUserVersion},
 	{4, "cookie sessions", createSessions},
+	{5, "known sources, counted events, projects' bcrypt cost", addKnownSources},
 }
 
 // schemaMigrationRow records one applied step.
@@ -210,6 +212,54 @@ func createTables(db *gorm.DB) error {
 		&authCodeRow{}, &tokenRow{}, &secretRow{},
 		&counterRow{}, &eventRow{},
 	)
+}
+
+// addKnownSources is step 5: the table of sources known to each account,
+// and the count of requests an audit event stands for (existing events
+// stand for one).
+func addKnownSources(db *gorm.DB) error {
+	if err := tableOptions(db).AutoMigrate(&knownSourceRow{}); err != nil {
+		return err
+	}
+	for _, c := range []struct {
+		model any
+		field string
+	}{{&eventRow{}, "Count"}, {&projectRow{}, "BcryptCost"}} {
+		if !db.Migrator().HasColumn(c.model, c.field) {
+			if err := db.Migrator().AddColumn(c.model, c.field); err != nil {
+				return err
+			}
+		}
+	}
+	return markBcryptProjects(db)
+}
+
+// markBcryptProjects sets the BcryptCost of every project that already
+// holds imported bcrypt hashes ("$2y$10$…": the cost is the two digits
+// after the third "$").
+func markBcryptProjects(db *gorm.DB) error {
+	var rows []struct {
+		ProjectID int64
+		Cost      string
+	}
+	err := db.Model(&userRow{}).Distinct("project_id", "SUBSTR(password_hash, 5, 2) AS cost").
+		Where("password_hash LIKE ? OR password_hash LIKE ? OR password_hash LIKE ?", "$2a$%", "$2b$%", "$2y$%").
+		Scan(&rows).Error
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		cost, err := strconv.Atoi(r.Cost)
+		if err != nil {
+			continue
+		}
+		err = db.Model(&projectRow{}).Where("id = ? AND bcrypt_cost < ?", r.ProjectID, cost).
+			Update("bcrypt_cost", cost).Error
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // addUserVersion is step 3: the version column that lets UpdateUser refuse

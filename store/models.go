@@ -15,6 +15,7 @@ type projectRow struct {
 	SecretHash string    `gorm:"not null"`
 	Type       string    `gorm:"not null"`
 	Public     bool      `gorm:"not null"`
+	BcryptCost int       `gorm:"not null;default:0"`
 	CreatedAt  time.Time `gorm:"precision:6;not null;autoCreateTime:false"`
 	UpdatedAt  time.Time `gorm:"precision:6;not null;autoUpdateTime:false"`
 }
@@ -130,6 +131,7 @@ type eventRow struct {
 	IP        string    `gorm:"not null"`
 	UserAgent string    `gorm:"not null"`
 	Result    string    `gorm:"not null"`
+	Count     int       `gorm:"not null;default:1"`
 	At        time.Time `gorm:"precision:6;not null;index:ihoprauth_events_at;index:ihoprauth_events_project,priority:2;index:ihoprauth_events_user,priority:2"`
 }
 

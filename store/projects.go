@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/ihoprauth/ihoprauth"
@@ -10,13 +11,15 @@ import (
 
 // SaveProject inserts p, or updates the type, secret hash, public flag and
 // UpdatedAt of the project with the same ClientID, keeping its ID and
-// CreatedAt. It then sets p.ID, p.CreatedAt and p.UpdatedAt from the row.
+// CreatedAt, and its BcryptCost unless p's is higher. It then sets p.ID,
+// p.BcryptCost, p.CreatedAt and p.UpdatedAt from the row.
 func (s *Store) SaveProject(ctx context.Context, p *ihoprauth.Project) error {
 	row := newProjectRow(p)
-	upsert := clause.OnConflict{
-		Columns:   []clause.Column{{Name: "client_id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"secret_hash", "type", "public", "updated_at"}),
-	}
+	cost := clause.Column{Table: projectRow{}.TableName(), Name: "bcrypt_cost"}
+	updates := clause.AssignmentColumns([]string{"secret_hash", "type", "public", "updated_at"})
+	updates = append(updates, clause.Assignment{Column: clause.Column{Name: "bcrypt_cost"},
+		Value: gorm.Expr("CASE WHEN ? < ? THEN ? ELSE ? END", cost, p.BcryptCost, p.BcryptCost, cost)})
+	upsert := clause.OnConflict{Columns: []clause.Column{{Name: "client_id"}}, DoUpdates: updates}
 	if err := s.db.WithContext(ctx).Clauses(upsert).Create(&row).Error; err != nil {
 		return s.wrap("save project", err)
 	}
@@ -24,7 +27,7 @@ func (s *Store) SaveProject(ctx context.Context, p *ihoprauth.Project) error {
 	if err != nil {
 		return err
 	}
-	p.ID, p.CreatedAt, p.UpdatedAt = saved.ID, saved.CreatedAt, saved.UpdatedAt
+	p.ID, p.BcryptCost, p.CreatedAt, p.UpdatedAt = saved.ID, saved.BcryptCost, saved.CreatedAt, saved.UpdatedAt
 	return nil
 }
 
@@ -55,6 +58,7 @@ func newProjectRow(p *ihoprauth.Project) projectRow {
 		SecretHash: p.SecretHash,
 		Type:       string(p.Type),
 		Public:     p.Public,
+		BcryptCost: p.BcryptCost,
 		CreatedAt:  stamp(p.CreatedAt),
 		UpdatedAt:  stamp(p.UpdatedAt),
 	}
@@ -67,6 +71,7 @@ func (r projectRow) project() ihoprauth.Project {
 		SecretHash: r.SecretHash,
 		Type:       ihoprauth.ProjectType(r.Type),
 		Public:     r.Public,
+		BcryptCost: r.BcryptCost,
 		CreatedAt:  utc(r.CreatedAt),
 		UpdatedAt:  utc(r.UpdatedAt),
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/ihoprauth/ihoprauth"
 	"gorm.io/gorm"
 )
 
@@ -23,7 +24,8 @@ type purgeTarget struct {
 // Purge deletes at most limit rows that can no longer be used as of
 // before: challenges and auth codes that expired before it, tokens whose
 // refresh token expired before it or that were revoked before it, throttle
-// counters last hit before it, and, unless eventsBefore is zero, audit
+// counters last hit before it, known sources last seen more than
+// ihoprauth.KnownSourceTTL before it, and, unless eventsBefore is zero, audit
 // events older than eventsBefore. It returns how many rows it deleted;
 // calling it until it returns less than limit deletes them all. A limit
 // that is not positive deletes nothing.
@@ -57,6 +59,7 @@ func purgeTargets(before, eventsBefore time.Time) []purgeTarget {
 		{&tokenRow{}, "id", "(refresh_expires_at < ? OR revoked_at < ?)", []any{before, before}},
 		{&counterRow{}, "counter_key", "last_at < ?", []any{before}},
 		{&sessionRow{}, "token", "expiry < ?", []any{before}},
+		{&knownSourceRow{}, "id", "last_at < ?", []any{before.Add(-ihoprauth.KnownSourceTTL)}},
 	}
 	if !eventsBefore.IsZero() {
 		targets = append(targets, purgeTarget{&eventRow{}, "id", "at < ?", []any{utc(eventsBefore)}})

@@ -8,20 +8,30 @@ import (
 	"github.com/ihoprauth/ihoprauth"
 )
 
-// maxAttempts is the failure limit the challenge tests pass to
-// ConsumeChallenge.
+// maxAttempts is the attempt limit the challenge tests pass to
+// TakeChallengeAttempt.
 const maxAttempts = 5
 
 func testChallenges(t *testing.T, newStore newStoreFunc) {
 	t.Run("CreateChallenge round trip", testCreateChallenge(newStore))
-	t.Run("RecordChallengeFailure counts", testRecordChallengeFailure(newStore))
+	t.Run("TakeChallengeAttempt", testTakeChallengeAttempt(newStore))
+	t.Run("TakeChallengeAttempt concurrent", func(t *testing.T) {
+		f := newFixture(t, newStore)
+		c := f.createChallenge(t, ihoprauth.PurposeTwoStep, "guessed at once")
+		taken := race(t, func() (bool, error) { return f.store.TakeChallengeAttempt(f.ctx, c.ID, maxAttempts) })
+		if taken != maxAttempts {
+			t.Errorf("attempts taken by %d concurrent calls: got %d, want %d", racers, taken, maxAttempts)
+		}
+		c.Attempts = maxAttempts
+		checkChallenge(t, f, c)
+	})
 	t.Run("ConsumeChallenge", testConsumeChallenge(newStore))
 	t.Run("ConsumeChallenge concurrent", func(t *testing.T) {
 		f := newFixture(t, newStore)
 		for round := range raceRounds {
 			c := f.createChallenge(t, ihoprauth.PurposeOTP, fmt.Sprint("raced ", round))
 			now := t0.Add(time.Minute)
-			wins := race(t, func() (bool, error) { return f.store.ConsumeChallenge(f.ctx, c.ID, now, maxAttempts) })
+			wins := race(t, func() (bool, error) { return f.store.ConsumeChallenge(f.ctx, c.ID, now) })
 			if wins != 1 {
 				t.Errorf("round %d, calls that consumed the challenge: got %d, want 1", round+1, wins)
 			}
@@ -64,32 +74,40 @@ func testCreateChallenge(newStore newStoreFunc) func(*testing.T) {
 	}
 }
 
-func testRecordChallengeFailure(newStore newStoreFunc) func(*testing.T) {
+func testTakeChallengeAttempt(newStore newStoreFunc) func(*testing.T) {
 	return func(t *testing.T) {
-		inTurn := func(t *testing.T, fail func() (bool, error)) {
-			for range 3 {
-				if _, err := fail(); err != nil {
-					t.Fatalf("RecordChallengeFailure: got error %v, want nil", err)
-				}
-			}
-		}
-		concurrently := func(t *testing.T, fail func() (bool, error)) { race(t, fail) }
 		tests := []struct {
-			name   string
-			record func(t *testing.T, fail func() (bool, error))
-			want   int
+			name     string
+			attempts int
+			usedAt   *time.Time
+			want     bool
 		}{
-			{"three in turn", inTurn, 3},
-			{"concurrent", concurrently, racers},
+			{"fresh", 0, nil, true},
+			{"one below the limit", maxAttempts - 1, nil, true},
+			{"at the limit", maxAttempts, nil, false},
+			{"used", 0, ptr(t0.Add(time.Second)), false},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				f := newFixture(t, newStore)
-				c := f.createChallenge(t, ihoprauth.PurposeTwoStep, "failing")
-				tt.record(t, func() (bool, error) { return false, f.store.RecordChallengeFailure(f.ctx, c.ID) })
-				c.Attempts = tt.want
+				c := f.newChallenge(ihoprauth.PurposeOTP, "attempted")
+				c.Attempts, c.UsedAt = tt.attempts, tt.usedAt
+				if err := f.store.CreateChallenge(f.ctx, &c); err != nil {
+					t.Fatalf("CreateChallenge: %v", err)
+				}
+				got, err := f.store.TakeChallengeAttempt(f.ctx, c.ID, maxAttempts)
+				if err != nil || got != tt.want {
+					t.Fatalf("TakeChallengeAttempt: got %v, error %v, want %v", got, err, tt.want)
+				}
+				if got {
+					c.Attempts++
+				}
 				checkChallenge(t, f, c)
 			})
+		}
+		f := newFixture(t, newStore)
+		if got, err := f.store.TakeChallengeAttempt(f.ctx, 987654, maxAttempts); err != nil || got {
+			t.Errorf("TakeChallengeAttempt of an unknown id: got %v, error %v, want false, nil", got, err)
 		}
 	}
 }
@@ -98,39 +116,31 @@ func testConsumeChallenge(newStore newStoreFunc) func(*testing.T) {
 	return func(t *testing.T) {
 		tests := []struct {
 			name     string
-			failures int
+			attempts int
 			usedAt   *time.Time
 			want     bool
 		}{
 			{"fresh", 0, nil, true},
-			{"one failure below the limit", maxAttempts - 1, nil, true},
-			{"failures at the limit", maxAttempts, nil, false},
-			{"failures over the limit", maxAttempts + 1, nil, false},
+			{"every attempt taken", maxAttempts, nil, true},
 			{"already used", 0, ptr(t0.Add(time.Second)), false},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				f := newFixture(t, newStore)
 				c := f.newChallenge(ihoprauth.PurposeOTP, "consumed")
-				c.UsedAt = tt.usedAt
+				c.Attempts, c.UsedAt = tt.attempts, tt.usedAt
 				if err := f.store.CreateChallenge(f.ctx, &c); err != nil {
 					t.Fatalf("CreateChallenge: %v", err)
 				}
-				for range tt.failures {
-					if err := f.store.RecordChallengeFailure(f.ctx, c.ID); err != nil {
-						t.Fatalf("RecordChallengeFailure: %v", err)
-					}
-				}
 				now := t0.Add(time.Minute)
-				got, err := f.store.ConsumeChallenge(f.ctx, c.ID, now, maxAttempts)
+				got, err := f.store.ConsumeChallenge(f.ctx, c.ID, now)
 				if err != nil || got != tt.want {
 					t.Fatalf("ConsumeChallenge: got %v, error %v, want %v", got, err, tt.want)
 				}
-				again, err := f.store.ConsumeChallenge(f.ctx, c.ID, now.Add(time.Second), maxAttempts)
+				again, err := f.store.ConsumeChallenge(f.ctx, c.ID, now.Add(time.Second))
 				if err != nil || again {
 					t.Errorf("second ConsumeChallenge: got %v, error %v, want false", again, err)
 				}
-				c.Attempts = tt.failures
 				if got {
 					c.UsedAt = &now
 				}

@@ -19,6 +19,20 @@ func testCounters(t *testing.T, newStore newStoreFunc) {
 	t.Run("Hit concurrent", testHitConcurrent(newStore))
 	t.Run("Counter absent", testCounterAbsent(newStore))
 	t.Run("ResetCounter", testResetCounter(newStore))
+	t.Run("Unhit", testUnhit(newStore))
+	t.Run("Unhit concurrent", func(t *testing.T) {
+		s, ctx, key := newStore(t), t.Context(), hash("unhit concurrent")
+		for i := range racers {
+			if _, err := s.Hit(ctx, key, t0.Add(time.Duration(i)*time.Millisecond), time.Hour); err != nil {
+				t.Fatalf("Hit: %v", err)
+			}
+		}
+		race(t, func() (bool, error) { return false, s.Unhit(ctx, key) })
+		got, err := s.Counter(ctx, key)
+		if err != nil || got.Count != 0 {
+			t.Errorf("after %d hits and %d concurrent Unhits: got count %d, error %v, want 0", racers, racers, got.Count, err)
+		}
+	})
 	t.Run("keys are independent", testCounterKeys(newStore))
 }
 
@@ -150,6 +164,41 @@ func testResetCounter(newStore newStoreFunc) func(*testing.T) {
 					t.Fatalf("Hit after ResetCounter: got error %v, want nil", err)
 				}
 				checkEqual(t, got, ihoprauth.Counter{Key: key, Count: 1, WindowStart: later, LastAt: later})
+			})
+		}
+	}
+}
+
+func testUnhit(newStore newStoreFunc) func(*testing.T) {
+	return func(t *testing.T) {
+		tests := []struct {
+			name      string
+			hits      int
+			wantCount int
+		}{
+			{"absent counter", 0, 0},
+			{"one hit", 1, 0},
+			{"three hits", 3, 2},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s, ctx, key := newStore(t), t.Context(), hash("unhit")
+				var last ihoprauth.Counter
+				for i := range tt.hits {
+					var err error
+					if last, err = s.Hit(ctx, key, t0.Add(time.Duration(i)*time.Second), time.Minute); err != nil {
+						t.Fatalf("Hit: %v", err)
+					}
+				}
+				if err := s.Unhit(ctx, key); err != nil {
+					t.Fatalf("Unhit: got error %v, want nil", err)
+				}
+				if err := s.Unhit(ctx, hash("never hit")); err != nil {
+					t.Fatalf("Unhit of an absent key: got error %v, want nil", err)
+				}
+				want := last
+				want.Key, want.Count = key, tt.wantCount
+				checkCounter(t, s, want)
 			})
 		}
 	}

@@ -27,7 +27,7 @@ func testRecordEvent(newStore newStoreFunc) func(*testing.T) {
 			}},
 			{"no project or account", func(*fixture) ihoprauth.Event {
 				return ihoprauth.Event{Kind: ihoprauth.EventThrottled, IP: "203.0.113.7",
-					Result: "address over the failure cap", At: t0.Add(time.Second)}
+					Result: "address over the failure cap", Count: 37, At: t0.Add(time.Second)}
 			}},
 			{"long user agent", func(f *fixture) ihoprauth.Event {
 				return ihoprauth.Event{Kind: ihoprauth.EventLogin, ProjectID: f.project.ID,
@@ -47,7 +47,7 @@ func testRecordEvent(newStore newStoreFunc) func(*testing.T) {
 				if e.ID == 0 || e.ID == first.ID {
 					t.Fatalf("ID: got %d, want a new non-zero ID (other event %d)", e.ID, first.ID)
 				}
-				want.ID = e.ID
+				want.ID, want.Count = e.ID, max(want.Count, 1) // a Count below 1 is stored as 1
 				checkEvents(t, f, want.At, 10, []ihoprauth.Event{want})
 			})
 		}

@@ -10,6 +10,21 @@ import (
 func testProjects(t *testing.T, newStore newStoreFunc) {
 	t.Run("SaveProject inserts", testSaveProjectInserts(newStore))
 	t.Run("SaveProject updates same ClientID", testSaveProjectUpdates(newStore))
+	t.Run("SaveProject keeps the highest BcryptCost", func(t *testing.T) {
+		s, ctx := newStore(t), t.Context()
+		for _, step := range []struct{ given, want int }{{0, 0}, {10, 10}, {0, 10}, {8, 10}, {12, 12}} {
+			p := newProject("imports")
+			p.BcryptCost = step.given
+			if err := s.SaveProject(ctx, &p); err != nil {
+				t.Fatalf("SaveProject: %v", err)
+			}
+			stored, err := s.ProjectByClientID(ctx, p.ClientID)
+			if err != nil || stored.BcryptCost != step.want || p.BcryptCost != step.want {
+				t.Errorf("saved with BcryptCost %d: got stored %d, set %d (error %v), want %d",
+					step.given, stored.BcryptCost, p.BcryptCost, err, step.want)
+			}
+		}
+	})
 }
 
 func testSaveProjectInserts(newStore newStoreFunc) func(*testing.T) {

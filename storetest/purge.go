@@ -139,6 +139,7 @@ func (f *fixture) createPurgeRows(t *testing.T) []purgeRow {
 	rows = append(rows, f.createPurgeAuthCodes(t)...)
 	rows = append(rows, f.createPurgeTokens(t)...)
 	rows = append(rows, f.createPurgeCounters(t)...)
+	rows = append(rows, f.createPurgeSources(t)...)
 	rows = append(rows, f.createPurgeEvents(t)...)
 	return rows
 }
@@ -255,6 +256,32 @@ func (f *fixture) createPurgeCounters(t *testing.T) []purgeRow {
 		rows = append(rows, purgeRow{tt.name, tt.dead, func() (bool, error) {
 			c, err := f.store.Counter(f.ctx, key)
 			return c.Count > 0, err
+		}})
+	}
+	return rows
+}
+
+func (f *fixture) createPurgeSources(t *testing.T) []purgeRow {
+	t.Helper()
+	cutoff := purgeBefore.Add(-ihoprauth.KnownSourceTTL)
+	tests := []struct {
+		name string
+		at   time.Time
+		dead bool
+	}{
+		{"source last seen before the cutoff", cutoff.Add(-time.Microsecond), true},
+		{"source last seen at the cutoff", cutoff, false},
+		{"source seen after the cutoff", purgeBefore.Add(-time.Hour), false},
+	}
+	var rows []purgeRow
+	for _, tt := range tests {
+		account, source := hash("account "+tt.name), hash("source "+tt.name)
+		if err := f.store.RememberSource(f.ctx, account, source, tt.at); err != nil {
+			t.Fatalf("RememberSource: %v", err)
+		}
+		rows = append(rows, purgeRow{tt.name, tt.dead, func() (bool, error) {
+			_, err := f.store.SourceLastSeen(f.ctx, account, source)
+			return found(err)
 		}})
 	}
 	return rows

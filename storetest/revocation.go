@@ -148,7 +148,7 @@ func testRevokeUserCodes(t *testing.T, newStore newStoreFunc) {
 	if won, err := f.store.ConsumeAuthCode(f.ctx, theirs.ID, now); err != nil || !won {
 		t.Errorf("another user's auth code: got consumed %v (err %v), want it still usable", won, err)
 	}
-	if won, err := f.store.ConsumeChallenge(f.ctx, theirChallenge.ID, now, 5); err != nil || !won {
+	if won, err := f.store.ConsumeChallenge(f.ctx, theirChallenge.ID, now); err != nil || !won {
 		t.Errorf("another user's challenge: got consumed %v (err %v), want it still usable", won, err)
 	}
 }

@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ihoprauth.Store) {
 		{"InTx", testInTx},
 		{"Secret", testSecret},
 		{"Counters", testCounters},
+		{"Sources", testSources},
 		{"Events", testEvents},
 		{"Purge", testPurge},
 		{"NotFound", testNotFound},

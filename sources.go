@@ -1,0 +1,124 @@
+package ihoprauth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// A source is known to an account when it completed a login to it within
+// KnownSourceTTL, so that the owner gets through whatever strangers do to
+// the account (design: the owner is never locked out). Two kinds count:
+//
+//   - the device cookie, ihoprauth_device: a random id signed with the
+//     library's key, set by every answer that completes a login (one that
+//     carries a login's code). It is HttpOnly, its Path is BasePath, and it
+//     is Secure on TLS requests. Browsers keep it; curl and most mobile HTTP
+//     clients do not, and get only the address rule.
+//   - the address, when it completed a login to the account. This rule does
+//     not apply to loopback or private peer addresses unless TrustedProxies
+//     is set, since behind an unconfigured local proxy every client would
+//     share the proxy's address and look known.
+
+// deviceCookieName is the name of the device cookie.
+const deviceCookieName = "ihoprauth_device"
+
+// deviceIDBytes is the size of a device id before hex encoding.
+const deviceIDBytes = 16
+
+// reply carries what a handler wants set on its answer besides the body.
+type reply struct {
+	device string // a device id to set in the device cookie
+}
+
+// deviceOf returns the device id of r's device cookie, or "" when it has
+// none or its signature is wrong.
+func (a *Auth) deviceOf(r *http.Request) string {
+	c, err := r.Cookie(deviceCookieName)
+	if err != nil {
+		return ""
+	}
+	id, sig, ok := strings.Cut(c.Value, ".")
+	if !ok || len(id) != 2*deviceIDBytes || !hmac.Equal([]byte(sig), []byte(a.deviceSignature(id))) {
+		return ""
+	}
+	return id
+}
+
+func (a *Auth) deviceSignature(id string) string {
+	m := hmac.New(sha256.New, a.key)
+	m.Write([]byte("device:" + id))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// deviceCookie is the cookie that carries the device id.
+func (a *Auth) deviceCookie(r *http.Request, id string) *http.Cookie {
+	return &http.Cookie{
+		Name: deviceCookieName, Value: id + "." + a.deviceSignature(id), Path: a.cfg.BasePath,
+		MaxAge: int((400 * 24 * time.Hour).Seconds()), HttpOnly: true, Secure: r.TLS != nil,
+		SameSite: http.SameSiteLaxMode,
+	}
+}
+
+// addressRuleApplies reports whether a login from ip makes ip known.
+func (a *Auth) addressRuleApplies(ip string) bool {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	local := addr.IsLoopback() || addr.IsPrivate() || addr.IsLinkLocalUnicast() || addr.IsUnspecified()
+	return !local || len(a.cfg.TrustedProxies) > 0
+}
+
+// knownSource reports whether the request's device or address completed a
+// login to account within KnownSourceTTL.
+func (a *Auth) knownSource(ctx context.Context, account string) (bool, error) {
+	c := clientFrom(ctx)
+	var sources []string
+	if c.device != "" {
+		sources = append(sources, counterKey("device", c.device))
+	}
+	if a.addressRuleApplies(c.ip) {
+		sources = append(sources, ipKey(c.ip))
+	}
+	for _, source := range sources {
+		at, err := a.store.SourceLastSeen(ctx, account, source)
+		switch {
+		case errors.Is(err, ErrNotFound):
+		case err != nil:
+			return false, err
+		case a.now().Sub(at) < KnownSourceTTL:
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// loginCompleted makes the request's sources known to account and has the
+// answer set the device cookie (a new device id when the request brought
+// none).
+func (a *Auth) loginCompleted(ctx context.Context, account string) error {
+	c := clientFrom(ctx)
+	device := c.device
+	if device == "" {
+		device = newOpaque(deviceIDBytes)
+	}
+	if err := a.store.RememberSource(ctx, account, counterKey("device", device), a.now()); err != nil {
+		return err
+	}
+	if a.addressRuleApplies(c.ip) {
+		if err := a.store.RememberSource(ctx, account, ipKey(c.ip), a.now()); err != nil {
+			return err
+		}
+	}
+	if c.reply != nil {
+		c.reply.device = device
+	}
+	return nil
+}
