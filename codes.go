@@ -39,7 +39,7 @@ func (a *Auth) codeHash(tokenHash, code string) string {
 // code. A wrong code counts against the challenge and, for login codes,
 // against the account; an unknown token, a used, expired or dead challenge
 // and a wrong code all give the same 401. A locked account gets 429 before
-// its code is compared; reset codes are never locked out (DECISIONS 18).
+// its code is compared; reset codes are never locked out (docs/design.md, D18).
 func (a *Auth) checkChallenge(ctx context.Context, purpose Purpose, token, code string) (Challenge, error) {
 	c, err := a.store.ChallengeByToken(ctx, purpose, sha256Hex(token))
 	if errors.Is(err, ErrNotFound) {

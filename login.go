@@ -94,7 +94,7 @@ func (a *Auth) loginClient(ctx context.Context, in *input, c clientCreds, pk pkc
 
 // loginOTP mails a code to a known email. An unknown email gets a token
 // that no code matches, and no mail, but the same locks and mail limits, so
-// the answer does not tell whether the account exists (DECISIONS 2).
+// the answer does not tell whether the account exists (docs/design.md, D2).
 func (a *Auth) loginOTP(ctx context.Context, p Project, req loginRequest) (any, error) {
 	emailKey := CanonicalEmail(req.email)
 	if err := a.checkAccount(ctx, p.ID, accountKey(p.ID, emailKey)); err != nil {

@@ -102,7 +102,7 @@ func (h *hasher) verify(ctx context.Context, encoded, password string, gate func
 	}
 	if isBcrypt(encoded) {
 		// bcrypt reads only 72 bytes: a longer password would match a
-		// hash of its prefix, so it never verifies (DECISIONS 4).
+		// hash of its prefix, so it never verifies (docs/design.md, D4).
 		if len(password) > bcryptMaxBytes {
 			return false, false, nil
 		}
