@@ -24,7 +24,7 @@ import (
 
 // The endpoint benchmarks drive Auth.ServeHTTP with httptest.NewRecorder (no
 // network) on a real SQLite store in b.TempDir(). Every request carries
-// valid credentials, so no throttle fires (DECISIONS 15). Items that a
+// valid credentials, so no throttle fires (docs/design.md, D15). Items that a
 // request consumes (auth codes, emailed codes, tokens) are made for all b.N
 // iterations before the timer starts.
 

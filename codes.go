@@ -41,7 +41,7 @@ func (a *Auth) codeHash(tokenHash, code string) string {
 // code also counts against the source's lock on the account. An unknown
 // token, a used, expired or dead challenge and a wrong code all give the
 // same 401. A source locked out of the account gets 429 before its code is
-// compared; reset codes are never locked out (design: locks and reset).
+// compared; reset codes are never locked out (docs/design.md, D18).
 func (a *Auth) checkChallenge(ctx context.Context, purpose Purpose, token, code string) (Challenge, error) {
 	c, err := a.store.ChallengeByToken(ctx, purpose, sha256Hex(token))
 	if errors.Is(err, ErrNotFound) {

@@ -7,7 +7,7 @@ import (
 
 // CanonicalEmail returns the form by which accounts are found and kept
 // unique: trimmed, with ASCII letters lowercased and nothing else changed
-// (no Unicode case folding; DECISIONS 16).
+// (no Unicode case folding; docs/design.md, D16).
 func CanonicalEmail(email string) string {
 	b := []byte(strings.TrimSpace(email))
 	for i, c := range b {

@@ -98,7 +98,7 @@ func (a *Auth) loginClient(ctx context.Context, in *input, c clientCreds, pk pkc
 // loginOTP mails a code to a known email. An unknown email gets a token
 // that no code matches, and no mail, but the same locks, mail limits,
 // render and writes, so neither the answer nor its time tells whether the
-// account exists (design: unknown emails, equal time).
+// account exists (docs/design.md, D2 and D29).
 func (a *Auth) loginOTP(ctx context.Context, p Project, req loginRequest) (any, error) {
 	emailKey := CanonicalEmail(req.email)
 	account := accountKey(p.ID, emailKey)

@@ -47,7 +47,7 @@ func (a *Auth) mailCode(ctx context.Context, kind MailKind, p Project, user User
 // mailCodeTo is mailCode for a user that may not exist (ID 0): then the
 // mail is rendered for email as if it would go, dropped, and recorded as
 // not sent, so that a known and an unknown email cost the same render and
-// the same write (design: equal time).
+// the same write (docs/design.md, D29).
 func (a *Auth) mailCodeTo(ctx context.Context, kind MailKind, p Project, user User, email, code string) {
 	if user.ID == 0 {
 		user = User{Email: email}

@@ -93,8 +93,8 @@ func (h *hasher) encode(password, salt []byte) string {
 // bcryptCost is the project's Project.BcryptCost: when positive, every
 // verification runs one argon2id and one bcrypt at that cost, the one that
 // does not match the stored hash against a dummy, so that imported bcrypt
-// users, native users and unknown emails cost the same (design: equal
-// time); projects without imports pay nothing extra. gate, when not nil,
+// users, native users and unknown emails cost the same (docs/design.md,
+// D29); projects without imports pay nothing extra. gate, when not nil,
 // runs once a hashing slot is free, and its error ends the verification
 // (a lock that engaged while the request waited).
 func (h *hasher) verify(ctx context.Context, encoded, password string, bcryptCost int, gate func() error) (ok, rehash bool, err error) {
@@ -128,7 +128,7 @@ func (h *hasher) verify(ctx context.Context, encoded, password string, bcryptCos
 	}
 	argonOK, params := h.verifyArgon2(argonHash, password)
 	// bcrypt reads only 72 bytes: a longer password would match a hash of
-	// its prefix, so it never verifies (design D4), after the same work.
+	// its prefix, so it never verifies (docs/design.md, D4), after the same work.
 	bcryptOK := h.verifyBcrypt(bcryptHash, password) && len(password) <= bcryptMaxBytes
 	switch {
 	case bcryptUser:

@@ -11,7 +11,7 @@ import (
 type pkce struct{ challenge, method string }
 
 // readPKCE reads code_challenge and code_challenge_method. A challenge
-// without a method is S256 (DECISIONS 1: iHopr clients send no method,
+// without a method is S256 (docs/design.md, D1: iHopr clients send no method,
 // and S256 is the secure reading, unlike RFC 7636 §4.3's plain); plain is
 // refused unless Config.AllowPlainPKCE.
 func (a *Auth) readPKCE(in *input) pkce {

@@ -38,7 +38,7 @@ func sha256Hex(s string) string {
 // people) are stored this way. Only a Config.Secret kept outside the
 // database stops someone holding a copy of the database from testing all a
 // million codes offline; the default key lives in the database itself
-// (DECISIONS 8).
+// (docs/design.md, D8).
 func (a *Auth) keyed(purpose, value string) string {
 	m := hmac.New(sha256.New, a.key)
 	m.Write([]byte(purpose))

@@ -91,9 +91,9 @@ func (a *Auth) newUser(ctx context.Context, p Project, req signupRequest) (User,
 // transaction, then mails the code. A taken email is a 422 in a none
 // project, where the code comes back at once; elsewhere the answer is that
 // of a new signup and the owner is mailed a notice instead of a code, so
-// signup does not reveal who has an account (design D2). The notice has a
+// signup does not reveal who has an account (docs/design.md, D2). The notice has a
 // budget of its own, one a day, and never spends the owner's code mails
-// (design D27); past it nothing is mailed and the answer is the same.
+// (docs/design.md, D27); past it nothing is mailed and the answer is the same.
 func (a *Auth) signupAnswer(ctx context.Context, p Project, u User, req signupRequest) (any, error) {
 	var (
 		token, code string

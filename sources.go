@@ -14,7 +14,7 @@ import (
 
 // A source is known to an account when it completed a login to it within
 // KnownSourceTTL, so that the owner gets through whatever strangers do to
-// the account (design: the owner is never locked out). Two kinds count:
+// the account (docs/design.md, D24). Two kinds count:
 //
 //   - the device cookie, ihoprauth_device: a random id signed with the
 //     library's key, set by every answer that completes a login (one that

@@ -196,7 +196,7 @@ type EventStore interface {
 const KnownSourceTTL = 30 * 24 * time.Hour
 
 // SourceStore remembers the sources that completed a login to an account
-// (design: the owner is never locked out). A source is an opaque key that
+// (docs/design.md, D24). A source is an opaque key that
 // ihoprauth makes from a signed device id or a client address.
 type SourceStore interface {
 	// RememberSource records that source completed a login to the account

@@ -11,8 +11,8 @@ import (
 )
 
 // Throttles slow down guessing (ASVS 6.3, NIST SP 800-63B §3.2.2) without
-// letting a stranger turn them against an account's owner (design: abuse
-// resistance). Their counters live in the Store, so every instance sharing
+// letting a stranger turn them against an account's owner (docs/design.md,
+// D24-D28). Their counters live in the Store, so every instance sharing
 // the database shares them, and they are keyed by project and canonical
 // email whether or not the account exists, so a throttle never tells who
 // has an account. A source is a client address, IPv6 counted per /64.

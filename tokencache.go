@@ -10,7 +10,7 @@ import (
 // bearer check can skip the database (Config.TokenCacheTTL). An entry lives
 // at most the TTL and never past its token's expiry. Whatever this instance
 // revokes or changes is dropped at once; a revocation made by another
-// instance is seen here within the TTL (DECISIONS 7).
+// instance is seen here within the TTL (docs/design.md, D7).
 type tokenCache struct {
 	ttl time.Duration
 	max int

@@ -13,7 +13,7 @@ import (
 
 // newMailer returns the SMTP mailer -smtp asks for, or, with no -smtp, the
 // development inbox, which writes every mail to stderr and keeps the last
-// ones for /dev/inbox (DECISIONS 13). The inbox is nil with -smtp.
+// ones for /dev/inbox (docs/design.md, D13). The inbox is nil with -smtp.
 func newMailer(o options, stderr io.Writer) (ihoprauth.Mailer, *inbox, error) {
 	if o.smtp == "" {
 		in := newInbox(stderr)

@@ -25,7 +25,7 @@ import (
 // millionEnv, set to 1, adds the lookups at 1,000,000 users. Their fixture
 // takes a while to build the first time; it is kept in os.TempDir() under a
 // name that holds a hash of the schema, so later runs reuse it until the
-// schema changes (DECISIONS 15: never built by a plain CI run).
+// schema changes (docs/design.md, D15: never built by a plain CI run).
 const millionEnv = "IHOPRAUTH_BENCH_MILLION"
 
 // BenchmarkLookup is the store's hot lookups, the user by project and

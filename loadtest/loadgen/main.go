@@ -17,7 +17,7 @@
 //	         run at once; compares the two p99s
 //	token    prints the access token of a new user (for the wrk script)
 //
-// It uses valid credentials only, so no throttle fires (DECISIONS 15), and
+// It uses valid credentials only, so no throttle fires (docs/design.md, D15), and
 // sends to nothing but -base, which must be a loopback address. Peak memory
 // is VmHWM of /proc/PID/status, reset before each scenario through
 // /proc/PID/clear_refs (which needs the right to write it; otherwise the
