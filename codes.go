@@ -63,7 +63,10 @@ func (a *Auth) checkChallenge(ctx context.Context, purpose Purpose, token, code 
 	if err != nil {
 		return Challenge{}, err
 	}
-	if taken && c.UserID != 0 && equalHex(a.codeHash(c.TokenHash, code), c.CodeHash) {
+	if !taken {
+		return Challenge{}, errBadCode // its attempts ran out meanwhile: nothing compared
+	}
+	if c.UserID != 0 && equalHex(a.codeHash(c.TokenHash, code), c.CodeHash) {
 		return c, nil
 	}
 	if login {

@@ -185,6 +185,13 @@ func (e *env) post(path string, body any) resp { return e.do("POST", path, "", b
 
 func (e *env) do(method, path, token string, body any) resp {
 	e.t.Helper()
+	return e.doWith(e.header, method, path, token, body)
+}
+
+// doWith is do with the extra request headers hdr instead of e.header, for
+// requests sent concurrently from different clients.
+func (e *env) doWith(hdr http.Header, method, path, token string, body any) resp {
+	e.t.Helper()
 	var rd io.Reader
 	ctype := ""
 	switch b := body.(type) {
@@ -198,10 +205,15 @@ func (e *env) do(method, path, token string, body any) resp {
 		}
 		rd, ctype = bytes.NewReader(raw), "application/json"
 	}
-	return e.send(method, path, token, ctype, rd)
+	return e.sendWith(hdr, method, path, token, ctype, rd)
 }
 
 func (e *env) send(method, path, token, ctype string, body io.Reader) resp {
+	e.t.Helper()
+	return e.sendWith(e.header, method, path, token, ctype, body)
+}
+
+func (e *env) sendWith(hdr http.Header, method, path, token, ctype string, body io.Reader) resp {
 	e.t.Helper()
 	var sent []byte
 	if body != nil {
@@ -216,7 +228,7 @@ func (e *env) send(method, path, token, ctype string, body io.Reader) resp {
 		req.Header.Set("Content-Type", ctype)
 	}
 	req.Header.Set("Accept", "application/json")
-	for k, v := range e.header {
+	for k, v := range hdr {
 		req.Header[k] = v
 	}
 	if token != "" {

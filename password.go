@@ -45,6 +45,8 @@ type hasher struct {
 	// verified counts verifications, the dummy ones included, so tests can
 	// see that an unknown email costs a hash like a known one.
 	verified atomic.Int64
+	// hashed counts new hashes, for the same reason.
+	hashed atomic.Int64
 	// trace, when set (by tests), is told the algorithm and cost of every
 	// hash computed, the dummy ones included.
 	trace func(string)
@@ -76,6 +78,7 @@ func (h *hasher) hash(ctx context.Context, password string) (string, error) {
 		return "", err
 	}
 	defer h.release()
+	h.hashed.Add(1)
 	return h.encode([]byte(password), randomBytes(argonSaltLen)), nil
 }
 
