@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,6 +21,9 @@ type Auth struct {
 	mail      *mailQueue
 	cache     *tokenCache
 	routes    map[string]map[string]handler
+	// renders counts the mails rendered, the dropped ones of unknown
+	// emails included, so tests can see that both cost the same.
+	renders atomic.Int64
 }
 
 // secretName is the Store.Secret under which the generated key is kept.

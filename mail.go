@@ -56,6 +56,7 @@ func (a *Auth) mailCodeTo(ctx context.Context, kind MailKind, p Project, user Us
 	tmpl, err := a.template(kind, p.ClientID, lang)
 	var msg Message
 	if err == nil {
+		a.renders.Add(1)
 		msg, err = tmpl.render(kind, user.Email, MailData{
 			Code: code, Email: user.Email, FirstName: user.FirstName, Project: p.ClientID,
 			ValidMinutes: int(a.cfg.CodeTTL.Minutes()), Language: lang,
