@@ -115,12 +115,74 @@ func (s *apiSpec) validateUnrouted(req *http.Request, name string, want, status 
 	return validateResponse(req.Context(), in, status, header, resBody, req.Method == http.MethodHead)
 }
 
+// validateResponse checks the status, body and every header line of a
+// response. kin-openapi reads only the first line of a header, so each
+// header is checked as a client reads it (clientViews): a second
+// Cache-Control line, which fetch would join to the first, cannot pass
+// unseen. A header the response does not document, other than the
+// transport's own, is refused too.
 func validateResponse(ctx context.Context, in *openapi3filter.RequestValidationInput, status int, header http.Header, body []byte, noBody bool) error {
-	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: status, Header: header,
-		Options: &openapi3filter.Options{IncludeResponseStatus: true, ExcludeResponseBody: noBody}}
-	out.SetBodyBytes(body)
-	if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
+	if err := undocumentedHeaders(in.Route.Operation, status, header); err != nil {
 		return fmt.Errorf("response: %w", err)
+	}
+	for _, view := range clientViews(header) {
+		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: status, Header: view,
+			Options: &openapi3filter.Options{IncludeResponseStatus: true, ExcludeResponseBody: noBody}}
+		out.SetBodyBytes(body)
+		if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
+			return fmt.Errorf("response: %w", err)
+		}
+	}
+	return nil
+}
+
+// clientViews returns header as HTTP clients read it, one header set per
+// Set-Cookie line (at least one set): the lines of any other field are
+// joined with ", " as RFC 9110 section 5.3 allows and as fetch's
+// Headers.get does, while Set-Cookie lines are read one by one
+// (Headers.getSetCookie), so each must match the document on its own.
+func clientViews(header http.Header) []http.Header {
+	joined := http.Header{}
+	for name, lines := range header {
+		if name != "Set-Cookie" {
+			joined.Set(name, strings.Join(lines, ", "))
+		}
+	}
+	cookies := header.Values("Set-Cookie")
+	if len(cookies) == 0 {
+		return []http.Header{joined}
+	}
+	views := make([]http.Header, len(cookies))
+	for i, c := range cookies {
+		views[i] = joined.Clone()
+		views[i].Set("Set-Cookie", c)
+	}
+	return views
+}
+
+// transportHeaders are the response headers that belong to HTTP itself
+// rather than to the API, which the document does not list: the media type
+// (checked against the response's content), the length and the date.
+var transportHeaders = map[string]bool{"Content-Type": true, "Content-Length": true, "Date": true}
+
+// undocumentedHeaders reports a header of the response that the
+// operation's answer for status does not document.
+func undocumentedHeaders(op *openapi3.Operation, status int, header http.Header) error {
+	ref := op.Responses.Status(status)
+	if ref == nil {
+		ref = op.Responses.Default()
+	}
+	if ref == nil || ref.Value == nil {
+		return nil // the status itself is refused by ValidateResponse
+	}
+	documented := map[string]bool{}
+	for name := range ref.Value.Headers {
+		documented[http.CanonicalHeaderKey(name)] = true
+	}
+	for name := range header {
+		if !documented[name] && !transportHeaders[name] {
+			return fmt.Errorf("header %s (%q) is not in the document's %d answer", name, header.Values(name), status)
+		}
 	}
 	return nil
 }
@@ -224,14 +286,20 @@ func TestOpenAPIValidationIsNotVacuous(t *testing.T) {
 		}
 		return h
 	}
+	// twice answers a second line of a header, as a middleware that Adds
+	// instead of Sets would.
+	twice := func(h http.Header, name, value string) http.Header {
+		h.Add(name, value)
+		return h
+	}
 	cases := []struct {
-		name                     string
-		method, path, ctype, tok string
-		body                     string
-		status                   int
-		header                   http.Header
-		resBody                  string
-		valid                    bool
+		name                             string
+		method, path, ctype, tok, cookie string
+		body                             string
+		status                           int
+		header                           http.Header
+		resBody                          string
+		valid                            bool
 	}{
 		// Controls: each of these must pass, or the failures below prove nothing.
 		{name: "control: user", method: "GET", path: "/api/v1/user", tok: "t", status: 200, header: std(), resBody: userBody, valid: true},
@@ -283,6 +351,18 @@ func TestOpenAPIValidationIsNotVacuous(t *testing.T) {
 		{name: "429 without Retry-After", method: "POST", path: "/api/v1/login", ctype: "application/json", body: `{}`, status: 429, header: std(), resBody: errBody},
 		{name: "Retry-After not a number", method: "POST", path: "/api/v1/login", ctype: "application/json", body: `{}`, status: 503,
 			header: std("Retry-After", "soon"), resBody: errBody},
+		{name: "control: session with its cookie and Vary", method: "POST", path: "/api/v1/session", tok: "t", status: 200,
+			header: std("Set-Cookie", "__Host-ihoprauth=x; Path=/", "Vary", "Cookie"), resBody: `{"status":"success"}`, valid: true},
+		{name: "a second Cache-Control line (fetch joins it to the first)", method: "POST", path: "/api/v1/session", tok: "t", status: 200,
+			header: twice(std("Set-Cookie", "__Host-ihoprauth=x; Path=/"), "Cache-Control", `no-cache="Set-Cookie"`), resBody: `{"status":"success"}`},
+		{name: "a second Retry-After line", method: "POST", path: "/api/v1/login", ctype: "application/json", body: `{}`, status: 429,
+			header: twice(std("Retry-After", "5"), "Retry-After", "5"), resBody: errBody},
+		{name: "a second Set-Cookie line that is empty", method: "POST", path: "/api/v1/session", tok: "t", status: 200,
+			header: twice(std("Set-Cookie", "__Host-ihoprauth=x; Path=/"), "Set-Cookie", ""), resBody: `{"status":"success"}`},
+		{name: "a header the answer does not document", method: "GET", path: "/api/v1/user", tok: "t", status: 200,
+			header: std("Set-Cookie", "a=b"), resBody: userBody},
+		{name: "Vary of another value", method: "POST", path: "/api/v1/session", tok: "t", status: 200,
+			header: std("Set-Cookie", "__Host-ihoprauth=x; Path=/", "Vary", "Origin"), resBody: `{"status":"success"}`},
 		{name: "no Cache-Control", method: "GET", path: "/api/v1/user", tok: "t", status: 200, header: std("Cache-Control", ""), resBody: userBody},
 		{name: "answer not JSON", method: "GET", path: "/api/v1/user", tok: "t", status: 200, header: std("Content-Type", "text/plain"), resBody: userBody},
 		{name: "unknown path answered 200", method: "GET", path: "/api/v1/nope", status: 200, header: std(), resBody: errBody},
@@ -319,6 +399,9 @@ func TestOpenAPIValidationIsNotVacuous(t *testing.T) {
 			}
 			if c.tok != "" {
 				req.Header.Set("Authorization", "Bearer "+c.tok)
+			}
+			if c.cookie != "" {
+				req.Header.Set("Cookie", c.cookie)
 			}
 			err = validateExchange(req, []byte(c.body), c.status, c.header, []byte(c.resBody))
 			switch {
