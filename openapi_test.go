@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/alexedwards/scs/v2/memstore"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -188,11 +189,11 @@ func undocumentedHeaders(op *openapi3.Operation, status int, header http.Header)
 }
 
 // sentCredentials stands for the server's credential checks in request
-// validation. It cannot tell a live token or session from a dead one (the
-// server does, and a refused one is a 401 whose request is not validated),
-// but an operation the document protects must have been sent what one of
-// its security schemes names: a bearer token in the Authorization header,
-// or the session cookie.
+// validation. It cannot tell a live token from a dead one (the server does,
+// and a refused one is a 401 whose request is not validated), but an
+// operation the document protects must have been sent a bearer token in the
+// Authorization header. (Logout's session cookie is a cookie parameter, not
+// a security scheme: see the document's description.)
 func sentCredentials(_ context.Context, in *openapi3filter.AuthenticationInput) error {
 	s, req := in.SecurityScheme, in.RequestValidationInput.Request
 	switch {
@@ -202,10 +203,6 @@ func sentCredentials(_ context.Context, in *openapi3filter.AuthenticationInput) 
 		scheme, token, _ := strings.Cut(req.Header.Get("Authorization"), " ")
 		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 			return errors.New("no bearer token in the Authorization header")
-		}
-	case s.Type == "apiKey" && s.In == "cookie":
-		if c, err := req.Cookie(s.Name); err != nil || c.Value == "" {
-			return fmt.Errorf("no %s cookie", s.Name)
 		}
 	default:
 		return fmt.Errorf("security scheme %q is not handled by the tests", in.SecuritySchemeName)
@@ -236,10 +233,16 @@ func TestOpenAPIServed(t *testing.T) {
 	want(t, e.do("HEAD", "/api/v1/openapi.json", "", nil), 200)
 }
 
-// TestOpenAPIServerFollowsBasePath checks that an Auth mounted elsewhere
-// serves the document with that base path as its server URL.
+// TestOpenAPIServerFollowsBasePath checks that an Auth configured otherwise
+// serves the document with its settings: its base path as the server URL,
+// its least password length and its session cookie's name.
 func TestOpenAPIServerFollowsBasePath(t *testing.T) {
-	e := newEnv(t, func(c *ihoprauth.Config) { c.BasePath = "/auth/" })
+	e := newEnv(t, func(c *ihoprauth.Config) {
+		c.BasePath = "/auth/"
+		c.MinPasswordLength = 12
+		c.Sessions = ihoprauth.NewSessionManager(memstore.NewWithCleanupInterval(0))
+		c.Sessions.Cookie.Name = "sid"
+	})
 	srv := httptest.NewServer(e.auth)
 	defer srv.Close()
 	e.srv.URL = srv.URL
@@ -251,6 +254,16 @@ func TestOpenAPIServerFollowsBasePath(t *testing.T) {
 	}
 	if _, ok := r.body["paths"].(map[string]any)["/login"]; !ok {
 		t.Errorf("got paths %v, want the document's", r.body["paths"])
+	}
+	doc, err := openapi3.NewLoader().LoadFromData([]byte(r.raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Components.Schemas["NewPassword"].Value.MinLength; got != 12 {
+		t.Errorf("got NewPassword minLength %d, want 12", got)
+	}
+	if p := doc.Paths.Find("/logout").Post.Parameters.GetByInAndName("cookie", "sid"); p == nil {
+		t.Errorf("got no cookie parameter sid on logout, want the configured cookie name")
 	}
 }
 
@@ -353,6 +366,8 @@ func TestOpenAPIValidationIsNotVacuous(t *testing.T) {
 			header: std("Retry-After", "soon"), resBody: errBody},
 		{name: "control: session with its cookie and Vary", method: "POST", path: "/api/v1/session", tok: "t", status: 200,
 			header: std("Set-Cookie", "__Host-ihoprauth=x; Path=/", "Vary", "Cookie"), resBody: `{"status":"success"}`, valid: true},
+		{name: "control: logout with the session cookie alone", method: "POST", path: "/api/v1/logout", cookie: "__Host-ihoprauth=x", status: 200,
+			header: std("Set-Cookie", "__Host-ihoprauth=; Max-Age=0", "Vary", "Cookie"), resBody: `{"status":"success"}`, valid: true},
 		{name: "a second Cache-Control line (fetch joins it to the first)", method: "POST", path: "/api/v1/session", tok: "t", status: 200,
 			header: twice(std("Set-Cookie", "__Host-ihoprauth=x; Path=/"), "Cache-Control", `no-cache="Set-Cookie"`), resBody: `{"status":"success"}`},
 		{name: "a second Retry-After line", method: "POST", path: "/api/v1/login", ctype: "application/json", body: `{}`, status: 429,
@@ -384,6 +399,18 @@ func TestOpenAPIValidationIsNotVacuous(t *testing.T) {
 			body: "client_id=web&email=a%40example.com&code_challenge=numquam", status: 200, header: std(), resBody: loginNone},
 		{name: "request form code not six digits", method: "POST", path: "/api/v1/otp-code", ctype: "application/x-www-form-urlencoded",
 			body: "otp_code=12345&otp_token=t", status: 200, header: std(), resBody: `{"status":"success","code":"c"}`},
+		{name: "request name with U+2028", method: "POST", path: "/api/v1/signup", ctype: "application/json",
+			body: strings.Replace(signup, `"first_name":"A"`, `"first_name":"A\u2028B"`, 1), status: 200, header: std(), resBody: loginNone},
+		{name: "control: request client_secret of 1024 ASCII characters", method: "POST", path: "/api/v1/signup", ctype: "application/json",
+			body: strings.Replace(signup, `"client_secret":"s"`, `"client_secret":"`+strings.Repeat("s", 1024)+`"`, 1), status: 200, header: std(), resBody: loginNone, valid: true},
+		{name: "request client_secret of 257 characters over 1024 bytes", method: "POST", path: "/api/v1/signup", ctype: "application/json",
+			body: strings.Replace(signup, `"client_secret":"s"`, `"client_secret":"`+strings.Repeat("é", 257)+strings.Repeat("s", 511)+`"`, 1), status: 200, header: std(), resBody: loginNone},
+		{name: "request password of 7 characters", method: "POST", path: "/api/v1/signup", ctype: "application/json",
+			body: strings.Replace(signup, `Correct horse battery 9`, `Correct`, 1), status: 200, header: std(), resBody: loginNone},
+		{name: "request meta with NUL", method: "PUT", path: "/api/v1/user/update", ctype: "application/json", tok: "t", body: `{"meta":"a\u0000b"}`,
+			status: 200, header: std(), resBody: `{"status":"success","user":` + user + `,"updated":{"meta":"a","updated_at":"2026-03-17 11:43:58"}}`},
+		{name: "request meta over 16 KiB", method: "PUT", path: "/api/v1/user/update", ctype: "application/json", tok: "t", body: `{"meta":"` + strings.Repeat("m", 16<<10+1) + `"}`,
+			status: 200, header: std(), resBody: `{"status":"success","user":` + user + `,"updated":{"meta":"a","updated_at":"2026-03-17 11:43:58"}}`},
 		{name: "request without a bearer token", method: "GET", path: "/api/v1/user", status: 200, header: std(), resBody: userBody},
 		{name: "request of another media type", method: "POST", path: "/api/v1/login", ctype: "text/plain", body: "hello", status: 200, header: std(), resBody: loginNone},
 		{name: "request body on GET", method: "GET", path: "/api/v1/user", tok: "t", ctype: "application/json", body: `{}`, status: 200, header: std(), resBody: userBody},
