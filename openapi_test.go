@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/alexedwards/scs/v2/memstore"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -115,22 +116,84 @@ func (s *apiSpec) validateUnrouted(req *http.Request, name string, want, status 
 	return validateResponse(req.Context(), in, status, header, resBody, req.Method == http.MethodHead)
 }
 
+// validateResponse checks the status, body and every header line of a
+// response. kin-openapi reads only the first line of a header, so each
+// header is checked as a client reads it (clientViews): a second
+// Cache-Control line, which fetch would join to the first, cannot pass
+// unseen. A header the response does not document, other than the
+// transport's own, is refused too.
 func validateResponse(ctx context.Context, in *openapi3filter.RequestValidationInput, status int, header http.Header, body []byte, noBody bool) error {
-	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: status, Header: header,
-		Options: &openapi3filter.Options{IncludeResponseStatus: true, ExcludeResponseBody: noBody}}
-	out.SetBodyBytes(body)
-	if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
+	if err := undocumentedHeaders(in.Route.Operation, status, header); err != nil {
 		return fmt.Errorf("response: %w", err)
+	}
+	for _, view := range clientViews(header) {
+		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: status, Header: view,
+			Options: &openapi3filter.Options{IncludeResponseStatus: true, ExcludeResponseBody: noBody}}
+		out.SetBodyBytes(body)
+		if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
+			return fmt.Errorf("response: %w", err)
+		}
+	}
+	return nil
+}
+
+// clientViews returns header as HTTP clients read it, one header set per
+// Set-Cookie line (at least one set): the lines of any other field are
+// joined with ", " as RFC 9110 section 5.3 allows and as fetch's
+// Headers.get does, while Set-Cookie lines are read one by one
+// (Headers.getSetCookie), so each must match the document on its own.
+func clientViews(header http.Header) []http.Header {
+	joined := http.Header{}
+	for name, lines := range header {
+		if name != "Set-Cookie" {
+			joined.Set(name, strings.Join(lines, ", "))
+		}
+	}
+	cookies := header.Values("Set-Cookie")
+	if len(cookies) == 0 {
+		return []http.Header{joined}
+	}
+	views := make([]http.Header, len(cookies))
+	for i, c := range cookies {
+		views[i] = joined.Clone()
+		views[i].Set("Set-Cookie", c)
+	}
+	return views
+}
+
+// transportHeaders are the response headers that belong to HTTP itself
+// rather than to the API, which the document does not list: the media type
+// (checked against the response's content), the length and the date.
+var transportHeaders = map[string]bool{"Content-Type": true, "Content-Length": true, "Date": true}
+
+// undocumentedHeaders reports a header of the response that the
+// operation's answer for status does not document.
+func undocumentedHeaders(op *openapi3.Operation, status int, header http.Header) error {
+	ref := op.Responses.Status(status)
+	if ref == nil {
+		ref = op.Responses.Default()
+	}
+	if ref == nil || ref.Value == nil {
+		return nil // the status itself is refused by ValidateResponse
+	}
+	documented := map[string]bool{}
+	for name := range ref.Value.Headers {
+		documented[http.CanonicalHeaderKey(name)] = true
+	}
+	for name := range header {
+		if !documented[name] && !transportHeaders[name] {
+			return fmt.Errorf("header %s (%q) is not in the document's %d answer", name, header.Values(name), status)
+		}
 	}
 	return nil
 }
 
 // sentCredentials stands for the server's credential checks in request
-// validation. It cannot tell a live token or session from a dead one (the
-// server does, and a refused one is a 401 whose request is not validated),
-// but an operation the document protects must have been sent what one of
-// its security schemes names: a bearer token in the Authorization header,
-// or the session cookie.
+// validation. It cannot tell a live token from a dead one (the server does,
+// and a refused one is a 401 whose request is not validated), but an
+// operation the document protects must have been sent a bearer token in the
+// Authorization header. (Logout's session cookie is a cookie parameter, not
+// a security scheme: see the document's description.)
 func sentCredentials(_ context.Context, in *openapi3filter.AuthenticationInput) error {
 	s, req := in.SecurityScheme, in.RequestValidationInput.Request
 	switch {
@@ -140,10 +203,6 @@ func sentCredentials(_ context.Context, in *openapi3filter.AuthenticationInput) 
 		scheme, token, _ := strings.Cut(req.Header.Get("Authorization"), " ")
 		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 			return errors.New("no bearer token in the Authorization header")
-		}
-	case s.Type == "apiKey" && s.In == "cookie":
-		if c, err := req.Cookie(s.Name); err != nil || c.Value == "" {
-			return fmt.Errorf("no %s cookie", s.Name)
 		}
 	default:
 		return fmt.Errorf("security scheme %q is not handled by the tests", in.SecuritySchemeName)
@@ -174,10 +233,16 @@ func TestOpenAPIServed(t *testing.T) {
 	want(t, e.do("HEAD", "/api/v1/openapi.json", "", nil), 200)
 }
 
-// TestOpenAPIServerFollowsBasePath checks that an Auth mounted elsewhere
-// serves the document with that base path as its server URL.
+// TestOpenAPIServerFollowsBasePath checks that an Auth configured otherwise
+// serves the document with its settings: its base path as the server URL,
+// its least password length and its session cookie's name.
 func TestOpenAPIServerFollowsBasePath(t *testing.T) {
-	e := newEnv(t, func(c *ihoprauth.Config) { c.BasePath = "/auth/" })
+	e := newEnv(t, func(c *ihoprauth.Config) {
+		c.BasePath = "/auth/"
+		c.MinPasswordLength = 12
+		c.Sessions = ihoprauth.NewSessionManager(memstore.NewWithCleanupInterval(0))
+		c.Sessions.Cookie.Name = "sid"
+	})
 	srv := httptest.NewServer(e.auth)
 	defer srv.Close()
 	e.srv.URL = srv.URL
@@ -189,6 +254,16 @@ func TestOpenAPIServerFollowsBasePath(t *testing.T) {
 	}
 	if _, ok := r.body["paths"].(map[string]any)["/login"]; !ok {
 		t.Errorf("got paths %v, want the document's", r.body["paths"])
+	}
+	doc, err := openapi3.NewLoader().LoadFromData([]byte(r.raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Components.Schemas["NewPassword"].Value.MinLength; got != 12 {
+		t.Errorf("got NewPassword minLength %d, want 12", got)
+	}
+	if p := doc.Paths.Find("/logout").Post.Parameters.GetByInAndName("cookie", "sid"); p == nil {
+		t.Errorf("got no cookie parameter sid on logout, want the configured cookie name")
 	}
 }
 
@@ -224,14 +299,20 @@ func TestOpenAPIValidationIsNotVacuous(t *testing.T) {
 		}
 		return h
 	}
+	// twice answers a second line of a header, as a middleware that Adds
+	// instead of Sets would.
+	twice := func(h http.Header, name, value string) http.Header {
+		h.Add(name, value)
+		return h
+	}
 	cases := []struct {
-		name                     string
-		method, path, ctype, tok string
-		body                     string
-		status                   int
-		header                   http.Header
-		resBody                  string
-		valid                    bool
+		name                             string
+		method, path, ctype, tok, cookie string
+		body                             string
+		status                           int
+		header                           http.Header
+		resBody                          string
+		valid                            bool
 	}{
 		// Controls: each of these must pass, or the failures below prove nothing.
 		{name: "control: user", method: "GET", path: "/api/v1/user", tok: "t", status: 200, header: std(), resBody: userBody, valid: true},
@@ -283,6 +364,20 @@ func TestOpenAPIValidationIsNotVacuous(t *testing.T) {
 		{name: "429 without Retry-After", method: "POST", path: "/api/v1/login", ctype: "application/json", body: `{}`, status: 429, header: std(), resBody: errBody},
 		{name: "Retry-After not a number", method: "POST", path: "/api/v1/login", ctype: "application/json", body: `{}`, status: 503,
 			header: std("Retry-After", "soon"), resBody: errBody},
+		{name: "control: session with its cookie and Vary", method: "POST", path: "/api/v1/session", tok: "t", status: 200,
+			header: std("Set-Cookie", "__Host-ihoprauth=x; Path=/", "Vary", "Cookie"), resBody: `{"status":"success"}`, valid: true},
+		{name: "control: logout with the session cookie alone", method: "POST", path: "/api/v1/logout", cookie: "__Host-ihoprauth=x", status: 200,
+			header: std("Set-Cookie", "__Host-ihoprauth=; Max-Age=0", "Vary", "Cookie"), resBody: `{"status":"success"}`, valid: true},
+		{name: "a second Cache-Control line (fetch joins it to the first)", method: "POST", path: "/api/v1/session", tok: "t", status: 200,
+			header: twice(std("Set-Cookie", "__Host-ihoprauth=x; Path=/"), "Cache-Control", `no-cache="Set-Cookie"`), resBody: `{"status":"success"}`},
+		{name: "a second Retry-After line", method: "POST", path: "/api/v1/login", ctype: "application/json", body: `{}`, status: 429,
+			header: twice(std("Retry-After", "5"), "Retry-After", "5"), resBody: errBody},
+		{name: "a second Set-Cookie line that is empty", method: "POST", path: "/api/v1/session", tok: "t", status: 200,
+			header: twice(std("Set-Cookie", "__Host-ihoprauth=x; Path=/"), "Set-Cookie", ""), resBody: `{"status":"success"}`},
+		{name: "a header the answer does not document", method: "GET", path: "/api/v1/user", tok: "t", status: 200,
+			header: std("Set-Cookie", "a=b"), resBody: userBody},
+		{name: "Vary of another value", method: "POST", path: "/api/v1/session", tok: "t", status: 200,
+			header: std("Set-Cookie", "__Host-ihoprauth=x; Path=/", "Vary", "Origin"), resBody: `{"status":"success"}`},
 		{name: "no Cache-Control", method: "GET", path: "/api/v1/user", tok: "t", status: 200, header: std("Cache-Control", ""), resBody: userBody},
 		{name: "answer not JSON", method: "GET", path: "/api/v1/user", tok: "t", status: 200, header: std("Content-Type", "text/plain"), resBody: userBody},
 		{name: "unknown path answered 200", method: "GET", path: "/api/v1/nope", status: 200, header: std(), resBody: errBody},
@@ -304,6 +399,18 @@ func TestOpenAPIValidationIsNotVacuous(t *testing.T) {
 			body: "client_id=web&email=a%40example.com&code_challenge=numquam", status: 200, header: std(), resBody: loginNone},
 		{name: "request form code not six digits", method: "POST", path: "/api/v1/otp-code", ctype: "application/x-www-form-urlencoded",
 			body: "otp_code=12345&otp_token=t", status: 200, header: std(), resBody: `{"status":"success","code":"c"}`},
+		{name: "request name with U+2028", method: "POST", path: "/api/v1/signup", ctype: "application/json",
+			body: strings.Replace(signup, `"first_name":"A"`, `"first_name":"A\u2028B"`, 1), status: 200, header: std(), resBody: loginNone},
+		{name: "control: request client_secret of 1024 ASCII characters", method: "POST", path: "/api/v1/signup", ctype: "application/json",
+			body: strings.Replace(signup, `"client_secret":"s"`, `"client_secret":"`+strings.Repeat("s", 1024)+`"`, 1), status: 200, header: std(), resBody: loginNone, valid: true},
+		{name: "request client_secret of 257 characters over 1024 bytes", method: "POST", path: "/api/v1/signup", ctype: "application/json",
+			body: strings.Replace(signup, `"client_secret":"s"`, `"client_secret":"`+strings.Repeat("é", 257)+strings.Repeat("s", 511)+`"`, 1), status: 200, header: std(), resBody: loginNone},
+		{name: "request password of 7 characters", method: "POST", path: "/api/v1/signup", ctype: "application/json",
+			body: strings.Replace(signup, `Correct horse battery 9`, `Correct`, 1), status: 200, header: std(), resBody: loginNone},
+		{name: "request meta with NUL", method: "PUT", path: "/api/v1/user/update", ctype: "application/json", tok: "t", body: `{"meta":"a\u0000b"}`,
+			status: 200, header: std(), resBody: `{"status":"success","user":` + user + `,"updated":{"meta":"a","updated_at":"2026-03-17 11:43:58"}}`},
+		{name: "request meta over 16 KiB", method: "PUT", path: "/api/v1/user/update", ctype: "application/json", tok: "t", body: `{"meta":"` + strings.Repeat("m", 16<<10+1) + `"}`,
+			status: 200, header: std(), resBody: `{"status":"success","user":` + user + `,"updated":{"meta":"a","updated_at":"2026-03-17 11:43:58"}}`},
 		{name: "request without a bearer token", method: "GET", path: "/api/v1/user", status: 200, header: std(), resBody: userBody},
 		{name: "request of another media type", method: "POST", path: "/api/v1/login", ctype: "text/plain", body: "hello", status: 200, header: std(), resBody: loginNone},
 		{name: "request body on GET", method: "GET", path: "/api/v1/user", tok: "t", ctype: "application/json", body: `{}`, status: 200, header: std(), resBody: userBody},
@@ -319,6 +426,9 @@ func TestOpenAPIValidationIsNotVacuous(t *testing.T) {
 			}
 			if c.tok != "" {
 				req.Header.Set("Authorization", "Bearer "+c.tok)
+			}
+			if c.cookie != "" {
+				req.Header.Set("Cookie", c.cookie)
 			}
 			err = validateExchange(req, []byte(c.body), c.status, c.header, []byte(c.resBody))
 			switch {
