@@ -137,9 +137,15 @@ func TestUnknownEmailsDoTheSameWork(t *testing.T) {
 			"unknown": func() resp { return e.post("/api/v1/login", with(e.otp, "email", "otp-nobody@example.com")) },
 		}},
 		{"send reset code", map[string]func() resp{
-			"native":   func() resp { return e.post("/api/v1/send-reset-password-code", with(e.none, "email", "native@example.com")) },
-			"unknown":  func() resp { return e.post("/api/v1/send-reset-password-code", with(e.none, "email", "nobody@example.com")) },
-			"imported": func() resp { return e.post("/api/v1/send-reset-password-code", with(e.none, "email", "imported@example.com")) },
+			"native": func() resp {
+				return e.post("/api/v1/send-reset-password-code", with(e.none, "email", "native@example.com"))
+			},
+			"unknown": func() resp {
+				return e.post("/api/v1/send-reset-password-code", with(e.none, "email", "nobody@example.com"))
+			},
+			"imported": func() resp {
+				return e.post("/api/v1/send-reset-password-code", with(e.none, "email", "imported@example.com"))
+			},
 		}},
 	}
 	for _, tt := range tests {
@@ -220,18 +226,30 @@ func BenchmarkEqualTime(b *testing.B) {
 		kinds    map[string]func(i int) request
 	}{
 		{"login", map[string]func(int) request{
-			"known":    func(int) request { return request{e.none, "/api/v1/login", []any{"email", "known@example.com", "password", "wrong password"}} },
-			"unknown":  func(int) request { return request{e.none, "/api/v1/login", []any{"email", "nobody@example.com", "password", "wrong password"}} },
-			"imported": func(int) request { return request{e.none, "/api/v1/login", []any{"email", "imported@example.com", "password", "wrong password"}} },
+			"known": func(int) request {
+				return request{e.none, "/api/v1/login", []any{"email", "known@example.com", "password", "wrong password"}}
+			},
+			"unknown": func(int) request {
+				return request{e.none, "/api/v1/login", []any{"email", "nobody@example.com", "password", "wrong password"}}
+			},
+			"imported": func(int) request {
+				return request{e.none, "/api/v1/login", []any{"email", "imported@example.com", "password", "wrong password"}}
+			},
 		}},
 		{"otp login", map[string]func(int) request{
 			"known":   func(int) request { return request{e.otp, "/api/v1/login", []any{"email", "known-otp@example.com"}} },
 			"unknown": func(int) request { return request{e.otp, "/api/v1/login", []any{"email", "nobody-otp@example.com"}} },
 		}},
 		{"reset", map[string]func(int) request{
-			"known":    func(int) request { return request{e.none, "/api/v1/send-reset-password-code", []any{"email", "known@example.com"}} },
-			"unknown":  func(int) request { return request{e.none, "/api/v1/send-reset-password-code", []any{"email", "nobody@example.com"}} },
-			"imported": func(int) request { return request{e.none, "/api/v1/send-reset-password-code", []any{"email", "imported@example.com"}} },
+			"known": func(int) request {
+				return request{e.none, "/api/v1/send-reset-password-code", []any{"email", "known@example.com"}}
+			},
+			"unknown": func(int) request {
+				return request{e.none, "/api/v1/send-reset-password-code", []any{"email", "nobody@example.com"}}
+			},
+			"imported": func(int) request {
+				return request{e.none, "/api/v1/send-reset-password-code", []any{"email", "imported@example.com"}}
+			},
 		}},
 		{"signup (two-step)", map[string]func(int) request{
 			"taken":          func(int) request { return signup(e.two, "known-two@example.com") },
