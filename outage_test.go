@@ -155,3 +155,41 @@ func TestDatabaseOutage(t *testing.T) {
 		})
 	}
 }
+
+// TestLockedSQLiteAnswers503: while another process holds SQLite's write
+// lock, a request that must write gets a 503 JSON error with Retry-After
+// (never a 500 "database is locked"), and works again once the lock is
+// released.
+func TestLockedSQLiteAnswers503(t *testing.T) {
+	db := testdb.Open(t, testdb.SQLite)
+	st, err := store.New(context.Background(), db, store.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := buildEnv(t, st, nil)
+	e.signupNone("locked@example.com")
+
+	other, err := testdb.Reopen(t, db).DB() // another process, as far as SQLite can tell
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := other.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(t.Context(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	// SQLite's busy wait does not heed the request's deadline: the answer
+	// comes when the 10 s busy timeout gives up.
+	r := e.loginWith(e.none, "locked@example.com", goodPassword)
+	if r.status != 503 || r.str("status") != "error" || r.header.Get("Retry-After") == "" {
+		t.Errorf("write lock held elsewhere: got %s, want a 503 JSON error with Retry-After", r)
+	}
+	if _, err := conn.ExecContext(t.Context(), "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	want(t, e.loginWith(e.none, "locked@example.com", goodPassword), 200)
+	want(t, e.post("/api/v1/signup", signupBody(e.none, "during-lock@example.com")), 200)
+}

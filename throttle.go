@@ -98,7 +98,7 @@ func failed(err error) bool {
 // ipGuarded wraps the handler of an endpoint that checks credentials or
 // codes: it takes a slot of the source's failure cap before the handler
 // runs (429 when none is left) and gives it back unless the handler's
-// answer is a failure.
+// answer is a failure (or a database failure).
 func (a *Auth) ipGuarded(h handler) handler {
 	return func(r *http.Request, in *input) (any, error) {
 		ctx := r.Context()
@@ -106,7 +106,9 @@ func (a *Auth) ipGuarded(h handler) handler {
 			return nil, err
 		}
 		body, err := h(r, in)
-		if !failed(err) {
+		// A request the database could not answer keeps its slot: giving
+		// it back would wait for the same database, delaying the 503.
+		if !failed(err) && !unavailable(err) {
 			a.releaseSourceSlot(ctx)
 		}
 		return body, err

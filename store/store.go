@@ -110,6 +110,16 @@ type Config struct {
 	// but never the values bound to them (hashes, emails). Default
 	// slog.Default(); pass the app's, as to ihoprauth.Config.Logger.
 	Logger *slog.Logger
+	// MaxOpenConns bounds the connection pool of db when the app has not
+	// bounded it (database/sql's default is unbounded), so that a burst of
+	// requests waits for a connection instead of exceeding the server's
+	// max_connections ("too many clients", which would then answer 503).
+	// Default 16 per instance, well under PostgreSQL's default of 100 and
+	// MariaDB's of 151 for a few instances; the pool then also keeps that
+	// many idle connections, so that steady load does not reconnect all
+	// the time. A pool the app bounded itself is left alone, and so is
+	// sqlite.Open's.
+	MaxOpenConns int
 }
 
 // New returns a Store that keeps its data in db, after bringing its tables
@@ -119,6 +129,9 @@ type Config struct {
 // transaction of its own; db itself is not changed.
 func New(ctx context.Context, db *gorm.DB, cfg Config) (*Store, error) {
 	log := cmp.Or(cfg.Logger, slog.Default())
+	if err := boundPool(db, cmp.Or(cfg.MaxOpenConns, 16)); err != nil {
+		return nil, err
+	}
 	db = session(db.WithContext(ctx), log)
 	if err := checkTimes(db); err != nil {
 		return nil, err
@@ -131,6 +144,20 @@ func New(ctx context.Context, db *gorm.DB, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	return &Store{db: db.WithContext(context.Background()), log: log, tokenUserSQL: sql}, nil
+}
+
+// boundPool sets db's pool to n connections, open and idle, unless it is
+// bounded already.
+func boundPool(db *gorm.DB, n int) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return fmt.Errorf("store: the connection pool: %w", err)
+	}
+	if sqlDB.Stats().MaxOpenConnections == 0 {
+		sqlDB.SetMaxOpenConns(n)
+		sqlDB.SetMaxIdleConns(n)
+	}
+	return nil
 }
 
 // checkTimes fails at once on a MySQL connection that returns times as

@@ -347,3 +347,34 @@ func TestNewRefusesMySQLWithoutParseTime(t *testing.T) {
 		t.Errorf("got %v, want an error asking for parseTime=true", err)
 	}
 }
+
+// TestNewBoundsAnUnboundedPool checks that New bounds a pool that the app
+// left unbounded, to Config.MaxOpenConns, and leaves a bounded one alone.
+func TestNewBoundsAnUnboundedPool(t *testing.T) {
+	tests := []struct {
+		name      string
+		appBound  int
+		configMax int
+		want      int
+	}{
+		{"unbounded, default", 0, 0, 16},
+		{"unbounded, configured", 0, 5, 5},
+		{"bounded by the app", 3, 5, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := testdb.Open(t, testdb.SQLite)
+			sqlDB, err := db.DB()
+			if err != nil {
+				t.Fatal(err)
+			}
+			sqlDB.SetMaxOpenConns(tt.appBound)
+			if _, err := store.New(t.Context(), db, store.Config{MaxOpenConns: tt.configMax}); err != nil {
+				t.Fatal(err)
+			}
+			if got := sqlDB.Stats().MaxOpenConnections; got != tt.want {
+				t.Errorf("MaxOpenConnections: got %d, want %d", got, tt.want)
+			}
+		})
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"syscall"
 
@@ -47,7 +48,8 @@ var params = url.Values{
 
 // Open opens, creating it if needed, the SQLite database file at path, set
 // up for concurrent requests: WAL journal, a 10 second busy timeout,
-// IMMEDIATE transactions, foreign keys on and synchronous=NORMAL. GORM's
+// IMMEDIATE transactions, foreign keys on and synchronous=NORMAL, and a
+// connection pool of PoolSize. GORM's
 // logger is silenced (package store logs through its own). Pass the result
 // to store.New. path is a file name, not a DSN, and cannot contain '?'.
 //
@@ -72,8 +74,23 @@ func Open(path string) (*gorm.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	n := PoolSize()
+	sqlDB.SetMaxOpenConns(n)
+	sqlDB.SetMaxIdleConns(n)
 	return db, nil
 }
+
+// PoolSize is how many connections Open keeps at most: twice the CPUs, at
+// least 4. SQLite runs one write at a time whatever the pool, so a bigger
+// pool only adds connections that wait for the write lock (each holding
+// three open files); requests beyond the pool wait in database/sql for a
+// free connection, bounded by their context (ihoprauth.Config.
+// RequestTimeout, then 503). Change it with db.DB() and SetMaxOpenConns.
+func PoolSize() int { return max(4, 2*runtime.NumCPU()) }
 
 // dialector is gorm's SQLite dialector with an error translation that
 // also tells ihoprauth when the database is busy rather than broken.

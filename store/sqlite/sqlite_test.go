@@ -133,3 +133,16 @@ func TestTranslateBusy(t *testing.T) {
 		t.Errorf("Translate(%v): got %v, want gorm.ErrDuplicatedKey", err, got)
 	}
 }
+
+// TestOpenBoundsThePool checks that Open's pool is PoolSize connections, so
+// that a burst of requests waits for a connection rather than opening one
+// each (three open files apiece) and fighting over the write lock.
+func TestOpenBoundsThePool(t *testing.T) {
+	sqlDB, err := open(t, filepath.Join(t.TempDir(), "auth.db")).DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sqlDB.Stats().MaxOpenConnections; got != PoolSize() || got < 4 {
+		t.Errorf("MaxOpenConnections: got %d, want PoolSize() = %d, at least 4", got, PoolSize())
+	}
+}
