@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -20,9 +21,10 @@ import (
 // cookie sessions, the page at /, the dev inbox, and the app's own
 // protected routes.
 type server struct {
-	auth    *ihoprauth.Auth
-	db      *gorm.DB
-	handler http.Handler
+	auth        *ihoprauth.Auth
+	db          *gorm.DB
+	handler     http.Handler
+	stopCleanup func()
 }
 
 // newServer opens the database, saves the projects and builds the routes.
@@ -53,6 +55,9 @@ func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, st
 	if err := setUp(ctx, s.auth, specs, o.admins); err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
+	// Expired codes and tokens, idle counters and old audit events go
+	// hourly, as a production app would have them go.
+	s.stopCleanup = s.auth.StartCleanup(time.Hour)
 	s.handler = routes(s.auth, sessions, st, newPageConfig(specs, in != nil), in)
 	return s, nil
 }
@@ -60,6 +65,9 @@ func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, st
 // Close sends the mail still queued and closes the database.
 func (s *server) Close() error {
 	var errs []error
+	if s.stopCleanup != nil {
+		s.stopCleanup()
+	}
 	if s.auth != nil {
 		errs = append(errs, s.auth.Close(context.Background()))
 	}
