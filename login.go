@@ -137,14 +137,17 @@ func (a *Auth) checkPassword(ctx context.Context, p Project, email, password str
 		return User{}, err
 	}
 	gate := func() error { return a.checkPair(ctx, p.ID, account) }
-	ok, rehash, err := a.hasher.verify(ctx, u.PasswordHash, password, p.BcryptCost, gate)
+	done := func(ok bool) error {
+		if ok {
+			return nil
+		}
+		return a.attemptFailed(ctx, account)
+	}
+	ok, rehash, err := a.hasher.verify(ctx, u.PasswordHash, password, p.BcryptCost, gate, done)
 	if err != nil {
 		return User{}, err
 	}
 	if !ok {
-		if err := a.attemptFailed(ctx, account); err != nil {
-			return User{}, err
-		}
 		a.event(ctx, EventLoginFailed, p.ID, u.UserID, "bad credentials")
 		return User{}, errBadCredentials
 	}

@@ -137,6 +137,9 @@ func TestDatabaseOutage(t *testing.T) {
 			} {
 				if r.status != 503 || r.str("status") != "error" || r.header.Get("Retry-After") == "" {
 					t.Errorf("database down: got %s, want a 503 JSON error with Retry-After", r)
+					for _, err := range e.errs.all() {
+						t.Logf("OnError: %v", err)
+					}
 				}
 			}
 

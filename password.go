@@ -99,8 +99,12 @@ func (h *hasher) encode(password, salt []byte) string {
 // users, native users and unknown emails cost the same (docs/design.md,
 // D29); projects without imports pay nothing extra. gate, when not nil,
 // runs once a hashing slot is free, and its error ends the verification
-// (a lock that engaged while the request waited).
-func (h *hasher) verify(ctx context.Context, encoded, password string, bcryptCost int, gate func() error) (ok, rehash bool, err error) {
+// (a lock that engaged while the request waited); done, when not nil, is
+// told the result while the slot is still held, so that a failure it
+// records is seen by the gate of every verification after it: of
+// concurrent wrong guesses, at most the number of slots pass a gate that
+// the failures before them should have closed.
+func (h *hasher) verify(ctx context.Context, encoded, password string, bcryptCost int, gate func() error, done func(ok bool) error) (ok, rehash bool, err error) {
 	if err := h.acquire(ctx); err != nil {
 		return false, false, err
 	}
@@ -110,15 +114,26 @@ func (h *hasher) verify(ctx context.Context, encoded, password string, bcryptCos
 			return false, false, err
 		}
 	}
+	ok, rehash = h.check(encoded, password, bcryptCost)
+	if done != nil {
+		if err := done(ok); err != nil {
+			return false, false, err
+		}
+	}
+	return ok, rehash, nil
+}
+
+// check is verify's comparison, run while a hashing slot is held.
+func (h *hasher) check(encoded, password string, bcryptCost int) (ok, rehash bool) {
 	h.verified.Add(1)
 	bcryptUser := isBcrypt(encoded)
 	if !bcryptUser && bcryptCost == 0 {
 		if encoded == "" {
 			h.verifyArgon2(h.dummy, password)
-			return false, false, nil
+			return false, false
 		}
 		ok, params := h.verifyArgon2(encoded, password)
-		return ok, ok && params != h.params, nil
+		return ok, ok && params != h.params
 	}
 	argonHash, bcryptHash := encoded, encoded
 	if bcryptUser {
@@ -135,11 +150,11 @@ func (h *hasher) verify(ctx context.Context, encoded, password string, bcryptCos
 	bcryptOK := h.verifyBcrypt(bcryptHash, password) && len(password) <= bcryptMaxBytes
 	switch {
 	case bcryptUser:
-		return bcryptOK, bcryptOK, nil
+		return bcryptOK, bcryptOK
 	case encoded == "":
-		return false, false, nil
+		return false, false
 	}
-	return argonOK, argonOK && params != h.params, nil
+	return argonOK, argonOK && params != h.params
 }
 
 // verifyBcrypt compares password with a bcrypt hash, cut to the 72 bytes

@@ -157,15 +157,19 @@ func (a *Auth) checkPasswordChange(ctx context.Context, u User, up update) error
 	if err != nil {
 		return err
 	}
-	ok, _, err := a.hasher.verify(ctx, u.PasswordHash, up.current, project.BcryptCost, nil)
+	gate := func() error { return a.checkPair(ctx, u.ProjectID, account) }
+	done := func(ok bool) error {
+		if ok {
+			return nil
+		}
+		return errors.Join(a.attemptFailed(ctx, account), a.sourceFailed(ctx))
+	}
+	ok, _, err := a.hasher.verify(ctx, u.PasswordHash, up.current, project.BcryptCost, gate, done)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		a.event(ctx, EventPasswordRefused, u.ProjectID, u.UserID, "wrong current password")
-		if err := errors.Join(a.attemptFailed(ctx, account), a.sourceFailed(ctx)); err != nil {
-			return err
-		}
 		return fieldError("current_password", "The current_password is incorrect.")
 	}
 	return a.attemptSucceeded(ctx, account)

@@ -36,7 +36,9 @@ func (s *Store) wrap(op string, err error) error {
 // the database could not answer now rather than that the request is wrong:
 //
 //   - a deadline, or a broken, refused or reset connection, as database/sql
-//     and the network report them;
+//     and the network report them, or an error that says it is safe to
+//     retry because it happened before the connection was used (pgx's
+//     SafeToRetry, as for a connection the server closed);
 //   - too many open files;
 //   - what the dialector's error translation marks ErrUnavailable (package
 //     sqlite does so for SQLITE_BUSY and SQLITE_LOCKED);
@@ -56,6 +58,10 @@ func unavailable(dialector gorm.Dialector, err error) bool {
 		return true
 	}
 	if t, ok := dialector.(gorm.ErrorTranslator); ok && errors.Is(t.Translate(err), ihoprauth.ErrUnavailable) {
+		return true
+	}
+	var retry interface{ SafeToRetry() bool }
+	if errors.As(err, &retry) && retry.SafeToRetry() {
 		return true
 	}
 	var stateErr interface{ SQLState() string }
