@@ -124,7 +124,7 @@ func (e *browserEnv) none(t *testing.T) {
 	app, side := e.open(t, "web-none")
 	const email = "ada@example.com"
 	app.signUp(email, password, "Ada", "Lovelace")
-	app.waitVisible("#signed-in")
+	app.waitSignedIn(email)
 	app.wantUser(email, "Ada Lovelace")
 	side.wantAccount(e.base, 200, email)
 	app.logOut()
@@ -296,6 +296,15 @@ func (tb tab) enterCode(inbox tab, mails *mailLog, base, kind, email string, n i
 		chromedp.SendKeys(chromedp.CSS(`#code-form [name=code]`), code),
 		chromedp.Click(chromedp.CSS(`#code-form button[type=submit]`)),
 	)
+	tb.waitSignedIn(email)
+}
+
+// waitSignedIn waits for what a user waits for after a login: the notice
+// that they are signed in as email, which the page shows once the session
+// cookie is set, with the signed-in card.
+func (tb tab) waitSignedIn(email string) {
+	tb.t.Helper()
+	tb.waitNotice("success", "Signed in as "+email+".")
 	tb.waitVisible("#signed-in")
 }
 
