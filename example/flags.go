@@ -1,11 +1,35 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/ihoprauth/ihoprauth"
 )
+
+// options are the example's flags.
+type options struct {
+	addr, db, smtp, smtpFrom, smtpTLS string
+	projects, admins                  listFlag
+	tokenCache                        time.Duration
+}
+
+// parseFlags reads the flags of the command line; -h lists them.
+func parseFlags() options {
+	var o options
+	flag.StringVar(&o.addr, "addr", "localhost:8080", "listen address")
+	flag.StringVar(&o.db, "db", "ihoprauth.db", "SQLite file, or a postgres:// or mysql:// URL")
+	flag.StringVar(&o.smtp, "smtp", "", "SMTP server host:port; empty: mails go to stderr and /dev/inbox")
+	flag.StringVar(&o.smtpFrom, "smtp-from", "ihoprauth@localhost", "sender address of mails")
+	flag.StringVar(&o.smtpTLS, "smtp-tls", "", "none, starttls, tls or opportunistic (default: none on loopback, else starttls)")
+	flag.Var(&o.projects, "project", "TYPE:CLIENT_ID:CLIENT_SECRET[:public], repeatable; none: demo projects")
+	flag.Var(&o.admins, "admin", "EMAIL that gets role admin in every project, repeatable")
+	flag.DurationVar(&o.tokenCache, "token-cache", 0, "keep validated access tokens in memory this long (Config.TokenCacheTTL); 0: off")
+	flag.Parse()
+	return o
+}
 
 // listFlag is a repeatable string flag.
 type listFlag []string

@@ -1,70 +1,118 @@
-// Command example is a small app around ihoprauth that a newcomer can
+// Command example is ihoprauth embedded in a small app that a newcomer can
 // click through, with nothing to set up first:
 //
 //	go run ./example
 //
-// and open the address it prints. It serves:
+// and open the address it prints. newServer and routes, at the top of this
+// file, are the embedding: open the database, make the store and the
+// mailer, create the Auth with cookie sessions on, save the projects, and
+// mount the API beside the app's own routes, which package authmw
+// protects. examples/minimal does the same in about 100 lines with no demo
+// around it. The rest of this directory is the demo: its flags (flags.go,
+// projects.go, usage.go), the databases -db names (db.go), the SMTP or
+// development mailer (mail.go, inbox.go) and the pages (web.go, account.go
+// and web/).
 //
-//   - the API at /api/v1/, with cookie sessions turned on;
-//   - a page at / that uses the API the way a single-page app does: signup,
-//     login in each kind of project (entering the mailed code), password
-//     reset, the current user, refresh and logout, with PKCE S256 computed
-//     in the browser and the tokens kept in memory;
-//   - /dev/inbox, when no -smtp is given: the mails the server "sent",
-//     codes included, newest first;
-//   - /account, a server-rendered page open to the session cookie the page
-//     gets after a login, and /hello, a JSON route open to a bearer token.
+// It serves the API at /api/v1/; a page at / that uses it the way a
+// single-page app does (signup, login in each kind of project with the
+// mailed code, password reset, refresh and logout, with PKCE S256 computed
+// in the browser and the tokens kept in memory); /dev/inbox, the mails
+// "sent", when no -smtp is given; /account, a server-rendered page open to
+// the session cookie the page gets after a login; and /hello, a JSON route
+// open to a bearer token.
 //
 // With no -project it creates three confidential demo projects (demo-none,
 // demo-two-step, demo-otp, with fresh secrets it prints, for curl and
 // scripts) and their public twins for the page (web-none, web-two-step,
-// web-otp: a browser cannot keep a secret).
-//
-// Flags:
-//
-//	-addr        listen address (default localhost:8080)
-//	-db          SQLite file (default ihoprauth.db), or a postgres:// or mysql:// URL
-//	-smtp        host:port of an SMTP server; empty: mails go to stderr and /dev/inbox
-//	-smtp-from   sender address
-//	-smtp-tls    none, starttls, tls or opportunistic (default: none on loopback, else starttls)
-//	-project     TYPE:CLIENT_ID:CLIENT_SECRET[:public], repeatable
-//	-admin       EMAIL that gets role admin in every project, repeatable
-//	-token-cache DURATION to keep validated access tokens in memory (default 0: off)
-//
-// The SMTP user and password, when the server needs them, are read from
-// IHOPRAUTH_SMTP_USER and IHOPRAUTH_SMTP_PASSWORD.
+// web-otp: a browser cannot keep a secret). go run ./example -h lists the
+// flags; the SMTP user and password, when the server needs them, are read
+// from IHOPRAUTH_SMTP_USER and IHOPRAUTH_SMTP_PASSWORD.
 package main
 
 import (
 	"context"
-	"flag"
+	"encoding/json"
+	"errors"
 	"fmt"
-	"log/slog"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/ihoprauth/ihoprauth"
+	"github.com/ihoprauth/ihoprauth/authmw"
+	"github.com/ihoprauth/ihoprauth/store"
 )
 
-type options struct {
-	addr, db, smtp, smtpFrom, smtpTLS string
-	projects, admins                  listFlag
-	tokenCache                        time.Duration
+// newServer is the embedding: it opens the database, makes the store and
+// the mailer, creates the Auth with cookie sessions on, saves the projects
+// and builds the routes. Mails, when no -smtp is given, are written to
+// stderr (and the dev inbox).
+func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, stderr io.Writer) (*server, error) {
+	m, in, err := newMailer(o, stderr)
+	if err != nil {
+		return nil, err
+	}
+	db, err := openDB(o.db)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{db: db}
+	st, err := store.New(ctx, db, store.Config{})
+	if err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+	sessions := ihoprauth.NewSessionManager(st.SessionStore())
+	s.auth, err = ihoprauth.New(ctx, st, m, ihoprauth.Config{
+		Sessions:      sessions,
+		NewUserRole:   adminRole(o.admins),
+		TokenCacheTTL: o.tokenCache,
+	})
+	if err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+	if err := setUp(ctx, s.auth, specs, o.admins); err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+	// Expired codes and tokens, idle counters and old audit events go
+	// hourly, as a production app would have them go.
+	s.stopCleanup = s.auth.StartCleanup(time.Hour)
+	s.handler = routes(s.auth, sessions, st, newPageConfig(specs, in != nil), in)
+	return s, nil
+}
+
+// routes mounts the API at /api/v1/ and the example's own pages around it.
+// The dev inbox exists only when in is not nil (no -smtp). The account page
+// loads and saves its session, so each visit moves the idle timeout on.
+func routes(auth *ihoprauth.Auth, sessions *scs.SessionManager, projects projectFinder, cfg pageConfig, in *inbox) http.Handler {
+	mux := http.NewServeMux()
+	auth.Mount(mux)
+	mux.Handle("GET /hello", authmw.RequireUser(auth)(http.HandlerFunc(hello)))
+	mux.Handle("GET /account", sessions.LoadAndSave(authmw.RequireUser(auth)(account{projects})))
+	mux.Handle("GET /config.json", cfg)
+	if in != nil {
+		mux.Handle("GET /dev/inbox", localOnly(in))
+	}
+	mux.Handle("/", staticFiles())
+	return mux
+}
+
+// hello is the app's own route, open only to signed-in users.
+func hello(w http.ResponseWriter, r *http.Request) {
+	u, _ := authmw.UserFrom(r.Context())
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(map[string]string{
+		"status": "success", "message": "Hello, " + u.FirstName + "!", "user_id": u.UserID, "role": u.Role,
+	})
 }
 
 func main() {
-	var o options
-	flag.StringVar(&o.addr, "addr", "localhost:8080", "listen address")
-	flag.StringVar(&o.db, "db", "ihoprauth.db", "SQLite file, or a postgres:// or mysql:// URL")
-	flag.StringVar(&o.smtp, "smtp", "", "SMTP server host:port; empty: mails go to stderr and /dev/inbox")
-	flag.StringVar(&o.smtpFrom, "smtp-from", "ihoprauth@localhost", "sender address of mails")
-	flag.StringVar(&o.smtpTLS, "smtp-tls", "", "none, starttls, tls or opportunistic (default: none on loopback, else starttls)")
-	flag.Var(&o.projects, "project", "TYPE:CLIENT_ID:CLIENT_SECRET[:public], repeatable; none: demo projects")
-	flag.Var(&o.admins, "admin", "EMAIL that gets role admin in every project, repeatable")
-	flag.DurationVar(&o.tokenCache, "token-cache", 0, "keep validated access tokens in memory this long (Config.TokenCacheTTL); 0: off")
-	flag.Parse()
+	o := parseFlags()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, o); err != nil {
@@ -90,34 +138,4 @@ func run(ctx context.Context, o options) error {
 	printUsage(browserURL(o.addr, ln.Addr()), specs, printSecrets, o.smtp)
 	warnUnverifiedAdmins(specs, o.admins)
 	return serve(ctx, ln, srv.handler)
-}
-
-// serve answers on ln until ctx ends, then lets running requests finish.
-func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
-	srv := &http.Server{
-		Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	slog.Info("shutting down")
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return srv.Shutdown(shutdown)
-}
-
-// browserURL is the address to open in a browser: the host of -addr (or
-// localhost when it names none or every interface) and the port listened on.
-func browserURL(flagAddr string, ln net.Addr) string {
-	host, _, _ := net.SplitHostPort(flagAddr)
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "localhost"
-	}
-	_, port, _ := net.SplitHostPort(ln.String())
-	return "http://" + net.JoinHostPort(host, port)
 }

@@ -2,19 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
 	"gorm.io/gorm"
 
-	"github.com/alexedwards/scs/v2"
 	"github.com/ihoprauth/ihoprauth"
-	"github.com/ihoprauth/ihoprauth/authmw"
-	"github.com/ihoprauth/ihoprauth/store"
 )
 
 // server is the example put together over one database: the API with
@@ -25,41 +21,6 @@ type server struct {
 	db          *gorm.DB
 	handler     http.Handler
 	stopCleanup func()
-}
-
-// newServer opens the database, saves the projects and builds the routes.
-// Mails, when no -smtp is given, are written to stderr (and the inbox).
-func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, stderr io.Writer) (*server, error) {
-	m, in, err := newMailer(o, stderr)
-	if err != nil {
-		return nil, err
-	}
-	db, err := openDB(o.db)
-	if err != nil {
-		return nil, err
-	}
-	s := &server{db: db}
-	st, err := store.New(ctx, db, store.Config{})
-	if err != nil {
-		return nil, errors.Join(err, s.Close())
-	}
-	sessions := ihoprauth.NewSessionManager(st.SessionStore())
-	s.auth, err = ihoprauth.New(ctx, st, m, ihoprauth.Config{
-		Sessions:      sessions,
-		NewUserRole:   adminRole(o.admins),
-		TokenCacheTTL: o.tokenCache,
-	})
-	if err != nil {
-		return nil, errors.Join(err, s.Close())
-	}
-	if err := setUp(ctx, s.auth, specs, o.admins); err != nil {
-		return nil, errors.Join(err, s.Close())
-	}
-	// Expired codes and tokens, idle counters and old audit events go
-	// hourly, as a production app would have them go.
-	s.stopCleanup = s.auth.StartCleanup(time.Hour)
-	s.handler = routes(s.auth, sessions, st, newPageConfig(specs, in != nil), in)
-	return s, nil
 }
 
 // Close sends the mail still queued and closes the database.
@@ -92,30 +53,34 @@ func adminRole(emails []string) func(context.Context, ihoprauth.Project, string)
 	}
 }
 
-// routes mounts the API at /api/v1/ and the example's own pages around it.
-// The dev inbox exists only when in is not nil (no -smtp). The account page
-// loads and saves its session, so each visit moves the idle timeout on.
-func routes(auth *ihoprauth.Auth, sessions *scs.SessionManager, projects projectFinder, cfg pageConfig, in *inbox) http.Handler {
-	mux := http.NewServeMux()
-	auth.Mount(mux)
-	mux.Handle("GET /hello", authmw.RequireUser(auth)(http.HandlerFunc(hello)))
-	mux.Handle("GET /account", sessions.LoadAndSave(authmw.RequireUser(auth)(account{projects})))
-	mux.Handle("GET /config.json", cfg)
-	if in != nil {
-		mux.Handle("GET /dev/inbox", localOnly(in))
+// serve answers on ln until ctx ends, then lets running requests finish.
+func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{
+		Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
 	}
-	mux.Handle("/", staticFiles())
-	return mux
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
 }
 
-// hello is the app's own route, open only to signed-in users.
-func hello(w http.ResponseWriter, r *http.Request) {
-	u, _ := authmw.UserFrom(r.Context())
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(map[string]string{
-		"status": "success", "message": "Hello, " + u.FirstName + "!", "user_id": u.UserID, "role": u.Role,
-	})
+// browserURL is the address to open in a browser: the host of -addr (or
+// localhost when it names none or every interface) and the port listened on.
+func browserURL(flagAddr string, ln net.Addr) string {
+	host, _, _ := net.SplitHostPort(flagAddr)
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	_, port, _ := net.SplitHostPort(ln.String())
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // localOnly serves h only to requests from this machine that name it as

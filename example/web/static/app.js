@@ -112,15 +112,23 @@ async function submitCode(code) {
 }
 
 // exchange trades the auth code for tokens, proving with the verifier that
-// this page started the login, then asks for the session cookie.
+// this page started the login, then asks for the session cookie. Only once
+// the cookie is set (or refused) does the page show the user as signed in,
+// so that the account page opened from there lets them in.
 async function exchange(code, verifier) {
-  setTokens(await api('POST', '/api/v1/api-tauth-token', { ...client(), code, code_verifier: verifier }));
+  const answer = await api('POST', '/api/v1/api-tauth-token', { ...client(), code, code_verifier: verifier });
+  let noSession = null;
   try {
-    await api('POST', '/api/v1/session', null, state.tokens.access);
+    await api('POST', '/api/v1/session', null, answer.access_token);
   } catch (err) {
-    notify('error', 'Signed in, but no session cookie: the account page will refuse you. ' + err.message);
+    noSession = err;
   }
-  await loadUser();
+  setTokens(answer);
+  if (noSession) {
+    notify('error', `Signed in as ${state.user.email}, but with no session cookie: ` +
+      'the account page will refuse you. ' + noSession.message);
+    return;
+  }
   notify('success', `Signed in as ${state.user.email}.`);
 }
 

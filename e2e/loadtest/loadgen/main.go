@@ -4,7 +4,7 @@
 // BENCHMARKS.md):
 //
 //	go run ./example -addr 127.0.0.1:8080 -db /tmp/load.db -project none:load:load-secret-0123456789 &
-//	go run ./loadtest/loadgen -base http://127.0.0.1:8080 -client-id load \
+//	cd e2e && go run ./loadtest/loadgen -base http://127.0.0.1:8080 -client-id load \
 //		-client-secret load-secret-0123456789 -pid $! -scenario flow,login,refresh,storm
 //
 // Scenarios (comma separated; each stops after -duration or -max

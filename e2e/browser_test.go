@@ -1,13 +1,11 @@
-package main
+package e2e
 
 import (
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -28,10 +26,12 @@ const stepTimeout = 30 * time.Second
 var browserShots = flag.String("browser-shots", "",
 	"save a screenshot of every step of TestBrowser in this directory")
 
-// TestBrowser clicks through the page at / in headless Chromium the way a
-// newcomer would, in each kind of project: sign up, read the code in the
-// dev inbox, see the user, open /account with the session cookie and log
-// out. On failure it saves a screenshot of the tab and logs its path.
+// TestBrowser clicks through the example's page at / in headless Chromium
+// the way a newcomer would, in each kind of project: sign up, read the code
+// in the dev inbox, see the user, open /account with the session cookie and
+// log out. Each step waits for what a user waits for (a notice, a card
+// shown), never for a time. On failure it saves a screenshot of the tab and
+// logs its path.
 func TestBrowser(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Skipf("skipping the browser test: no Chromium at %s (install Debian's chromium package; .ci/run does)", chromiumPath)
@@ -46,7 +46,7 @@ func TestBrowser(t *testing.T) {
 // browserEnv is the example and the browser that the subtests share.
 type browserEnv struct {
 	base    string
-	mails   *mailLog
+	mails   *output // the example's stderr
 	browser context.Context
 }
 
@@ -124,7 +124,7 @@ func (e *browserEnv) none(t *testing.T) {
 	app, side := e.open(t, "web-none")
 	const email = "ada@example.com"
 	app.signUp(email, password, "Ada", "Lovelace")
-	app.waitVisible("#signed-in")
+	app.waitSignedIn(email)
 	app.wantUser(email, "Ada Lovelace")
 	side.wantAccount(e.base, 200, email)
 	app.logOut()
@@ -148,26 +148,6 @@ func (e *browserEnv) open(t *testing.T, project string) (app, side tab) {
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`input[value=%q]`, project))),
 	)
 	return app, side
-}
-
-// startExample serves the example with its demo projects on a loopback
-// port, over a new SQLite database. It returns the base URL and the
-// example's stderr, where the dev mailer writes.
-func startExample(t *testing.T) (string, *mailLog) {
-	t.Helper()
-	mails := &mailLog{}
-	old := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(mails, nil)))
-	t.Cleanup(func() {
-		slog.SetDefault(old)
-		if t.Failed() {
-			t.Logf("the example's log and mails:\n%s", mails.String())
-		}
-	})
-	srv := testServer(t, options{}, mails)
-	hs := httptest.NewServer(srv.handler)
-	t.Cleanup(hs.Close)
-	return hs.URL, mails
 }
 
 // startBrowser starts headless Chromium with a profile of its own.
@@ -288,7 +268,7 @@ func (tb tab) signUp(email, password, first, last string) {
 // enterCode reads the n-th mail of that kind to email in the dev inbox (in
 // the other tab), enters its code on the page and waits until the user is
 // signed in.
-func (tb tab) enterCode(inbox tab, mails *mailLog, base, kind, email string, n int) {
+func (tb tab) enterCode(inbox tab, mails *output, base, kind, email string, n int) {
 	tb.t.Helper()
 	tb.waitVisible("#code-step")
 	code := inbox.readCode(mails, base, kind, email, n)
@@ -296,6 +276,15 @@ func (tb tab) enterCode(inbox tab, mails *mailLog, base, kind, email string, n i
 		chromedp.SendKeys(chromedp.CSS(`#code-form [name=code]`), code),
 		chromedp.Click(chromedp.CSS(`#code-form button[type=submit]`)),
 	)
+	tb.waitSignedIn(email)
+}
+
+// waitSignedIn waits for what a user waits for after a login: the notice
+// that they are signed in as email, which the page shows once the session
+// cookie is set, with the signed-in card.
+func (tb tab) waitSignedIn(email string) {
+	tb.t.Helper()
+	tb.waitNotice("success", "Signed in as "+email+".")
 	tb.waitVisible("#signed-in")
 }
 
@@ -318,11 +307,11 @@ func (tb tab) logOut() {
 
 // readCode opens the dev inbox once the n-th mail of that kind to email was
 // sent, and returns the code in the newest one.
-func (tb tab) readCode(mails *mailLog, base, kind, email string, n int) string {
+func (tb tab) readCode(mails *output, base, kind, email string, n int) string {
 	tb.t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, stepTimeout)
 	defer cancel()
-	if err := mails.await(ctx, kind, email, n); err != nil {
+	if _, err := mails.await(ctx, mailTo(kind, email), n); err != nil {
 		tb.fail(fmt.Sprintf("wait for %s mail %d to %s", kind, n, email), err)
 	}
 	tb.do("open the dev inbox", chromedp.Navigate(base+"/dev/inbox"))
@@ -424,52 +413,10 @@ func watchConsole(tb tab) func() []error {
 	}
 }
 
-// mailLog is the example's stderr and log in the test: it keeps what it is
-// given and lets the test wait for a mail. The inbox keeps a mail before
-// the dev mailer writes it, so a mail written here is on the inbox page.
-type mailLog struct {
-	mu    sync.Mutex
-	b     strings.Builder
-	wrote chan struct{} // closed by the next Write
-}
-
-func (l *mailLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.b.Write(p)
-	if l.wrote != nil {
-		close(l.wrote)
-		l.wrote = nil
-	}
-	return len(p), nil
-}
-
-func (l *mailLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// await returns once n mails of that kind to the address to were written
-// (mailer.Dev starts each with "--- mail (KIND)" and a "To:" line).
-func (l *mailLog) await(ctx context.Context, kind, to string, n int) error {
-	for {
-		l.mu.Lock()
-		count := strings.Count(l.b.String(), "--- mail ("+kind+")\nTo: "+to+"\n")
-		if l.wrote == nil {
-			l.wrote = make(chan struct{})
-		}
-		wrote := l.wrote
-		l.mu.Unlock()
-		if count >= n {
-			return nil
-		}
-		select {
-		case <-wrote:
-		case <-ctx.Done():
-			return fmt.Errorf("%d of %d %s mails to %s: %w", count, n, kind, to, ctx.Err())
-		}
-	}
+// mailTo matches the start of a mail of that kind to the address to, as
+// the example's dev mailer writes it to stderr.
+func mailTo(kind, to string) *regexp.Regexp {
+	return regexp.MustCompile(regexp.QuoteMeta("--- mail (" + kind + ")\nTo: " + to + "\n"))
 }
 
 // jsString quotes s as a JavaScript string literal.

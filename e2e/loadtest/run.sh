@@ -3,15 +3,15 @@
 # /api/v1/user of the example and against the bare ceiling server, then
 # loadgen's multi-step flows and the login storm against the example.
 #
-#   bash loadtest/run.sh                      # from the repository root
-#   EXAMPLE_FLAGS='-token-cache 1m' bash loadtest/run.sh
+#   bash e2e/loadtest/run.sh                      # from the repository root
+#   EXAMPLE_FLAGS='-token-cache 1m' bash e2e/loadtest/run.sh
 #
 # Needs wrk (Debian package wrk). Every run is bounded: wrk runs
 # WRK_DURATION per target, each loadgen scenario at most LOAD_DURATION.
 # It starts the two servers on 127.0.0.1 ports 18080 and 18081, on a fresh
 # SQLite file in a temporary directory, and stops them when it ends.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.." # the repository root: ./example is in the root module
 
 WRK_ARGS=${WRK_ARGS:--t1 -c32}
 WRK_DURATION=${WRK_DURATION:-10s}
@@ -35,8 +35,7 @@ cleanup() {
 trap cleanup EXIT
 
 go build -o "$tmp/example" ./example
-go build -o "$tmp/ceiling" ./loadtest/ceiling
-go build -o "$tmp/loadgen" ./loadtest/loadgen
+(cd e2e && go build -o "$tmp/ceiling" ./loadtest/ceiling && go build -o "$tmp/loadgen" ./loadtest/loadgen)
 
 # await ADDR waits up to 10 s for ADDR to accept connections.
 await() {
@@ -72,9 +71,9 @@ TOKEN=$(loadgen -scenario token)
 export TOKEN
 for target in "example http://$EXAMPLE/api/v1/user" "ceiling http://$CEILING/api/v1/user"; do
   set -- $target
-  echo "== wrk $WRK_ARGS -d$WRK_DURATION -s loadtest/user.lua ($1)"
+  echo "== wrk $WRK_ARGS -d$WRK_DURATION -s e2e/loadtest/user.lua ($1)"
   # shellcheck disable=SC2086 # WRK_ARGS is a list of flags
-  wrk $WRK_ARGS -d"$WRK_DURATION" -s loadtest/user.lua "$2"
+  wrk $WRK_ARGS -d"$WRK_DURATION" -s e2e/loadtest/user.lua "$2"
 done
 
 echo "== loadgen"

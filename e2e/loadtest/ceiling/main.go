@@ -4,7 +4,7 @@
 // nothing else, so its requests per second are what net/http and the
 // machine allow (see BENCHMARKS.md):
 //
-//	go run ./loadtest/ceiling -addr 127.0.0.1:8081
+//	cd e2e && go run ./loadtest/ceiling -addr 127.0.0.1:8081
 //
 // It listens on loopback by default and stops on SIGINT or SIGTERM.
 package main
