@@ -120,24 +120,33 @@ type codeAnswer struct {
 }
 
 func (a *Auth) handleOTPCode(r *http.Request, in *input) (any, error) {
-	return a.redeemLoginCode(r.Context(), in, PurposeOTP, "otp_code", "otp_token")
+	return a.handleLoginCode(r, in, PurposeOTP, "otp_code", "otp_token")
 }
 
 func (a *Auth) handleTwoStepCode(r *http.Request, in *input) (any, error) {
-	return a.redeemLoginCode(r.Context(), in, PurposeTwoStep, "two_step_auth_code", "two_step_auth_token")
+	return a.handleLoginCode(r, in, PurposeTwoStep, "two_step_auth_code", "two_step_auth_token")
+}
+
+// codeRequest is an emailed code and the token it goes with.
+type codeRequest struct {
+	token, code string
+}
+
+// handleLoginCode reads a login code from the fields of its endpoint.
+func (a *Auth) handleLoginCode(r *http.Request, in *input, purpose Purpose, codeField, tokenField string) (any, error) {
+	req := codeRequest{code: in.code(codeField), token: in.str(tokenField, true, maxOpaque)}
+	if err := in.err(); err != nil {
+		return nil, err
+	}
+	return a.redeemLoginCode(r.Context(), purpose, req)
 }
 
 // redeemLoginCode turns a right otp or two-step code into an auth code that
 // carries the login's PKCE challenge.
-func (a *Auth) redeemLoginCode(ctx context.Context, in *input, purpose Purpose, codeField, tokenField string) (any, error) {
-	code := in.code(codeField)
-	token := in.str(tokenField, true, maxOpaque)
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	c, err := a.checkChallenge(ctx, purpose, token, code)
+func (a *Auth) redeemLoginCode(ctx context.Context, purpose Purpose, req codeRequest) (codeAnswer, error) {
+	c, err := a.checkChallenge(ctx, purpose, req.token, req.code)
 	if err != nil {
-		return nil, err
+		return codeAnswer{}, err
 	}
 	var authCode string
 	err = a.store.InTx(ctx, func(tx Store) error {
@@ -148,13 +157,13 @@ func (a *Auth) redeemLoginCode(ctx context.Context, in *input, purpose Purpose, 
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return codeAnswer{}, err
 	}
 	if err := a.challengeRedeemed(ctx, c); err != nil {
-		return nil, err
+		return codeAnswer{}, err
 	}
 	if err := a.loginCompleted(ctx, c.AccountKey); err != nil {
-		return nil, err
+		return codeAnswer{}, err
 	}
 	a.event(ctx, EventCodeVerified, c.ProjectID, a.publicID(ctx, c.UserID), string(purpose))
 	return codeAnswer{Status: "success", Code: authCode}, nil

@@ -1,5 +1,12 @@
 package ihoprauth
 
+import (
+	"context"
+	"encoding/json"
+	"maps"
+	"slices"
+)
+
 // Verifications returns how many password verifications a has run, dummy
 // ones included. It exists for tests only.
 func Verifications(a *Auth) int64 { return a.hasher.verified.Load() }
@@ -16,3 +23,57 @@ func Renders(a *Auth) int64 { return a.renders.Load() }
 // password hash a computes from now on. It exists for tests only; set it
 // before requests are served.
 func TraceHashes(a *Auth, trace func(string)) { a.hasher.trace = trace }
+
+// The domain functions below are the rules behind the endpoints, reached
+// without HTTP: each takes the client's address (its source) and plain
+// values, so that tests can table the rules. They exist for tests only.
+
+// withSource is ctx as a request from ip would have it.
+func withSource(ctx context.Context, ip string) context.Context {
+	return withClient(ctx, client{ip: ip, reply: &reply{}})
+}
+
+// LogIn checks a login to the project clientID/secret from ip and returns
+// the auth code (none) or the token of the mailed code (two-step, otp).
+func LogIn(ctx context.Context, a *Auth, ip, clientID, secret, email, password string) (string, error) {
+	ans, err := a.logIn(withSource(ctx, ip), loginRequest{client: clientCreds{clientID, secret}, email: email, password: password})
+	return ans.Code + ans.TwoStepAuthToken + ans.OTPToken, err
+}
+
+// SignUp signs email up in the project clientID/secret from ip and returns
+// what login would.
+func SignUp(ctx context.Context, a *Auth, ip, clientID, secret, email, password string) (string, error) {
+	ans, err := a.signUp(withSource(ctx, ip), signupRequest{client: clientCreds{clientID, secret}, email: email,
+		password: password, firstName: "Ada", lastName: "Lovelace", mobile: "1"})
+	return ans.Code + ans.TwoStepAuthToken + ans.OTPToken, err
+}
+
+// RedeemCode redeems an otp or two-step code from ip and returns the auth
+// code.
+func RedeemCode(ctx context.Context, a *Auth, ip string, purpose Purpose, token, code string) (string, error) {
+	ans, err := a.redeemLoginCode(withSource(ctx, ip), purpose, codeRequest{token: token, code: code})
+	return ans.Code, err
+}
+
+// UpdateNames sets the first name, and the role when role is not empty, of
+// the user with that email in the project clientID, and returns the names
+// of the fields the answer lists as updated.
+func UpdateNames(ctx context.Context, a *Auth, clientID, email, firstName, role string) ([]string, error) {
+	u, err := a.LookupUser(ctx, clientID, email)
+	if err != nil {
+		return nil, err
+	}
+	up := update{firstName: &firstName}
+	if role != "" {
+		up.role = &role
+	}
+	ans, err := a.updateUser(withSource(ctx, "192.0.2.1"), u, "family", up)
+	var fields []string
+	if ans.Updated != nil {
+		raw, _ := json.Marshal(ans.Updated)
+		var m map[string]any
+		json.Unmarshal(raw, &m)
+		fields = slices.Sorted(maps.Keys(m))
+	}
+	return fields, err
+}

@@ -39,52 +39,57 @@ type loginRequest struct {
 }
 
 func (a *Auth) handleLogin(r *http.Request, in *input) (any, error) {
-	ctx := r.Context()
 	req := loginRequest{client: readClient(in), email: readEmail(in, "email"),
 		password: in.secret("password", false), pkce: a.readPKCE(in)}
-	p, err := a.loginClient(ctx, in, req.client, req.pkce)
-	if err != nil {
+	if err := in.err(); err != nil {
 		return nil, err
+	}
+	return a.logIn(r.Context(), req)
+}
+
+// logIn checks a login and answers as its project type asks: an auth code
+// at once (none), a mailed code to enter next (two-step), or a mailed code
+// instead of a password (otp).
+func (a *Auth) logIn(ctx context.Context, req loginRequest) (loginAnswer, error) {
+	p, err := a.loginClient(ctx, req.client, req.pkce)
+	if err != nil {
+		return loginAnswer{}, err
 	}
 	if p.Type == TypeOTP {
 		return a.loginOTP(ctx, p, req)
 	}
 	if req.password == "" {
-		return nil, fieldError("password", "The password field is required.")
+		return loginAnswer{}, fieldError("password", "The password field is required.")
 	}
 	u, err := a.checkPassword(ctx, p, req.email, req.password)
 	if err != nil {
-		return nil, err
+		return loginAnswer{}, err
 	}
 	if p.Type == TypeTwoStep {
 		if err := a.allowMail(ctx, p.ID, accountKey(p.ID, u.EmailKey), PurposeTwoStep); err != nil {
-			return nil, err
+			return loginAnswer{}, err
 		}
 		token, code, err := a.newChallenge(ctx, a.store, p, u, u.EmailKey, PurposeTwoStep, req.pkce)
 		if err != nil {
-			return nil, err
+			return loginAnswer{}, err
 		}
 		a.mailCode(ctx, MailTwoStep, p, u, code)
 		return answerTwoStep(token), nil
 	}
 	code, err := a.newAuthCode(ctx, a.store, p.ID, u.ID, req.pkce)
 	if err != nil {
-		return nil, err
+		return loginAnswer{}, err
 	}
 	if err := a.loginCompleted(ctx, accountKey(p.ID, u.EmailKey)); err != nil {
-		return nil, err
+		return loginAnswer{}, err
 	}
 	return answerCode(code), nil
 }
 
-// loginClient ends the reading of a login or signup: the fields read so
-// far must be valid, the client credentials right, and a public client must
-// send a PKCE challenge, having no secret to bind the auth code to (RFC
-// 9700 §2.1.1).
-func (a *Auth) loginClient(ctx context.Context, in *input, c clientCreds, pk pkce) (Project, error) {
-	if err := in.err(); err != nil {
-		return Project{}, err
-	}
+// loginClient checks the client of a login or signup: its credentials must
+// be right, and a public client must send a PKCE challenge, having no
+// secret to bind the auth code to (RFC 9700 §2.1.1).
+func (a *Auth) loginClient(ctx context.Context, c clientCreds, pk pkce) (Project, error) {
 	p, err := a.authClient(ctx, c)
 	if err != nil {
 		return Project{}, err
@@ -99,22 +104,22 @@ func (a *Auth) loginClient(ctx context.Context, in *input, c clientCreds, pk pkc
 // that no code matches, and no mail, but the same locks, mail limits,
 // render and writes, so neither the answer nor its time tells whether the
 // account exists (docs/design.md, D2 and D29).
-func (a *Auth) loginOTP(ctx context.Context, p Project, req loginRequest) (any, error) {
+func (a *Auth) loginOTP(ctx context.Context, p Project, req loginRequest) (loginAnswer, error) {
 	emailKey := CanonicalEmail(req.email)
 	account := accountKey(p.ID, emailKey)
 	if err := a.allowAttempt(ctx, p.ID, account); err != nil {
-		return nil, err
+		return loginAnswer{}, err
 	}
 	u, err := a.store.UserByEmail(ctx, p.ID, emailKey)
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, err
+		return loginAnswer{}, err
 	}
 	if err := a.allowMail(ctx, p.ID, account, PurposeOTP); err != nil {
-		return nil, err
+		return loginAnswer{}, err
 	}
 	token, code, err := a.newChallenge(ctx, a.store, p, u, emailKey, PurposeOTP, req.pkce)
 	if err != nil {
-		return nil, err
+		return loginAnswer{}, err
 	}
 	a.mailCodeTo(ctx, MailOTP, p, u, req.email, code)
 	return answerOTP(token), nil

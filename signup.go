@@ -39,23 +39,42 @@ func (a *Auth) readSignup(in *input) signupRequest {
 
 // handleSignup creates a user and answers like login for the project type.
 func (a *Auth) handleSignup(r *http.Request, in *input) (any, error) {
-	ctx := r.Context()
 	req := a.readSignup(in)
-	p, err := a.loginClient(ctx, in, req.client, req.pkce)
-	if err != nil {
+	if err := in.err(); err != nil {
 		return nil, err
+	}
+	return a.signUp(r.Context(), req)
+}
+
+// signUp creates the account req asks for and answers like a login of its
+// project type. The source's signup budget is spent before the password
+// is hashed.
+func (a *Auth) signUp(ctx context.Context, req signupRequest) (loginAnswer, error) {
+	p, err := a.loginClient(ctx, req.client, req.pkce)
+	if err != nil {
+		return loginAnswer{}, err
 	}
 	if err := a.checkNewPassword(p, req); err != nil {
-		return nil, err
+		return loginAnswer{}, err
 	}
 	if err := a.allowSignup(ctx, p.ID); err != nil {
-		return nil, err
+		return loginAnswer{}, err
 	}
 	u, err := a.newUser(ctx, p, req)
 	if err != nil {
-		return nil, err
+		return loginAnswer{}, err
 	}
-	return a.signupAnswer(ctx, p, u, req)
+	token, err := a.storeAndMailSignup(ctx, p, u, req)
+	if err != nil {
+		return loginAnswer{}, err
+	}
+	switch p.Type {
+	case TypeOTP:
+		return answerOTP(token), nil
+	case TypeTwoStep:
+		return answerTwoStep(token), nil
+	}
+	return answerCode(token), nil
 }
 
 // checkNewPassword asks for a password except in otp projects, where it is
@@ -87,14 +106,15 @@ func (a *Auth) newUser(ctx context.Context, p Project, req signupRequest) (User,
 	return u, nil
 }
 
-// signupAnswer stores u with what its project type issues, in one
-// transaction, then mails the code. A taken email is a 422 in a none
+// storeAndMailSignup stores u with what its project type issues, in one
+// transaction, then mails the code, and returns the token or code for the
+// answer. A taken email is a 422 in a none
 // project, where the code comes back at once; elsewhere the answer is that
 // of a new signup and the owner is mailed a notice instead of a code, so
 // signup does not reveal who has an account (docs/design.md, D2). The notice has a
 // budget of its own, one a day, and never spends the owner's code mails
 // (docs/design.md, D27); past it nothing is mailed and the answer is the same.
-func (a *Auth) signupAnswer(ctx context.Context, p Project, u User, req signupRequest) (any, error) {
+func (a *Auth) storeAndMailSignup(ctx context.Context, p Project, u User, req signupRequest) (string, error) {
 	var (
 		token, code string
 		owner       User
@@ -105,7 +125,7 @@ func (a *Auth) signupAnswer(ctx context.Context, p Project, u User, req signupRe
 	// only read here, so a 429 tells nothing about who has an account.
 	if p.Type != TypeNone {
 		if err := a.allowSignupMail(ctx, p, account, u.EmailKey); err != nil {
-			return nil, err
+			return "", err
 		}
 	}
 	// A concurrent signup of the same email can win between the lookup and
@@ -120,29 +140,23 @@ func (a *Auth) signupAnswer(ctx context.Context, p Project, u User, req signupRe
 		}
 	}
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	switch {
 	case owner.ID != 0:
 		if err := a.notifyOwner(ctx, p, owner); err != nil {
-			return nil, err
+			return "", err
 		}
 	case p.Type != TypeNone:
 		a.mailCode(ctx, mailKindOf(p.Type), p, u, code)
 		a.event(ctx, EventSignup, p.ID, u.UserID, "ok")
 	default:
 		if err := a.loginCompleted(ctx, account); err != nil {
-			return nil, err
+			return "", err
 		}
 		a.event(ctx, EventSignup, p.ID, u.UserID, "ok")
 	}
-	switch p.Type {
-	case TypeOTP:
-		return answerOTP(token), nil
-	case TypeTwoStep:
-		return answerTwoStep(token), nil
-	}
-	return answerCode(token), nil
+	return token, nil
 }
 
 // allowSignupMail spends what the mail of a signup costs, before anything

@@ -18,23 +18,34 @@ type tokenAnswer struct {
 
 // handleToken exchanges an auth code for an access and a refresh token.
 func (a *Auth) handleToken(r *http.Request, in *input) (any, error) {
-	ctx := r.Context()
-	client := readClient(in)
-	code := in.str("code", true, maxOpaque)
-	verifier := readVerifier(in)
+	req := tokenRequest{client: readClient(in), code: in.str("code", true, maxOpaque), verifier: readVerifier(in)}
 	if err := in.err(); err != nil {
 		return nil, err
 	}
-	p, err := a.authClient(ctx, client)
+	return a.exchangeCode(r.Context(), req)
+}
+
+// tokenRequest is an auth code to exchange, with its client and PKCE
+// verifier.
+type tokenRequest struct {
+	client         clientCreds
+	code, verifier string
+}
+
+// exchangeCode spends a live auth code of the client's project and issues
+// a new login's tokens (RFC 6749 §4.1.3). A code used twice revokes what
+// it issued.
+func (a *Auth) exchangeCode(ctx context.Context, req tokenRequest) (tokenAnswer, error) {
+	p, err := a.authClient(ctx, req.client)
 	if err != nil {
-		return nil, err
+		return tokenAnswer{}, err
 	}
-	ac, err := a.liveAuthCode(ctx, p, code, verifier)
+	ac, err := a.liveAuthCode(ctx, p, req.code, req.verifier)
 	if err != nil {
 		if err == errBadCode {
 			a.event(ctx, EventTokenRefused, p.ID, a.publicID(ctx, ac.UserID), "bad code")
 		}
-		return nil, err
+		return tokenAnswer{}, err
 	}
 	var answer tokenAnswer
 	err = a.store.InTx(ctx, func(tx Store) error {
@@ -52,7 +63,7 @@ func (a *Auth) handleToken(r *http.Request, in *input) (any, error) {
 		err = a.codeReused(ctx, ac)
 	}
 	if err != nil {
-		return nil, err
+		return tokenAnswer{}, err
 	}
 	a.event(ctx, EventTokenIssued, p.ID, answer.User.UserID, "ok")
 	return answer, nil

@@ -64,19 +64,17 @@ func readUpdate(in *input) update {
 }
 
 func (a *Auth) handleUpdateUser(r *http.Request, in *input) (any, error) {
-	return a.updateUser(r, in, readUpdate(in))
+	return a.handleUpdate(r, in, readUpdate(in))
 }
 
 func (a *Auth) handleUpdateRole(r *http.Request, in *input) (any, error) {
 	role := in.str("role", true, maxRole)
-	return a.updateUser(r, in, update{role: &role})
+	return a.handleUpdate(r, in, update{role: &role})
 }
 
-// updateUser applies up to the bearer's user. Every check runs before any
-// write: a refused role change (403) or a bad field (422) changes nothing.
-// A password change ends every other login of the user and keeps this one.
-func (a *Auth) updateUser(r *http.Request, in *input, up update) (any, error) {
-	ctx := r.Context()
+// handleUpdate applies up, read from in, to the bearer's user: a missing or
+// bad token answers 401 before any field is judged.
+func (a *Auth) handleUpdate(r *http.Request, in *input, up update) (any, error) {
 	u, login, err := a.bearer(r)
 	if err != nil {
 		return nil, err
@@ -84,6 +82,15 @@ func (a *Auth) updateUser(r *http.Request, in *input, up update) (any, error) {
 	if err := in.err(); err != nil {
 		return nil, err
 	}
+	return a.updateUser(r.Context(), u, login.FamilyID, up)
+}
+
+// updateUser applies up to u, logged in with a token of family. Every
+// check runs before any write: a refused role change (403) or a bad field
+// (422) changes nothing. A password change ends every other login of the
+// user and keeps this one.
+func (a *Auth) updateUser(ctx context.Context, u User, family string, up update) (userAnswer, error) {
+	var err error
 	next, changed := u, &updatedJSON{}
 	setField(&next.FirstName, up.firstName, &changed.FirstName)
 	setField(&next.LastName, up.lastName, &changed.LastName)
@@ -94,26 +101,26 @@ func (a *Auth) updateUser(r *http.Request, in *input, up update) (any, error) {
 	if up.role != nil && !strings.EqualFold(*up.role, u.Role) {
 		if !a.cfg.RolePolicy(ctx, u, *up.role) {
 			a.event(ctx, EventRoleRefused, u.ProjectID, u.UserID, "forbidden")
-			return nil, errRoleForbidden
+			return userAnswer{}, errRoleForbidden
 		}
 		next.Role, changed.Role = *up.role, up.role
 	}
 	if up.password != "" {
 		if err := a.checkPasswordChange(ctx, u, up); err != nil {
-			return nil, err
+			return userAnswer{}, err
 		}
 		if next.PasswordHash, err = a.hasher.hash(ctx, up.password); err != nil {
-			return nil, err
+			return userAnswer{}, err
 		}
 	}
 	if next != u {
 		next.UpdatedAt = a.now()
-		err := a.saveUpdate(ctx, next, up.password != "", login.FamilyID)
+		err := a.saveUpdate(ctx, next, up.password != "", family)
 		if errors.Is(err, ErrConflict) {
 			a.cache.forgetUser(u.ID) // a cached copy may be the stale one
 		}
 		if err != nil {
-			return nil, err
+			return userAnswer{}, err
 		}
 	}
 	changed.UpdatedAt = next.UpdatedAt.Format(plainFormat)
