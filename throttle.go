@@ -274,14 +274,22 @@ func (a *Auth) lockDelay(failures int) time.Duration {
 // allowSignup counts a signup against the source's hourly budget, before
 // its password is hashed.
 func (a *Auth) allowSignup(ctx context.Context, projectID int64) error {
-	c, err := a.store.Hit(ctx, counterKey("signup", sourceOf(ctx)), a.now(), time.Hour)
+	return a.spendSourceBudget(ctx, projectID, "signup", a.cfg.SignupsPerSourcePerHour,
+		"signups from one address", "Too many signups from your address.")
+}
+
+// spendSourceBudget counts one request of kind against the source's budget
+// of perHour an hour, and answers 429 with msg, and an audit event for
+// reason, when it is spent.
+func (a *Auth) spendSourceBudget(ctx context.Context, projectID int64, kind string, perHour int, reason, msg string) error {
+	c, err := a.store.Hit(ctx, counterKey(kind, sourceOf(ctx)), a.now(), time.Hour)
 	if err != nil {
 		return err
 	}
-	if c.Count > a.cfg.SignupsPerSourcePerHour {
+	if c.Count > perHour {
 		wait := c.WindowStart.Add(time.Hour).Sub(a.now())
-		a.throttled(ctx, projectID, "signups from one address")
-		return tooMany("Too many signups from your address. Try again in "+seconds(wait)+".", wait)
+		a.throttled(ctx, projectID, reason)
+		return tooMany(msg+" Try again in "+seconds(wait)+".", wait)
 	}
 	return nil
 }
@@ -373,16 +381,8 @@ func (a *Auth) allowNotice(ctx context.Context, account string) (bool, error) {
 // hour over all accounts, so that nobody mails every account, or fills the
 // mail queue with signups, from one address.
 func (a *Auth) allowMailFromIP(ctx context.Context, projectID int64) error {
-	c, err := a.store.Hit(ctx, counterKey("mail-ip", sourceOf(ctx)), a.now(), time.Hour)
-	if err != nil {
-		return err
-	}
-	if c.Count > a.cfg.CodeMailsPerIPPerHour {
-		wait := c.WindowStart.Add(time.Hour).Sub(a.now())
-		a.throttled(ctx, projectID, "code mails from one address")
-		return tooMany("Too many codes were asked for from your address. Try again in "+seconds(wait)+".", wait)
-	}
-	return nil
+	return a.spendSourceBudget(ctx, projectID, "mail-ip", a.cfg.CodeMailsPerIPPerHour,
+		"code mails from one address", "Too many codes were asked for from your address.")
 }
 
 func (a *Auth) mailThrottled(ctx context.Context, projectID int64, wait time.Duration) error {

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ihoprauth/ihoprauth"
+	"github.com/ihoprauth/ihoprauth/internal/testdb"
 	"github.com/ihoprauth/ihoprauth/store"
 )
 
@@ -16,7 +16,7 @@ import (
 // Store's slog.Logger without the
 // values bound to it, and that a refused duplicate is not logged at all.
 func TestLogHidesValues(t *testing.T) {
-	db := openSQLite(t, filepath.Join(t.TempDir(), "auth.db"))
+	db := testdb.Open(t, testdb.SQLite)
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, nil))
 	s, err := store.New(t.Context(), db, store.Config{Logger: log})

@@ -16,7 +16,6 @@ import (
 	"github.com/ihoprauth/ihoprauth"
 	"github.com/ihoprauth/ihoprauth/internal/testdb"
 	"github.com/ihoprauth/ihoprauth/store"
-	"github.com/ihoprauth/ihoprauth/store/sqlite"
 	"github.com/ihoprauth/ihoprauth/storetest"
 )
 
@@ -312,22 +311,6 @@ func TestMySQLCollation(t *testing.T) {
 			t.Errorf("collation: got %s, want utf8mb4_nopad_bin or utf8mb4_0900_bin", c)
 		}
 	}
-}
-
-// openSQLite opens the SQLite file at path and closes it when the test
-// ends.
-func openSQLite(t *testing.T, path string) *gorm.DB {
-	t.Helper()
-	db, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatalf("OpenSQLite: %v", err)
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		t.Fatalf("DB: %v", err)
-	}
-	t.Cleanup(func() { sqlDB.Close() })
-	return db
 }
 
 // TestNewRefusesMySQLWithoutParseTime checks that a MySQL DSN that returns
