@@ -144,6 +144,12 @@ type TokenStore interface {
 	// refreshed nor revoked, and reports whether this call did so; of
 	// concurrent calls exactly one gets true.
 	MarkTokenRefreshed(ctx context.Context, id int64, now time.Time) (bool, error)
+	// ExpireReplacedAccess sets ExpiresAt to at on every token of the
+	// family whose refresh token has been used (RefreshedAt set) and whose
+	// ExpiresAt is later than at: it ends, at the latest at at, the access
+	// tokens that refreshes replaced. Refresh tokens, RefreshedAt and
+	// RevokedAt stay as they are.
+	ExpireReplacedAccess(ctx context.Context, familyID string, at time.Time) error
 	// RevokeToken sets RevokedAt to now on the token with that ID unless it
 	// is already revoked.
 	RevokeToken(ctx context.Context, id int64, now time.Time) error

@@ -38,6 +38,18 @@ func (s *Store) MarkTokenRefreshed(ctx context.Context, id int64, now time.Time)
 	return n == 1, nil
 }
 
+// ExpireReplacedAccess sets ExpiresAt to at on the tokens of the family
+// that were refreshed and would otherwise work past at, in one UPDATE.
+func (s *Store) ExpireReplacedAccess(ctx context.Context, familyID string, at time.Time) error {
+	at = utc(at)
+	_, err := s.set(ctx, &tokenRow{}, "expires_at", at,
+		"family_id = ? AND refreshed_at IS NOT NULL AND expires_at > ?", familyID, at)
+	if err != nil {
+		return s.wrap("expire replaced access", err)
+	}
+	return nil
+}
+
 // RevokeToken sets RevokedAt to now on the token with that ID unless it is
 // already revoked. An unknown id is not an error.
 func (s *Store) RevokeToken(ctx context.Context, id int64, now time.Time) error {

@@ -13,6 +13,7 @@ func testTokens(t *testing.T, newStore newStoreFunc) {
 	t.Run("CreateToken round trip", testCreateToken(newStore))
 	t.Run("MarkTokenRefreshed", testMarkTokenRefreshed(newStore))
 	t.Run("TokenUser", testTokenUser(newStore))
+	t.Run("ExpireReplacedAccess", testExpireReplacedAccess(newStore))
 	t.Run("MarkTokenRefreshed concurrent", func(t *testing.T) {
 		f := newFixture(t, newStore)
 		for round := range raceRounds {
@@ -91,6 +92,49 @@ func testMarkTokenRefreshed(newStore newStoreFunc) func(*testing.T) {
 					tok.RefreshedAt = &now
 				}
 				checkToken(t, f, tok)
+			})
+		}
+	}
+}
+
+// testExpireReplacedAccess checks that only the refreshed tokens of the one
+// family that would work past the given time end then, and that nothing
+// else about any token changes.
+func testExpireReplacedAccess(newStore newStoreFunc) func(*testing.T) {
+	return func(t *testing.T) {
+		f := newFixture(t, newStore)
+		at := t0.Add(10 * time.Minute)
+		refreshed := ptr(t0.Add(time.Minute))
+		specs := []struct {
+			name, family string
+			refreshedAt  *time.Time
+			revokedAt    *time.Time
+			expiresAt    time.Time
+			wantExpires  time.Time
+		}{
+			{"replaced", "f", refreshed, nil, t0.Add(time.Hour), at},
+			{"replaced and revoked", "f", refreshed, ptr(t0.Add(2 * time.Minute)), t0.Add(time.Hour), at},
+			{"replaced, ends earlier", "f", refreshed, nil, t0.Add(5 * time.Minute), t0.Add(5 * time.Minute)},
+			{"current", "f", nil, nil, t0.Add(time.Hour), t0.Add(time.Hour)},
+			{"other family", "g", refreshed, nil, t0.Add(time.Hour), t0.Add(time.Hour)},
+		}
+		var tokens []ihoprauth.Token
+		for _, s := range specs {
+			tok := f.newToken(s.name, s.family, 0, f.user.ID)
+			tok.RefreshedAt, tok.RevokedAt, tok.ExpiresAt = s.refreshedAt, s.revokedAt, s.expiresAt
+			if err := f.store.CreateToken(f.ctx, &tok); err != nil {
+				t.Fatalf("CreateToken: %v", err)
+			}
+			tokens = append(tokens, tok)
+		}
+		if err := f.store.ExpireReplacedAccess(f.ctx, tokens[0].FamilyID, at); err != nil {
+			t.Fatalf("ExpireReplacedAccess: got error %v, want nil", err)
+		}
+		for i, s := range specs {
+			t.Run(s.name, func(t *testing.T) {
+				want := tokens[i]
+				want.ExpiresAt = s.wantExpires
+				checkToken(t, f, want)
 			})
 		}
 	}
