@@ -43,6 +43,10 @@ type Config struct {
 	// at once; one revoked by another instance keeps working here for up to
 	// TokenCacheTTL. Default 0: off, every check reads the database.
 	TokenCacheTTL time.Duration
+	// TokenCacheBytes bounds the memory of the token cache: an entry counts
+	// its user's strings, meta included. Past it, random entries make room;
+	// a login bigger than the whole budget is not cached. Default 16 MiB.
+	TokenCacheBytes int64
 	// RefreshTokenTTL is the absolute lifetime of a refresh token. Default
 	// 30 days.
 	RefreshTokenTTL time.Duration
@@ -175,6 +179,7 @@ type Config struct {
 func (c Config) withDefaults() Config {
 	c.BasePath = "/" + strings.Trim(cmp.Or(c.BasePath, "/api/v1"), "/")
 	c.AccessTokenTTL = cmp.Or(c.AccessTokenTTL, time.Hour)
+	c.TokenCacheBytes = cmp.Or(c.TokenCacheBytes, 16<<20)
 	c.RefreshTokenTTL = cmp.Or(c.RefreshTokenTTL, 30*24*time.Hour)
 	c.CodeTTL = cmp.Or(c.CodeTTL, 10*time.Minute)
 	c.AuthCodeTTL = cmp.Or(c.AuthCodeTTL, 5*time.Minute)

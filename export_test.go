@@ -24,6 +24,10 @@ func Renders(a *Auth) int64 { return a.renders.Load() }
 // before requests are served.
 func TraceHashes(a *Auth, trace func(string)) { a.hasher.trace = trace }
 
+// TokenCacheSize returns the bytes the token cache counts for its entries.
+// It exists for tests only.
+func TokenCacheSize(a *Auth) int64 { return a.cache.size() }
+
 // The domain functions below are the rules behind the endpoints, reached
 // without HTTP: each takes the client's address (its source) and plain
 // values, so that tests can table the rules. They exist for tests only.

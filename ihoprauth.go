@@ -52,7 +52,7 @@ func New(ctx context.Context, store Store, mailer Mailer, cfg Config) (*Auth, er
 	}
 	a.hasher = newHasher(cfg.Argon2, cfg.MaxConcurrentHashes)
 	a.mail = newMailQueue(mailer, &a.cfg)
-	a.cache = newTokenCache(cfg.TokenCacheTTL)
+	a.cache = newTokenCache(cfg.TokenCacheTTL, cfg.TokenCacheBytes)
 	a.routes = a.routeTable()
 	return a, nil
 }

@@ -2,6 +2,7 @@ package ihoprauth_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,4 +59,44 @@ func TestTokenCacheSeesRoleChangesAndExpiry(t *testing.T) {
 	want(t, e.do("GET", "/admin", tok, nil), 200)
 	e.clock.Advance(time.Hour) // the token's own expiry beats the cache's two hours
 	want(t, e.do("GET", "/api/v1/user", tok, nil), 401)
+}
+
+// bigMeta is meta of the largest size the API takes, as in the attack that
+// grew a cache by 16 KB a token.
+var bigMeta = strings.Repeat("m", 16<<10)
+
+// TestTokenCacheBoundedInBytes: the cache counts an entry's meta and keeps
+// its total under TokenCacheBytes, however many logins are live; a login
+// evicted, or too big to keep, is read from the database again.
+func TestTokenCacheBoundedInBytes(t *testing.T) {
+	tests := []struct {
+		name   string
+		budget int64
+		// most is the most entries that may fit in budget
+		most int64
+	}{
+		{"a few entries fit", 64 << 10, 3},
+		{"no entry fits", 8 << 10, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, func(c *ihoprauth.Config) { c.TokenCacheTTL, c.TokenCacheBytes = time.Hour, tt.budget })
+			want(t, e.post("/api/v1/signup", signupBody(e.none, "big@example.com", "meta", bigMeta)), 200)
+			var tokens []string
+			for range 12 {
+				code := e.loginWith(e.none, "big@example.com", goodPassword).str("code")
+				tokens = append(tokens, e.exchange(e.none, code, "").str("access_token"))
+				want(t, e.do("GET", "/api/v1/user", tokens[len(tokens)-1], nil), 200)
+				if got := ihoprauth.TokenCacheSize(e.auth); got > tt.budget || got > tt.most*(16<<10+1024) {
+					t.Fatalf("after %d logins: got %d bytes cached, want at most %d and room for %d entries", len(tokens), got, tt.budget, tt.most)
+				}
+			}
+			if got := ihoprauth.TokenCacheSize(e.auth); tt.most > 0 && got < 16<<10 {
+				t.Errorf("got %d bytes cached, want an entry to count its 16 KiB meta", got)
+			}
+			for _, tok := range tokens {
+				want(t, e.do("GET", "/api/v1/user", tok, nil), 200)
+			}
+		})
+	}
 }
