@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Authenticate returns the user whose access token r carries in its
@@ -52,6 +53,9 @@ func (a *Auth) login(ctx context.Context, token string) (User, Token, error) {
 }
 
 // loginByHash returns the user and the live login whose access hash is key.
+// A miss keeps the login in the cache unless a refresh has replaced it
+// (that token works at most RefreshGrace longer: caching it would outlive
+// the end that the first use of its successor sets).
 func (a *Auth) loginByHash(ctx context.Context, key [sha256.Size]byte) (User, Token, error) {
 	now := a.now()
 	if u, t, ok := a.cache.get(key, now); ok {
@@ -65,7 +69,34 @@ func (a *Auth) loginByHash(ctx context.Context, key [sha256.Size]byte) (User, To
 		return User{}, Token{}, err
 	case t.RevokedAt != nil || !now.Before(t.ExpiresAt):
 		return User{}, Token{}, errBadToken
+	case t.RefreshedAt != nil:
+		return u, t, nil
 	}
+	a.endReplaced(ctx, t, now)
 	a.cache.put(key, u, t, now)
 	return u, t, nil
+}
+
+// endReplaced ends the access token that a refresh replaced once the
+// token that refresh issued is used (DECISIONS 31): the client has shown
+// that it holds the new one, so the old one need not live out its grace.
+// Only a token younger than RefreshGrace can have a replaced predecessor
+// still working, so every other check pays one comparison, and a cache
+// hit (which never gets here) nothing; within the grace, each check that
+// misses the cache writes one conditional UPDATE. A failed write is
+// reported and the request goes on: the grace ends the old token anyway.
+func (a *Auth) endReplaced(ctx context.Context, t Token, now time.Time) {
+	if !now.Before(t.CreatedAt.Add(a.cfg.RefreshGrace)) {
+		return
+	}
+	if err := a.store.ExpireReplacedAccess(ctx, t.FamilyID, now); err != nil {
+		a.cfg.OnError(ctx, err)
+	}
+}
+
+// accessKey is the cache key of t's access token.
+func accessKey(t Token) [sha256.Size]byte {
+	var key [sha256.Size]byte
+	hex.Decode(key[:], []byte(t.AccessHash))
+	return key
 }

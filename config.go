@@ -39,9 +39,9 @@ type Config struct {
 	Sessions *scs.SessionManager
 	// TokenCacheTTL, when positive, keeps validated access tokens in memory
 	// for this long, so most bearer checks skip the database. A token this
-	// instance revokes (logout, reset, password or role change) is dropped
-	// at once; one revoked by another instance keeps working here for up to
-	// TokenCacheTTL. Default 0: off, every check reads the database.
+	// instance revokes (logout, reset, password or role change, a refresh
+	// that replaces it) is dropped at once; one revoked by another instance
+	// keeps working here for up to TokenCacheTTL. Default 0: off, every check reads the database.
 	TokenCacheTTL time.Duration
 	// TokenCacheBytes bounds the memory of the token cache: an entry counts
 	// its user's strings, meta included. Past it, random entries make room;

@@ -10,6 +10,16 @@ import (
 // answers a new access and refresh token in the same family and retires
 // the refresh token it was given. Presenting a retired refresh token means
 // that two parties hold it, so the whole family is revoked.
+//
+// A refresh also ends the access token it replaces (DECISIONS 31), so that
+// a client refreshing in a loop cannot pile up live access tokens (and
+// cache entries): at once without Config.RefreshGrace, otherwise when the
+// grace has passed or the new access token is first used, whichever comes
+// first. The refresh writes the first bound into the replaced token's
+// ExpiresAt, in its own transaction, so every instance's plain expiry check
+// enforces it; the second is endReplaced in the bearer check. Only the
+// access token ends early: the refresh token keeps its one extra use within
+// the grace, for clients that refresh from several tabs at once.
 
 // errRefreshReused says a refresh token was presented after its rotation.
 var errRefreshReused = errors.New("ihoprauth: refresh token reused")
@@ -48,6 +58,7 @@ func (a *Auth) handleRefresh(r *http.Request, in *input) (any, error) {
 		answer, err = a.issueTokens(ctx, tx, t.UserID, t.AuthCodeID, t.FamilyID, t.RefreshExpiresAt)
 		return err
 	})
+	a.cache.forget(accessKey(t))
 	if errors.Is(err, errRefreshReused) {
 		if err := a.store.RevokeFamily(ctx, t.FamilyID, a.now()); err != nil {
 			return nil, err
@@ -63,15 +74,19 @@ func (a *Auth) handleRefresh(r *http.Request, in *input) (any, error) {
 	return answer, nil
 }
 
-// retireRefreshToken marks t refreshed. A token already refreshed is a reuse, unless
-// Config.RefreshGrace allows one second refresh shortly after the first
-// (for clients that refresh from several tabs at once): that second use
-// also revokes t, so a third is refused and nobody can branch the family
-// more than once.
+// retireRefreshToken marks t refreshed and ends its access token
+// Config.RefreshGrace from now (at once without a grace). A token already
+// refreshed is a reuse, unless RefreshGrace allows one second refresh
+// shortly after the first (for clients that refresh from several tabs at
+// once): that second use also revokes t, so a third is refused and nobody
+// can branch the family more than once.
 func (a *Auth) retireRefreshToken(ctx context.Context, tx Store, t Token) error {
 	won, err := tx.MarkTokenRefreshed(ctx, t.ID, a.now())
-	if err != nil || won {
+	if err != nil {
 		return err
+	}
+	if won {
+		return tx.ExpireReplacedAccess(ctx, t.FamilyID, a.now().Add(a.cfg.RefreshGrace))
 	}
 	if a.cfg.RefreshGrace > 0 {
 		again, err := tx.TokenByRefreshHash(ctx, t.RefreshHash)

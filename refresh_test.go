@@ -1,6 +1,7 @@
 package ihoprauth_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -111,4 +112,48 @@ func TestLogout(t *testing.T) {
 	want(t, e.do("POST", "/api/v1/logout", four.str("access_token"), map[string]any{"all": true}), 200)
 	want(t, e.do("GET", "/api/v1/user", five.str("access_token"), nil), 401)
 	want(t, e.do("POST", "/api/v1/logout", "", nil), 401)
+}
+
+// TestRefreshEndsReplacedAccessToken: a refresh ends the access token it
+// replaces (DECISIONS 31), at once without RefreshGrace, else when the new
+// access token is first used or the grace has passed, on the instance's
+// cache as in the database. The refresh token keeps its grace use.
+func TestRefreshEndsReplacedAccessToken(t *testing.T) {
+	const grace = 10 * time.Second
+	tests := []struct {
+		name  string
+		grace time.Duration
+		// after the refresh: old and next are the old and new access tokens
+		then func(e *env, old, next resp)
+	}{
+		{"no grace: at once", 0, func(e *env, old, next resp) {
+			want(e.t, e.do("GET", "/api/v1/user", old.str("access_token"), nil), 401)
+			want(e.t, e.do("GET", "/api/v1/user", next.str("access_token"), nil), 200)
+		}},
+		{"grace: when the new token is used", grace, func(e *env, old, next resp) {
+			want(e.t, e.do("GET", "/api/v1/user", old.str("access_token"), nil), 200)
+			want(e.t, e.do("GET", "/api/v1/user", next.str("access_token"), nil), 200)
+			want(e.t, e.do("GET", "/api/v1/user", old.str("access_token"), nil), 401)
+			want(e.t, e.refresh(e.none, old.str("refresh_token")), 200) // the second tab's refresh
+		}},
+		{"grace: when it has passed", grace, func(e *env, old, next resp) {
+			e.clock.Advance(grace - time.Second)
+			want(e.t, e.do("GET", "/api/v1/user", old.str("access_token"), nil), 200)
+			e.clock.Advance(time.Second)
+			want(e.t, e.do("GET", "/api/v1/user", old.str("access_token"), nil), 401)
+			want(e.t, e.do("GET", "/api/v1/user", next.str("access_token"), nil), 200)
+		}},
+	}
+	for _, cache := range []time.Duration{0, time.Minute} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s/cache %v", tt.name, cache), func(t *testing.T) {
+				e := newEnv(t, func(c *ihoprauth.Config) { c.RefreshGrace, c.TokenCacheTTL = tt.grace, cache })
+				old := e.login("replaced@example.com")
+				want(t, e.do("GET", "/api/v1/user", old.str("access_token"), nil), 200) // cached, with the cache on
+				next := e.refresh(e.none, old.str("refresh_token"))
+				want(t, next, 200)
+				tt.then(e, old, next)
+			})
+		}
+	}
 }

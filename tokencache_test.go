@@ -100,3 +100,35 @@ func TestTokenCacheBoundedInBytes(t *testing.T) {
 		})
 	}
 }
+
+// TestTokenCacheBoundedUnderRefreshes replays issue 10's attack at a small
+// scale: one account with 16 KiB of meta refreshes many times and uses each
+// new access token. Each refresh ends the token it replaces and drops it
+// from the cache, so the cache holds one entry whatever the count, and
+// every earlier access token is refused.
+func TestTokenCacheBoundedUnderRefreshes(t *testing.T) {
+	e := newEnv(t, withTokenCache)
+	r := e.post("/api/v1/signup", signupBody(e.none, "loop@example.com", "meta", bigMeta))
+	want(t, r, 200)
+	tok := e.exchange(e.none, r.str("code"), "")
+	want(t, e.do("GET", "/api/v1/user", tok.str("access_token"), nil), 200)
+	one := ihoprauth.TokenCacheSize(e.auth)
+	if one < 16<<10 {
+		t.Fatalf("got %d bytes for one cached login, want at least its 16 KiB meta", one)
+	}
+	var replaced []string
+	for i := range 200 {
+		replaced = append(replaced, tok.str("access_token"))
+		tok = e.refresh(e.none, tok.str("refresh_token"))
+		want(t, tok, 200)
+		want(t, e.do("GET", "/api/v1/user", tok.str("access_token"), nil), 200)
+		if got := ihoprauth.TokenCacheSize(e.auth); got != one {
+			t.Fatalf("after %d refreshes: got %d bytes cached, want %d (one login)", i+1, got, one)
+		}
+	}
+	for i, old := range replaced {
+		if r := e.do("GET", "/api/v1/user", old, nil); r.status != 401 {
+			t.Fatalf("access token replaced by refresh %d: got %s, want 401", i+1, r)
+		}
+	}
+}

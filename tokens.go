@@ -80,7 +80,7 @@ func (a *Auth) issueTokens(ctx context.Context, tx Store, userID, authCodeID int
 	t := Token{
 		AccessHash: sha256Hex(access), RefreshHash: sha256Hex(refresh), FamilyID: family,
 		ProjectID: u.ProjectID, UserID: u.ID, AuthCodeID: authCodeID,
-		ExpiresAt: a.now().Add(a.cfg.AccessTokenTTL), RefreshExpiresAt: refreshEnd,
+		ExpiresAt: a.now().Add(a.cfg.AccessTokenTTL), RefreshExpiresAt: refreshEnd, CreatedAt: a.now(),
 	}
 	if err := tx.CreateToken(ctx, &t); err != nil {
 		return tokenAnswer{}, err
