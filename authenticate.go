@@ -13,9 +13,16 @@ import (
 // Authenticate returns the user whose access token r carries in its
 // Authorization header (RFC 6750 §2.1; never from the query or the body),
 // or, when Config.Sessions is set and r has no Authorization header, the
-// user of r's session cookie. Its error is always an *Error: a 401 with
-// WWW-Authenticate: Bearer, a 403 for a cross-site use of the cookie, or a
-// 503 or 500 when the database failed (reported to Config.OnError first).
+// user of r's session cookie.
+//
+// A token found in the token cache is answered from memory. Whatever reads
+// the database (a token not cached, a session) is bounded by
+// Config.RequestTimeout, whatever deadline r's context has or lacks.
+//
+// Its error is always an *Error: a 401 with WWW-Authenticate: Bearer, a
+// 403 for a cross-site use of the cookie, or, when the database failed
+// (reported to Config.OnError first), a 503 with Retry-After when it did
+// not answer in time or was unavailable, and a 500 otherwise.
 func (a *Auth) Authenticate(r *http.Request) (User, error) {
 	u, _, err := a.credentials(r)
 	if err != nil {
@@ -53,14 +60,18 @@ func (a *Auth) login(ctx context.Context, token string) (User, Token, error) {
 }
 
 // loginByHash returns the user and the live login whose access hash is key.
-// A miss keeps the login in the cache unless a refresh has replaced it
-// (that token works at most RefreshGrace longer: caching it would outlive
-// the end that the first use of its successor sets).
+// A cache hit reads nothing and starts no timer; a miss reads the database
+// within Config.RequestTimeout, so that a slow database answers 503 here as
+// it does in the API, and keeps the login in the cache unless a refresh has
+// replaced it (that token works at most RefreshGrace longer: caching it
+// would outlive the end that the first use of its successor sets).
 func (a *Auth) loginByHash(ctx context.Context, key [sha256.Size]byte) (User, Token, error) {
 	now := a.now()
 	if u, t, ok := a.cache.get(key, now); ok {
 		return u, t, nil
 	}
+	ctx, cancel := a.bounded(ctx)
+	defer cancel()
 	t, u, err := a.store.TokenUser(ctx, hex.EncodeToString(key[:]))
 	switch {
 	case errors.Is(err, ErrNotFound):

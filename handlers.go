@@ -61,7 +61,7 @@ func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed().ServeHTTP(w, r)
 		return
 	}
-	ctx, cancel := context.WithTimeout(withClient(r.Context(), a.clientOf(r)), a.cfg.RequestTimeout)
+	ctx, cancel := a.bounded(withClient(r.Context(), a.clientOf(r)))
 	defer cancel()
 	a.serve(w, r.WithContext(ctx), h, a.cfg.Sessions != nil && (rest == "session" || rest == "logout"))
 }

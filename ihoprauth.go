@@ -67,3 +67,16 @@ func (a *Auth) Close(ctx context.Context) error {
 }
 
 func (a *Auth) now() time.Time { return a.cfg.Now().UTC() }
+
+// bounded returns ctx bounded by Config.RequestTimeout. It returns ctx
+// itself, with no timer, when the timeout is off or ctx already ends
+// sooner (as in the API, whose requests are bounded when they arrive).
+func (a *Auth) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	if a.cfg.RequestTimeout < 0 {
+		return ctx, func() {}
+	}
+	if end, ok := ctx.Deadline(); ok && time.Until(end) <= a.cfg.RequestTimeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, a.cfg.RequestTimeout)
+}

@@ -144,8 +144,10 @@ func TestDatabaseOutage(t *testing.T) {
 			}
 
 			p.set("stalled")
-			if r := e.do("GET", "/api/v1/user", tok, nil); r.status != 503 {
-				t.Errorf("database stalled: got %s, want 503 once the request timeout ends the query", r)
+			for _, path := range []string{"/api/v1/user", "/hello"} {
+				if r := e.do("GET", path, tok, nil); r.status != 503 || r.header.Get("Retry-After") == "" {
+					t.Errorf("database stalled, GET %s: got %s, want 503 with Retry-After once the request timeout ends the query", path, r)
+				}
 			}
 
 			p.set("up")

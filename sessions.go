@@ -135,7 +135,9 @@ func (a *Auth) sessionLogin(r *http.Request) (User, Token, error) {
 	if crossSite(r) {
 		return User{}, Token{}, errCrossSite
 	}
-	ctx, err := sm.Load(r.Context(), cookie.Value)
+	bounded, cancel := a.bounded(r.Context())
+	defer cancel()
+	ctx, err := sm.Load(bounded, cookie.Value)
 	if err != nil {
 		return User{}, Token{}, err
 	}
@@ -143,7 +145,7 @@ func (a *Auth) sessionLogin(r *http.Request) (User, Token, error) {
 	if n, err := hex.Decode(key[:], []byte(sm.GetString(ctx, sessionLoginKey))); err != nil || n != len(key) {
 		return User{}, Token{}, errNoToken
 	}
-	return a.loginByHash(r.Context(), key)
+	return a.loginByHash(bounded, key)
 }
 
 // endSession destroys the request's session, if it has one.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ihoprauth/ihoprauth"
+	"github.com/ihoprauth/ihoprauth/store"
 )
 
 // sessionEnv is an env with cookie sessions on, served over TLS as well,
@@ -24,10 +25,20 @@ type sessionEnv struct {
 func newSessionEnv(t *testing.T) *sessionEnv {
 	t.Helper()
 	db, st := openStore(t)
-	e := buildEnv(t, st, nil, func(c *ihoprauth.Config) { c.Sessions = ihoprauth.NewSessionManager(st.SessionStore()) })
+	e := buildEnv(t, st, nil, withSessions(st))
 	e.db = db
+	return browse(e)
+}
+
+// withSessions turns cookie sessions on, kept in st.
+func withSessions(st *store.Store) func(*ihoprauth.Config) {
+	return func(c *ihoprauth.Config) { c.Sessions = ihoprauth.NewSessionManager(st.SessionStore()) }
+}
+
+// browse serves e over TLS as well and gives it a browser with a cookie jar.
+func browse(e *env) *sessionEnv {
 	s := &sessionEnv{env: e, tls: httptest.NewTLSServer(e.srv.Config.Handler)}
-	t.Cleanup(s.tls.Close)
+	e.t.Cleanup(s.tls.Close)
 	s.browser = s.tls.Client()
 	s.browser.Jar, _ = cookiejar.New(nil)
 	return s

@@ -10,9 +10,11 @@
 //	mux.Handle("GET /admin", authmw.RequireRole(auth, "admin")(adminPage))
 //
 // Refusals are JSON in the API's error shape: 401 with WWW-Authenticate:
-// Bearer when the token is missing, unknown, expired or revoked, and 403
-// when the user lacks the role or a state-changing request uses the session
-// cookie cross-site.
+// Bearer when the token is missing, unknown, expired or revoked, 403 when
+// the user lacks the role or a state-changing request uses the session
+// cookie cross-site, and 503 with Retry-After when the database does not
+// answer within the Auth's Config.RequestTimeout (a token in the token
+// cache needs no database).
 package authmw
 
 import (
