@@ -13,7 +13,8 @@ import (
 // Authenticate returns the user whose access token r carries in its
 // Authorization header (RFC 6750 §2.1; never from the query or the body),
 // or, when Config.Sessions is set and r has no Authorization header, the
-// user of r's session cookie.
+// user of r's session cookie. The user's PasswordHash is always empty: the
+// app gets nothing secret to log or show by mistake.
 //
 // A token found in the token cache is answered from memory. Whatever reads
 // the database (a token not cached, a session) is bounded by
@@ -28,6 +29,7 @@ func (a *Auth) Authenticate(r *http.Request) (User, error) {
 	if err != nil {
 		return User{}, a.internal(r.Context(), err)
 	}
+	u.PasswordHash = ""
 	return u, nil
 }
 

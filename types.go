@@ -34,7 +34,9 @@ type Project struct {
 }
 
 // User is one account in one project. The same email in two projects is two
-// users.
+// users. json.Marshal shows its public fields only (not PasswordHash,
+// EmailKey or Version), so an app may encode a User it got from ihoprauth
+// as it is; the API itself answers a view of its own.
 type User struct {
 	// ID is the internal numeric id, shown as "id" in responses.
 	ID int64
@@ -44,8 +46,9 @@ type User struct {
 	// Email is the address as the user gave it, trimmed.
 	Email string
 	// EmailKey is the canonical email: trimmed, ASCII letters lowercased.
-	// Accounts are found and kept unique by it.
-	EmailKey     string
+	// Accounts are found and kept unique by it. Internal: json.Marshal
+	// leaves it out.
+	EmailKey     string `json:"-"`
 	FirstName    string // first_name
 	LastName     string // last_name
 	MobileNumber string // mobile_number, as text
@@ -55,13 +58,14 @@ type User struct {
 	Provider string // provider, "" for password accounts
 	// PasswordHash is an argon2id PHC string or an imported bcrypt hash;
 	// empty for a user who never set a password (otp projects). It is never
-	// written to any response or log.
-	PasswordHash string
+	// written to any response or log, json.Marshal leaves it out, and the
+	// user that Auth.Authenticate (so authmw.UserFrom) gives has it empty.
+	PasswordHash string    `json:"-"`
 	CreatedAt    time.Time // when it was created, UTC
 	UpdatedAt    time.Time // when it last changed, UTC
 	// Version counts the updates of the user; UpdateUser refuses to write
-	// over a newer one.
-	Version int64
+	// over a newer one. Internal: json.Marshal leaves it out.
+	Version int64 `json:"-"`
 }
 
 // Purpose names what an emailed code is for.
