@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"log/slog"
+	"math"
 	"net/netip"
 	"runtime"
 	"strings"
@@ -14,18 +15,22 @@ import (
 
 // Config holds the optional settings of an Auth. The zero value of every
 // field means its default, and every default is the secure choice; New sets
-// them all in one place (withDefaults).
+// them all in one place (withDefaults). A field whose default is on takes a
+// negative value for off, as its doc says; New refuses any other negative
+// value, and the few others named in the docs, with an error wrapping
+// ErrInvalidConfig that names the field (docs/design.md, D32).
 type Config struct {
 	// BasePath is where the API is mounted. Default "/api/v1". The Auth
 	// routes on the request's full URL path, so mount it at this prefix
-	// without stripping it.
+	// without stripping it. "/" is refused: the API needs a path of its own.
 	BasePath string
 
 	// Secret keys the hashes of emailed codes and client secrets. Default:
 	// 32 random bytes generated once and stored in the database, so every
 	// instance sharing the database agrees with no setup. Setting it keeps
 	// the key out of the database; changing it invalidates codes in flight
-	// and every client secret (save projects again).
+	// and every client secret (save projects again). It must have at least
+	// 32 bytes; an empty one is unset.
 	Secret []byte
 
 	// AccessTokenTTL is how long an access token works. Default 1 hour.
@@ -41,7 +46,9 @@ type Config struct {
 	// for this long, so most bearer checks skip the database. A token this
 	// instance revokes (logout, reset, password or role change, a refresh
 	// that replaces it) is dropped at once; one revoked by another instance
-	// keeps working here for up to TokenCacheTTL. Default 0: off, every check reads the database.
+	// keeps working here for up to TokenCacheTTL. Default 0: off, every
+	// check reads the database; a negative value is off too, and stays off
+	// once the default turns the cache on (docs/design.md, D7).
 	TokenCacheTTL time.Duration
 	// TokenCacheBytes bounds the memory of the token cache: an entry counts
 	// its user's strings, meta included. Past it, random entries make room;
@@ -65,14 +72,15 @@ type Config struct {
 	MaxCodeAttempts int
 
 	// Argon2 sets the cost of new password hashes. Default
-	// {Memory: 19456, Time: 2, Threads: 1} (OWASP). Tests may lower it.
+	// {Memory: 19456, Time: 2, Threads: 1} (OWASP). Tests may lower it. Set
+	// all three or none; Memory is 8 KiB to 1 GiB, Time and Threads 1 to 16.
 	Argon2 Argon2Params
 	// MaxConcurrentHashes bounds how many password hashes run at once.
 	// Default runtime.NumCPU().
 	MaxConcurrentHashes int
 	// MinPasswordLength is the least number of characters (code points) of
 	// a new password. Default 8. NIST suggests 15 where a password is the
-	// only factor.
+	// only factor. At most 128, the longest password taken.
 	MinPasswordLength int
 	// SkipCurrentPassword lets PUT /user/update change a password without
 	// current_password. Default false: the current password is required
@@ -111,7 +119,7 @@ type Config struct {
 	// AccountLockAfter is how many consecutive failed passwords or wrong
 	// otp/two-step codes from one source (an address, IPv6 per /64) lock
 	// that source out of the account; other sources are not locked.
-	// Default 5.
+	// Default 5; negative: no lock.
 	AccountLockAfter int
 	// AccountLockBase is the first lock's length; each further failure
 	// doubles it. Default 30 seconds.
@@ -121,16 +129,18 @@ type Config struct {
 	// AccountFailureCeiling is how many checked failures within an hour,
 	// over all sources, put an account under attack: each source that has
 	// not completed a login to it within 30 days may then try it once a
-	// minute. Known sources are not slowed. Default 100.
+	// minute. Known sources are not slowed. Default 100; negative: never.
 	AccountFailureCeiling int
 	// SignupsPerSourcePerHour caps the signups from one address in an hour,
-	// over all projects, checked before the password is hashed. Default 20.
+	// over all projects, checked before the password is hashed. Default 20;
+	// negative: no cap.
 	SignupsPerSourcePerHour int
 	// IPFailureLimit is how many failed credential or code checks one
 	// client address may make within IPFailureWindow. Each request to an
 	// endpoint that checks credentials or codes takes a slot before it
 	// checks and gives it back unless it fails, so more than this many
-	// requests in flight from one address also get 429. Default 100.
+	// requests in flight from one address also get 429. Default 100;
+	// negative: no cap.
 	IPFailureLimit int
 	// IPFailureWindow is the window of IPFailureLimit. Default 10 minutes.
 	IPFailureWindow time.Duration
@@ -140,19 +150,19 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// CodeMailInterval is the least time between two code mails of one
 	// purpose to one account while the earlier code is unused. Default 1
-	// minute.
+	// minute; negative: none.
 	CodeMailInterval time.Duration
 	// CodeMailsPerHour caps the code mails of one purpose to one account in
-	// an hour. Default 5.
+	// an hour. Default 5; negative: no cap.
 	CodeMailsPerHour int
 	// CodeMailsPerIPPerHour caps the code mails that requests from one
 	// client address may cause in an hour, over all accounts (signups,
-	// logins, resets). Default 50.
+	// logins, resets). Default 50; negative: no cap.
 	CodeMailsPerIPPerHour int
 
 	// RequestTimeout bounds the work of one request, database queries
 	// included: a database that does not answer in time gives 503. Default
-	// 10 seconds.
+	// 10 seconds; negative: no timeout.
 	RequestTimeout time.Duration
 
 	// MaxBodyBytes caps request bodies. Default 64 KiB.
@@ -195,17 +205,17 @@ func (c Config) withDefaults() Config {
 	c.MailTimeout = cmp.Or(c.MailTimeout, 30*time.Second)
 	c.MaxBodyBytes = cmp.Or(c.MaxBodyBytes, 64<<10)
 	c.RequestTimeout = cmp.Or(c.RequestTimeout, 10*time.Second)
-	c.AccountLockAfter = cmp.Or(c.AccountLockAfter, 5)
+	c.AccountLockAfter = limit(cmp.Or(c.AccountLockAfter, 5))
 	c.AccountLockBase = cmp.Or(c.AccountLockBase, 30*time.Second)
 	c.AccountLockMax = cmp.Or(c.AccountLockMax, time.Hour)
-	c.AccountFailureCeiling = cmp.Or(c.AccountFailureCeiling, 100)
-	c.SignupsPerSourcePerHour = cmp.Or(c.SignupsPerSourcePerHour, 20)
+	c.AccountFailureCeiling = limit(cmp.Or(c.AccountFailureCeiling, 100))
+	c.SignupsPerSourcePerHour = limit(cmp.Or(c.SignupsPerSourcePerHour, 20))
 	c.EventRetention = cmp.Or(c.EventRetention, 90*24*time.Hour)
-	c.IPFailureLimit = cmp.Or(c.IPFailureLimit, 100)
+	c.IPFailureLimit = limit(cmp.Or(c.IPFailureLimit, 100))
 	c.IPFailureWindow = cmp.Or(c.IPFailureWindow, 10*time.Minute)
-	c.CodeMailInterval = cmp.Or(c.CodeMailInterval, time.Minute)
-	c.CodeMailsPerHour = cmp.Or(c.CodeMailsPerHour, 5)
-	c.CodeMailsPerIPPerHour = cmp.Or(c.CodeMailsPerIPPerHour, 50)
+	c.CodeMailInterval = max(cmp.Or(c.CodeMailInterval, time.Minute), 0)
+	c.CodeMailsPerHour = limit(cmp.Or(c.CodeMailsPerHour, 5))
+	c.CodeMailsPerIPPerHour = limit(cmp.Or(c.CodeMailsPerIPPerHour, 50))
 	c.Logger = cmp.Or(c.Logger, slog.Default())
 	if c.Now == nil {
 		c.Now = time.Now
@@ -217,6 +227,16 @@ func (c Config) withDefaults() Config {
 		}
 	}
 	return c
+}
+
+// limit is a count limit as the throttles apply it: a negative one, which
+// turns the limit off, becomes one that no count reaches. (A negative
+// CodeMailInterval becomes 0, a window that restarts at every mail.)
+func limit(n int) int {
+	if n < 0 {
+		return math.MaxInt
+	}
+	return n
 }
 
 // AdminOnly is the default RolePolicy: a user may change their own role only

@@ -31,15 +31,20 @@ const secretName = "hmac-key"
 
 // New returns an Auth that keeps its data in store and sends mail through
 // mailer. ctx bounds its first database read (the generated key, unless
-// Config.Secret is set). It fails when cfg holds an invalid template or
-// when no key can be read from or stored in the database.
+// Config.Secret is set). It fails, with an error wrapping ErrInvalidConfig
+// that names each field at fault, when a Config value cannot work (see
+// Config); and it fails when cfg holds an invalid template or when no key
+// can be read from or stored in the database.
 func New(ctx context.Context, store Store, mailer Mailer, cfg Config) (*Auth, error) {
 	if store == nil || mailer == nil {
 		panic("ihoprauth: New needs a Store and a Mailer")
 	}
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
 	cfg = cfg.withDefaults()
 	a := &Auth{store: store, cfg: cfg, log: cfg.Logger, key: cfg.Secret}
-	if a.key == nil {
+	if len(a.key) == 0 {
 		key, err := store.Secret(ctx, secretName, randomBytes(32))
 		if err != nil {
 			return nil, fmt.Errorf("ihoprauth: reading the key: %w", err)

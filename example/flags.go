@@ -13,7 +13,7 @@ import (
 type options struct {
 	addr, db, smtp, smtpFrom, smtpTLS string
 	projects, admins                  listFlag
-	tokenCache                        time.Duration
+	tokenCache                        durationFlag
 }
 
 // parseFlags reads the flags of the command line; -h lists them.
@@ -26,7 +26,7 @@ func parseFlags() options {
 	flag.StringVar(&o.smtpTLS, "smtp-tls", "", "none, starttls, tls or opportunistic (default: none on loopback, else starttls)")
 	flag.Var(&o.projects, "project", "TYPE:CLIENT_ID:CLIENT_SECRET[:public], repeatable; none: demo projects")
 	flag.Var(&o.admins, "admin", "EMAIL that gets role admin in every project, repeatable")
-	flag.DurationVar(&o.tokenCache, "token-cache", 0, "keep validated access tokens in memory this long (Config.TokenCacheTTL); 0: off")
+	flag.Var(&o.tokenCache, "token-cache", "keep validated access tokens in memory this long (Config.TokenCacheTTL); 0 or negative: off; unset: the library's default")
 	flag.Parse()
 	return o
 }
@@ -36,6 +36,42 @@ type listFlag []string
 
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// durationFlag sets a duration field of ihoprauth.Config (docs/design.md,
+// D32): unset, it leaves the field to the library's default; 0 or a
+// negative value turns the field off; a positive value is used as it is.
+type durationFlag struct {
+	d   time.Duration
+	set bool
+}
+
+func (f *durationFlag) String() string {
+	if f == nil || !f.set {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f *durationFlag) Set(v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return err
+	}
+	f.d, f.set = d, true
+	return nil
+}
+
+// config is the field's value for ihoprauth.Config: 0 (the library's
+// default) when the flag is unset, -1 (off) when it is 0 or negative.
+func (f durationFlag) config() time.Duration {
+	switch {
+	case !f.set:
+		return 0
+	case f.d <= 0:
+		return -1
+	}
+	return f.d
+}
 
 // parseProject reads TYPE:CLIENT_ID:CLIENT_SECRET[:public]. A secret given
 // this way holds no ':'; TYPE:CLIENT_ID::public is a public client with no

@@ -70,7 +70,7 @@ func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, st
 	s.auth, err = ihoprauth.New(ctx, st, m, ihoprauth.Config{
 		Sessions:      sessions,
 		NewUserRole:   adminRole(o.admins),
-		TokenCacheTTL: o.tokenCache,
+		TokenCacheTTL: o.tokenCache.config(),
 	})
 	if err != nil {
 		return nil, errors.Join(err, s.Close())

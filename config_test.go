@@ -1,0 +1,190 @@
+package ihoprauth_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ihoprauth/ihoprauth"
+	"github.com/ihoprauth/ihoprauth/mailer"
+)
+
+// switchable are the Config fields whose default is on, which a negative
+// value turns off (docs/design.md, D32; EventRetention: keep events forever).
+var switchable = map[string]bool{
+	"TokenCacheTTL": true, "RequestTimeout": true, "AccountLockAfter": true, "AccountFailureCeiling": true,
+	"SignupsPerSourcePerHour": true, "IPFailureLimit": true, "CodeMailInterval": true, "CodeMailsPerHour": true,
+	"CodeMailsPerIPPerHour": true, "EventRetention": true,
+}
+
+// newAuth is New on a fresh store with cfg as it is.
+func newAuth(t *testing.T, cfg ihoprauth.Config) (*ihoprauth.Auth, error) {
+	t.Helper()
+	a, err := ihoprauth.New(context.Background(), newStoreForTest(t), &mailer.Recorder{}, cfg)
+	if err == nil {
+		t.Cleanup(func() { a.Close(context.Background()) })
+	}
+	return a, err
+}
+
+// wantInvalid fails t unless err wraps ErrInvalidConfig and names every
+// one of fields.
+func wantInvalid(t *testing.T, err error, fields ...string) {
+	t.Helper()
+	if !errors.Is(err, ihoprauth.ErrInvalidConfig) {
+		t.Fatalf("got error %v, want one wrapping ErrInvalidConfig", err)
+	}
+	for _, f := range fields {
+		if !strings.Contains(err.Error(), f) {
+			t.Errorf("got error %q, want it to name %s", err, f)
+		}
+	}
+}
+
+// TestNewRefusesNegativeValues: every numeric Config field, those added
+// later included, either turns off with a negative value (the switchable
+// ones) or makes New fail naming it; none panics (a negative
+// MaxConcurrentHashes used to).
+func TestNewRefusesNegativeValues(t *testing.T) {
+	typ := reflect.TypeFor[ihoprauth.Config]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if k := f.Type.Kind(); k < reflect.Int || k > reflect.Int64 {
+			continue
+		}
+		t.Run(f.Name, func(t *testing.T) {
+			var cfg ihoprauth.Config
+			reflect.ValueOf(&cfg).Elem().Field(i).SetInt(-1)
+			_, err := newAuth(t, cfg)
+			if switchable[f.Name] {
+				if err != nil {
+					t.Fatalf("got error %v, want -1 to turn %s off", err, f.Name)
+				}
+				return
+			}
+			wantInvalid(t, err, f.Name)
+		})
+	}
+}
+
+func TestNewRefusesInvalidConfig(t *testing.T) {
+	tests := []struct {
+		name   string
+		cfg    ihoprauth.Config
+		fields []string
+	}{
+		{"Argon2 partly set", ihoprauth.Config{Argon2: ihoprauth.Argon2Params{Memory: 64}}, []string{"Argon2"}},
+		{"Argon2 without threads", ihoprauth.Config{Argon2: ihoprauth.Argon2Params{Memory: 64, Time: 1}}, []string{"Argon2"}},
+		{"Argon2 too little memory", ihoprauth.Config{Argon2: ihoprauth.Argon2Params{Memory: 4, Time: 1, Threads: 1}}, []string{"Argon2"}},
+		{"Argon2 too many passes", ihoprauth.Config{Argon2: ihoprauth.Argon2Params{Memory: 64, Time: 17, Threads: 1}}, []string{"Argon2"}},
+		{"BasePath /", ihoprauth.Config{BasePath: "/"}, []string{"BasePath"}},
+		{"BasePath //", ihoprauth.Config{BasePath: "//"}, []string{"BasePath"}},
+		{"Secret of 31 bytes", ihoprauth.Config{Secret: make([]byte, 31)}, []string{"Secret"}},
+		{"MinPasswordLength over the maximum", ihoprauth.Config{MinPasswordLength: 129}, []string{"MinPasswordLength"}},
+		{"DefaultRole with a newline", ihoprauth.Config{DefaultRole: "user\nadmin"}, []string{"DefaultRole"}},
+		{"TrustedProxies zero prefix", ihoprauth.Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), {}}}, []string{"TrustedProxies[1]"}},
+		{"two at once", ihoprauth.Config{MaxConcurrentHashes: -2, Secret: []byte("short")}, []string{"MaxConcurrentHashes", "Secret"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := newAuth(t, tt.cfg)
+			wantInvalid(t, err, tt.fields...)
+		})
+	}
+}
+
+func TestNewTakesValidEdgeValues(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  ihoprauth.Config
+	}{
+		{"Secret of 32 bytes", ihoprauth.Config{Secret: make([]byte, 32)}},
+		{"empty Secret: generated", ihoprauth.Config{Secret: []byte{}}},
+		{"BasePath without slashes", ihoprauth.Config{BasePath: "auth"}},
+		{"Argon2 at its bounds", ihoprauth.Config{Argon2: ihoprauth.Argon2Params{Memory: 8, Time: 16, Threads: 16}}},
+		{"MinPasswordLength 128", ihoprauth.Config{MinPasswordLength: 128}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := newAuth(t, tt.cfg); err != nil {
+				t.Fatalf("got error %v, want nil", err)
+			}
+		})
+	}
+}
+
+// TestNegativeTurnsOff: a negative value turns off what the field limits,
+// where it used to break the server (a negative RequestTimeout answered
+// every request 503 at once; a negative AccountLockAfter locked every
+// account).
+func TestNegativeTurnsOff(t *testing.T) {
+	t.Run("RequestTimeout", func(t *testing.T) {
+		e := newEnv(t, func(c *ihoprauth.Config) { c.RequestTimeout = -1 })
+		tok := e.signupNone("no-timeout@example.com")
+		want(t, e.do("GET", "/api/v1/user", tok, nil), 200)
+		want(t, e.do("GET", "/hello", tok, nil), 200)
+	})
+	t.Run("AccountLockAfter", func(t *testing.T) {
+		e := newEnv(t, func(c *ihoprauth.Config) { c.AccountLockAfter = -1 })
+		e.signupNone("no-lock@example.com")
+		for range 8 {
+			want(t, e.loginWith(e.none, "no-lock@example.com", "a wrong password"), 401)
+		}
+		want(t, e.loginWith(e.none, "no-lock@example.com", goodPassword), 200)
+	})
+	t.Run("IPFailureLimit", func(t *testing.T) {
+		e := newEnv(t, func(c *ihoprauth.Config) { c.IPFailureLimit = -1 })
+		for range 105 {
+			want(t, e.post("/api/v1/api-tauth-token", with(e.none, "client_secret", "wrong", "code", "x")), 401)
+		}
+	})
+	t.Run("SignupsPerSourcePerHour", func(t *testing.T) {
+		e := newEnv(t, func(c *ihoprauth.Config) { c.SignupsPerSourcePerHour = -1 })
+		for i := range 25 {
+			want(t, e.post("/api/v1/signup", signupBody(e.none, fmt.Sprintf("signup%d@example.com", i))), 200)
+		}
+	})
+	t.Run("CodeMailInterval and CodeMailsPerHour", func(t *testing.T) {
+		e := newEnv(t, func(c *ihoprauth.Config) { c.CodeMailInterval, c.CodeMailsPerHour = -1, -1 })
+		want(t, e.post("/api/v1/signup", signupBody(e.otp, "mails@example.com")), 200)
+		e.mailedCode("mails@example.com")
+		for range 7 {
+			want(t, e.post("/api/v1/login", with(e.otp, "email", "mails@example.com")), 200)
+			e.mailedCode("mails@example.com")
+		}
+	})
+	t.Run("TokenCacheTTL", func(t *testing.T) {
+		e := newEnv(t, func(c *ihoprauth.Config) { c.TokenCacheTTL = -1 })
+		tok := e.signupNone("no-cache@example.com")
+		want(t, e.do("GET", "/api/v1/user", tok, nil), 200)
+		if got := ihoprauth.TokenCacheSize(e.auth); got != 0 {
+			t.Errorf("got %d bytes cached, want the cache off", got)
+		}
+	})
+	t.Run("EventRetention", func(t *testing.T) {
+		e := newEnv(t, func(c *ihoprauth.Config) { c.EventRetention = -1 })
+		e.signupNone("kept@example.com")
+		before := e.countEvents()
+		e.clock.Advance(10 * 365 * 24 * time.Hour)
+		if _, err := e.auth.Cleanup(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.countEvents(); got != before || got == 0 {
+			t.Errorf("after Cleanup: got %d events, want all %d kept", got, before)
+		}
+	})
+}
+
+func (e *env) countEvents() int64 {
+	e.t.Helper()
+	var n int64
+	if err := e.db.Raw("SELECT COUNT(*) FROM ihoprauth_events").Scan(&n).Error; err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
