@@ -2,18 +2,63 @@ package ihoprauth_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ihoprauth/ihoprauth"
+	"github.com/ihoprauth/ihoprauth/authmw"
 )
 
 // The tests here check what the embedding app gets from Authenticate,
 // through authmw: values with nothing secret, and answers bounded by
 // RequestTimeout.
+
+// TestUserForTheAppHoldsNoSecret: the User an app gets from authmw.UserFrom
+// or the Go API gives json.Marshal nothing secret or internal (issue 10:
+// the password hash, canonical email and version came out), and the one the
+// middleware hands out holds no password hash at all.
+func TestUserForTheAppHoldsNoSecret(t *testing.T) {
+	e := newEnv(t)
+	tok := e.signupNone("public@example.com")
+	var fromMiddleware ihoprauth.User
+	h := authmw.RequireUser(e.auth)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fromMiddleware, _ = authmw.UserFrom(r.Context())
+	}))
+	req := httptest.NewRequest("GET", "/mine", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if fromMiddleware.Email != "public@example.com" || fromMiddleware.PasswordHash != "" {
+		t.Fatalf("got a user with email %q and a password hash of %d bytes, want public@example.com and none",
+			fromMiddleware.Email, len(fromMiddleware.PasswordHash))
+	}
+	looked, err := e.auth.LookupUser(context.Background(), "web-none", "public@example.com")
+	if err != nil || looked.PasswordHash == "" {
+		t.Fatalf("LookupUser: got error %v and a hash of %d bytes, want the stored user", err, len(looked.PasswordHash))
+	}
+	for name, u := range map[string]ihoprauth.User{"authmw.UserFrom": fromMiddleware, "LookupUser": looked} {
+		raw, err := json.Marshal(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fields map[string]any
+		json.Unmarshal(raw, &fields)
+		for _, hidden := range []string{"PasswordHash", "EmailKey", "Version"} {
+			if _, ok := fields[hidden]; ok {
+				t.Errorf("%s: json.Marshal gives %s: %s", name, hidden, raw)
+			}
+		}
+		if strings.Contains(string(raw), "argon2") || fields["Email"] != "public@example.com" {
+			t.Errorf("%s: got %s, want the public fields and no hash", name, raw)
+		}
+	}
+}
 
 // stallingStore is a real store whose bearer lookup, while stalled, waits
 // for its context to end, as a query does behind a locked table.
