@@ -90,8 +90,8 @@ func (a *Auth) loginByHash(ctx context.Context, key [sha256.Size]byte) (User, To
 	return u, t, nil
 }
 
-// endReplaced ends the access token that a refresh replaced once the
-// token that refresh issued is used (DECISIONS 31): the client has shown
+// endReplaced ends the access token that a refresh replaced once the token
+// that refresh issued is used (docs/design.md, D31): the client has shown
 // that it holds the new one, so the old one need not live out its grace.
 // Only a token younger than RefreshGrace can have a replaced predecessor
 // still working, so every other check pays one comparison, and a cache

@@ -11,11 +11,11 @@ import (
 // the refresh token it was given. Presenting a retired refresh token means
 // that two parties hold it, so the whole family is revoked.
 //
-// A refresh also ends the access token it replaces (DECISIONS 31), so that
-// a client refreshing in a loop cannot pile up live access tokens (and
-// cache entries): at once without Config.RefreshGrace, otherwise when the
-// grace has passed or the new access token is first used, whichever comes
-// first. The refresh writes the first bound into the replaced token's
+// A refresh also ends the access token it replaces (docs/design.md, D31),
+// so that a client refreshing in a loop cannot pile up live access tokens
+// (and cache entries): at once without Config.RefreshGrace, otherwise when
+// the grace has passed or the new access token is first used, whichever
+// comes first. The refresh writes the first bound into the replaced token's
 // ExpiresAt, in its own transaction, so every instance's plain expiry check
 // enforces it; the second is endReplaced in the bearer check. Only the
 // access token ends early: the refresh token keeps its one extra use within

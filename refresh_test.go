@@ -115,9 +115,10 @@ func TestLogout(t *testing.T) {
 }
 
 // TestRefreshEndsReplacedAccessToken: a refresh ends the access token it
-// replaces (DECISIONS 31), at once without RefreshGrace, else when the new
-// access token is first used or the grace has passed, on the instance's
-// cache as in the database. The refresh token keeps its grace use.
+// replaces (docs/design.md, D31), at once without RefreshGrace, else when
+// the new access token is first used or the grace has passed, on the
+// instance's cache as in the database. The refresh token keeps its grace
+// use.
 func TestRefreshEndsReplacedAccessToken(t *testing.T) {
 	const grace = 10 * time.Second
 	tests := []struct {
