@@ -13,10 +13,10 @@ import (
 // revokes or changes is dropped at once; a revocation made by another
 // instance is seen here within the TTL (docs/design.md, D7).
 //
-// The cache is bounded in bytes (Config.TokenCacheBytes; docs/design.md, D31), not
-// in entries: an entry counts its user's strings, meta and password hash
-// included, so that users with large meta cannot make a few thousand
-// entries cost hundreds of megabytes. When a new entry does not fit, random
+// The cache is bounded in bytes (Config.TokenCacheBytes; docs/design.md,
+// D31), not in entries: an entry counts its user's strings, meta and
+// password hash included, so that users with large meta cannot make a few
+// thousand entries cost hundreds of megabytes. When a new entry does not fit, random
 // entries make room (a map's iteration order is random); an entry bigger
 // than the whole budget is not kept. The lookup itself takes only the read
 // lock and allocates nothing.
