@@ -53,10 +53,9 @@ func (a *Auth) liveAuthCode(ctx context.Context, p Project, code, verifier strin
 
 // codeReused revokes what a reused auth code produced and returns the 401.
 func (a *Auth) codeReused(ctx context.Context, ac AuthCode) error {
-	if err := a.store.RevokeAuthCodeTokens(ctx, ac.ID, a.now()); err != nil {
+	if err := a.revokeNow(ctx, revocation{userID: ac.UserID, authCode: ac.ID}); err != nil {
 		return err
 	}
-	a.cache.forgetUser(ac.UserID)
 	a.event(ctx, EventReuseDetected, ac.ProjectID, a.publicID(ctx, ac.UserID), "auth code: its tokens revoked")
 	return errBadCode
 }

@@ -74,6 +74,7 @@ func (a *Auth) loginByHash(ctx context.Context, key [sha256.Size]byte) (User, To
 	}
 	ctx, cancel := a.bounded(ctx)
 	defer cancel()
+	gen := a.cache.generation()
 	t, u, err := a.store.TokenUser(ctx, hex.EncodeToString(key[:]))
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -86,7 +87,7 @@ func (a *Auth) loginByHash(ctx context.Context, key [sha256.Size]byte) (User, To
 		return u, t, nil
 	}
 	a.endReplaced(ctx, t, now)
-	a.cache.put(key, u, t, now)
+	a.cache.put(key, u, t, now, gen)
 	return u, t, nil
 }
 
@@ -102,14 +103,9 @@ func (a *Auth) endReplaced(ctx context.Context, t Token, now time.Time) {
 	if !now.Before(t.CreatedAt.Add(a.cfg.RefreshGrace)) {
 		return
 	}
-	if err := a.store.ExpireReplacedAccess(ctx, t.FamilyID, now); err != nil {
+	// Through revoke but not revokeInTx: a replaced token is never cached,
+	// and the login just checked should stay so.
+	if err := a.revoke(ctx, a.store, revocation{userID: t.UserID, family: t.FamilyID, replacedUntil: now}); err != nil {
 		a.cfg.OnError(ctx, err)
 	}
-}
-
-// accessKey is the cache key of t's access token.
-func accessKey(t Token) [sha256.Size]byte {
-	var key [sha256.Size]byte
-	hex.Decode(key[:], []byte(t.AccessHash))
-	return key
 }

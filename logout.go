@@ -19,16 +19,13 @@ func (a *Auth) handleLogout(r *http.Request, in *input) (any, error) {
 	if err := a.endSession(ctx); err != nil {
 		return nil, err
 	}
-	now := a.now()
+	end := revocation{userID: u.ID, family: t.FamilyID}
 	if all {
-		err = a.store.RevokeUserTokens(ctx, u.ID, "", now)
-	} else {
-		err = a.store.RevokeFamily(ctx, t.FamilyID, now)
+		end = revocation{userID: u.ID, allTokens: true}
 	}
-	if err != nil {
+	if err := a.revokeNow(ctx, end); err != nil {
 		return nil, err
 	}
-	a.cache.forgetUser(u.ID)
 	a.event(ctx, EventTokenRevoked, u.ProjectID, u.UserID, "logout")
 	return ok, nil
 }

@@ -48,7 +48,7 @@ func (a *Auth) handleRefresh(r *http.Request, in *input) (any, error) {
 		return nil, errBadRefresh // ended by a logout or a credential change
 	}
 	var answer tokenAnswer
-	err = a.store.InTx(ctx, func(tx Store) error {
+	err = a.revokeInTx(ctx, t.UserID, func(tx Store) error {
 		if t.RevokedAt != nil {
 			return errRefreshReused // rotated, then presented again
 		}
@@ -58,12 +58,10 @@ func (a *Auth) handleRefresh(r *http.Request, in *input) (any, error) {
 		answer, err = a.issueTokens(ctx, tx, t.UserID, t.AuthCodeID, t.FamilyID, t.RefreshExpiresAt)
 		return err
 	})
-	a.cache.forget(accessKey(t))
 	if errors.Is(err, errRefreshReused) {
-		if err := a.store.RevokeFamily(ctx, t.FamilyID, a.now()); err != nil {
+		if err := a.revokeNow(ctx, revocation{userID: t.UserID, family: t.FamilyID}); err != nil {
 			return nil, err
 		}
-		a.cache.forgetUser(t.UserID)
 		a.event(ctx, EventReuseDetected, p.ID, a.publicID(ctx, t.UserID), "refresh token: family revoked")
 		return nil, errBadRefresh
 	}
@@ -86,7 +84,7 @@ func (a *Auth) retireRefreshToken(ctx context.Context, tx Store, t Token) error 
 		return err
 	}
 	if won {
-		return tx.ExpireReplacedAccess(ctx, t.FamilyID, a.now().Add(a.cfg.RefreshGrace))
+		return a.revoke(ctx, tx, revocation{userID: t.UserID, family: t.FamilyID, replacedUntil: a.now().Add(a.cfg.RefreshGrace)})
 	}
 	if a.cfg.RefreshGrace > 0 {
 		again, err := tx.TokenByRefreshHash(ctx, t.RefreshHash)
@@ -94,7 +92,7 @@ func (a *Auth) retireRefreshToken(ctx context.Context, tx Store, t Token) error 
 			return err
 		}
 		if again.RevokedAt == nil && again.RefreshedAt != nil && a.now().Sub(*again.RefreshedAt) <= a.cfg.RefreshGrace {
-			return tx.RevokeToken(ctx, t.ID, a.now())
+			return a.revoke(ctx, tx, revocation{userID: t.UserID, token: t.ID})
 		}
 	}
 	return errRefreshReused

@@ -86,19 +86,18 @@ func (a *Auth) resetPassword(ctx context.Context, req resetRequest) error {
 		return err
 	}
 	u.UpdatedAt = a.now()
-	err = a.store.InTx(ctx, func(tx Store) error {
+	err = a.revokeInTx(ctx, u.ID, func(tx Store) error {
 		if err := a.consumeChallenge(ctx, tx, c); err != nil {
 			return err
 		}
 		if err := tx.UpdateUser(ctx, &u); err != nil {
 			return err
 		}
-		return a.endLogins(ctx, tx, u.ID, "")
+		return a.revoke(ctx, tx, revocation{userID: u.ID, allTokens: true, codes: true})
 	})
 	if err != nil {
 		return err
 	}
-	a.cache.forgetUser(u.ID)
 	if err := a.challengeRedeemed(ctx, c); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package ihoprauth
 import (
 	"crypto/sha256"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -26,6 +27,9 @@ type tokenCache struct {
 	mu       sync.RWMutex
 	bytes    int64 // the sum of the sizes of the entries in m
 	m        map[[sha256.Size]byte]cachedLogin
+	// gen counts the forgets, so that a login read from the database
+	// before a revocation committed is not cached after it (see put).
+	gen atomic.Uint64
 }
 
 type cachedLogin struct {
@@ -77,8 +81,19 @@ func (c *tokenCache) get(key [sha256.Size]byte, now time.Time) (User, Token, boo
 	return e.user, e.token, true
 }
 
-// put keeps the login u, t under key, making room for it if needed.
-func (c *tokenCache) put(key [sha256.Size]byte, u User, t Token, now time.Time) {
+// generation is the count of forgets so far; read it before reading a
+// login from the database, and pass it to put.
+func (c *tokenCache) generation() uint64 {
+	if c == nil {
+		return 0
+	}
+	return c.gen.Load()
+}
+
+// put keeps the login u, t under key, making room for it if needed, unless
+// a forget happened since gen was read: the login may then have been read
+// before a revocation committed, and caching it would let it outlive that.
+func (c *tokenCache) put(key [sha256.Size]byte, u User, t Token, now time.Time, gen uint64) {
 	if c == nil {
 		return
 	}
@@ -92,6 +107,9 @@ func (c *tokenCache) put(key [sha256.Size]byte, u User, t Token, now time.Time) 
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.gen.Load() != gen {
+		return
+	}
 	c.remove(key)
 	for k := range c.m {
 		if c.bytes+size <= c.maxBytes {
@@ -111,16 +129,6 @@ func (c *tokenCache) remove(key [sha256.Size]byte) {
 	}
 }
 
-// forget drops the login under key: a refresh has replaced it.
-func (c *tokenCache) forget(key [sha256.Size]byte) {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.remove(key)
-}
-
 // forgetUser drops every login of the user: after a revocation, a password
 // or role change, the next check goes to the database.
 func (c *tokenCache) forgetUser(userID int64) {
@@ -129,6 +137,7 @@ func (c *tokenCache) forgetUser(userID int64) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.gen.Add(1)
 	for k, e := range c.m {
 		if e.user.ID == userID {
 			c.remove(k)

@@ -115,11 +115,7 @@ func (a *Auth) updateUser(ctx context.Context, u User, family string, up update)
 	}
 	if next != u {
 		next.UpdatedAt = a.now()
-		err := a.saveUpdate(ctx, next, up.password != "", family)
-		if errors.Is(err, ErrConflict) {
-			a.cache.forgetUser(u.ID) // a cached copy may be the stale one
-		}
-		if err != nil {
+		if err := a.saveUpdate(ctx, next, up.password != "", family); err != nil {
 			return userAnswer{}, err
 		}
 	}
@@ -185,19 +181,18 @@ func (a *Auth) checkPasswordChange(ctx context.Context, u User, up update) error
 // saveUpdate writes u, and on a password change ends the user's other
 // logins in the same transaction.
 func (a *Auth) saveUpdate(ctx context.Context, u User, notifyPasswordChanged bool, keepFamily string) error {
-	err := a.store.InTx(ctx, func(tx Store) error {
+	err := a.revokeInTx(ctx, u.ID, func(tx Store) error {
 		if err := tx.UpdateUser(ctx, &u); err != nil {
 			return err
 		}
 		if notifyPasswordChanged {
-			return a.endLogins(ctx, tx, u.ID, keepFamily)
+			return a.revoke(ctx, tx, revocation{userID: u.ID, allTokens: true, keepFamily: keepFamily, codes: true})
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	a.cache.forgetUser(u.ID)
 	if notifyPasswordChanged {
 		a.notifyPasswordChanged(ctx, u)
 		a.event(ctx, EventPasswordChanged, u.ProjectID, u.UserID, "ok")

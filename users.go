@@ -35,14 +35,13 @@ func (a *Auth) SetRole(ctx context.Context, userID, role string) (User, error) {
 			return u, err
 		}
 		u.Role, u.UpdatedAt = role, a.now()
-		err = a.store.UpdateUser(ctx, &u)
+		err = a.revokeInTx(ctx, u.ID, func(tx Store) error { return tx.UpdateUser(ctx, &u) })
 		if errors.Is(err, ErrConflict) && try < 5 {
 			continue
 		}
 		if err != nil {
 			return User{}, err
 		}
-		a.cache.forgetUser(u.ID)
 		a.event(ctx, EventRoleChanged, u.ProjectID, u.UserID, "ok")
 		return u, nil
 	}
