@@ -57,3 +57,35 @@ func (a *Auth) record(ctx context.Context, e Event) {
 func (a *Auth) Events(ctx context.Context, since time.Time, limit int) ([]Event, error) {
 	return a.store.Events(ctx, since, limit)
 }
+
+
+// auditWindow is the least time between two throttling events of one
+// source and reason.
+const auditWindow = time.Minute
+
+// throttled records a refusal in the audit trail, at most once per
+// auditWindow for each source and reason: the event written when a new
+// window opens counts itself and the refusals of the last window that no
+// event counted yet. So a flood of refusals costs two counter writes each,
+// not an event row each.
+func (a *Auth) throttled(ctx context.Context, projectID int64, reason string) {
+	key := counterKey("audit", sourceOf(ctx), reason)
+	prev, err := a.store.Counter(ctx, key)
+	if err != nil {
+		a.cfg.OnError(ctx, err)
+		return
+	}
+	c, err := a.store.Hit(ctx, key, a.now(), auditWindow)
+	if err != nil {
+		a.cfg.OnError(ctx, err)
+		return
+	}
+	if c.Count != 1 {
+		return
+	}
+	count := 1
+	if prev.Count > 1 && prev.WindowStart.Before(c.WindowStart) {
+		count += prev.Count - 1
+	}
+	a.record(ctx, Event{Kind: EventThrottled, ProjectID: projectID, Result: reason, Count: count})
+}
