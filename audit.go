@@ -58,7 +58,6 @@ func (a *Auth) Events(ctx context.Context, since time.Time, limit int) ([]Event,
 	return a.store.Events(ctx, since, limit)
 }
 
-
 // auditWindow is the least time between two throttling events of one
 // source and reason.
 const auditWindow = time.Minute

@@ -11,7 +11,6 @@ import (
 // email. Like the other throttles, they are keyed by project and canonical
 // email whether or not the account exists.
 
-
 // knownMailsPerHour caps the extra code mails of a known source.
 const knownMailsPerHour = 10
 
