@@ -69,8 +69,11 @@ func (a *Auth) login(ctx context.Context, token string) (User, Token, error) {
 // would outlive the end that the first use of its successor sets).
 func (a *Auth) loginByHash(ctx context.Context, key [sha256.Size]byte) (User, Token, error) {
 	now := a.now()
-	if u, t, ok := a.cache.get(key, now); ok {
-		return u, t, nil
+	fresh := a.cache != nil && a.feedFresh(now)
+	if fresh {
+		if u, t, ok := a.cache.get(key, now); ok {
+			return u, t, nil
+		}
 	}
 	ctx, cancel := a.bounded(ctx)
 	defer cancel()
@@ -87,7 +90,9 @@ func (a *Auth) loginByHash(ctx context.Context, key [sha256.Size]byte) (User, To
 		return u, t, nil
 	}
 	a.endReplaced(ctx, t, now)
-	a.cache.put(key, u, t, now, gen)
+	if fresh {
+		a.cache.put(key, u, t, now, gen)
+	}
 	return u, t, nil
 }
 

@@ -42,13 +42,15 @@ type Config struct {
 	// failing session store answers in the API's error shape; the manager's
 	// ErrorFunc is left as the app set it. Default nil: bearer tokens only.
 	Sessions *scs.SessionManager
-	// TokenCacheTTL, when positive, keeps validated access tokens in memory
-	// for this long, so most bearer checks skip the database. A token this
-	// instance revokes (logout, reset, password or role change, a refresh
-	// that replaces it) is dropped at once; one revoked by another instance
-	// keeps working here for up to TokenCacheTTL. Default 0: off, every
-	// check reads the database; a negative value is off too, and stays off
-	// once the default turns the cache on (docs/design.md, D7).
+	// TokenCacheTTL is how long a validated access token is kept in memory,
+	// so that most bearer checks skip the database (never past the token's
+	// expiry). A token this instance revokes (logout, reset, password or
+	// role change, a refresh that replaces it) is dropped at once; one that
+	// another instance revokes is dropped here within a second, through
+	// the change feed that every instance reads four times a second, and
+	// an instance whose feed has not been read for 750 ms reads the
+	// database instead of its cache (docs/design.md, D7). Default 5
+	// minutes; a negative value turns the cache (and the feed reads) off.
 	TokenCacheTTL time.Duration
 	// TokenCacheBytes bounds the memory of the token cache: an entry counts
 	// its user's strings, meta included. Past it, random entries make room;
@@ -189,6 +191,7 @@ type Config struct {
 func (c Config) withDefaults() Config {
 	c.BasePath = "/" + strings.Trim(cmp.Or(c.BasePath, "/api/v1"), "/")
 	c.AccessTokenTTL = cmp.Or(c.AccessTokenTTL, time.Hour)
+	c.TokenCacheTTL = cmp.Or(c.TokenCacheTTL, 5*time.Minute)
 	c.TokenCacheBytes = cmp.Or(c.TokenCacheBytes, 16<<20)
 	c.RefreshTokenTTL = cmp.Or(c.RefreshTokenTTL, 30*24*time.Hour)
 	c.CodeTTL = cmp.Or(c.CodeTTL, 10*time.Minute)

@@ -13,10 +13,7 @@ var ErrInvalidConfig = errors.New("ihoprauth: invalid Config")
 
 // switchable are the Config fields whose default is on: a negative value
 // turns them off (docs/design.md, D32), and for EventRetention means
-// keeping events forever. TokenCacheTTL is one although its default is off
-// for now: its default turns on once the cache feed exists (docs/design.md,
-// D7), and an app that turned it off should stay off. Any other numeric
-// field must not be negative.
+// keeping events forever. Any other numeric field must not be negative.
 var switchable = map[string]bool{
 	"TokenCacheTTL":           true,
 	"RequestTimeout":          true,

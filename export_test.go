@@ -81,3 +81,27 @@ func UpdateNames(ctx context.Context, a *Auth, clientID, email, firstName, role 
 	}
 	return fields, err
 }
+
+// NewPolled is New without the background reads of the change feed: tests
+// read it with PollFeed when they choose, so that what the cache knows
+// does not depend on a real ticker. It exists for tests only.
+func NewPolled(ctx context.Context, st Store, m Mailer, cfg Config) (*Auth, error) {
+	return newAuth(ctx, st, m, cfg)
+}
+
+// PollFeed reads the change feed once, as the background reads do. It
+// exists for tests only.
+func PollFeed(ctx context.Context, a *Auth) error { return a.pollFeed(ctx) }
+
+// AppendChangeLate appends a change of the user in a transaction that stays
+// open while during runs, and commits after it: a change stamped before
+// during, seen only after. It exists for tests only.
+func AppendChangeLate(ctx context.Context, a *Auth, userID int64, during func()) error {
+	return a.store.InTx(ctx, func(tx Store) error {
+		if err := tx.AppendChange(ctx, userID); err != nil {
+			return err
+		}
+		during()
+		return nil
+	})
+}

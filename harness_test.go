@@ -111,7 +111,9 @@ func buildEnv(t *testing.T, st ihoprauth.Store, rec *mailer.Recorder, tweak ...f
 	for _, f := range tweak {
 		f(&cfg)
 	}
-	auth, err := ihoprauth.New(context.Background(), st, e.mail, cfg)
+	// The change feed is read when a test says so (e.poll), not by a
+	// ticker, so that what a cache knows does not depend on timing.
+	auth, err := ihoprauth.NewPolled(context.Background(), st, e.mail, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,4 +336,13 @@ func pkcePair(seed string) (verifier, challenge string) {
 	verifier = strings.Repeat(seed, 43/len(seed)+1)[:43]
 	sum := sha256.Sum256([]byte(verifier))
 	return verifier, base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// poll reads the change feed of e's Auth once, as its background reads
+// would within 250 ms.
+func (e *env) poll() {
+	e.t.Helper()
+	if err := ihoprauth.PollFeed(context.Background(), e.auth); err != nil {
+		e.t.Fatal(err)
+	}
 }

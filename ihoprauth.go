@@ -20,6 +20,7 @@ type Auth struct {
 	templates map[MailKind]compiledTemplate
 	mail      *mailQueue
 	cache     *tokenCache
+	feed      feed
 	routes    map[string]map[string]handler
 	// renders counts the mails rendered, the dropped ones of unknown
 	// emails included, so tests can see that both cost the same.
@@ -36,6 +37,18 @@ const secretName = "hmac-key"
 // Config); and it fails when cfg holds an invalid template or when no key
 // can be read from or stored in the database.
 func New(ctx context.Context, store Store, mailer Mailer, cfg Config) (*Auth, error) {
+	a, err := newAuth(ctx, store, mailer, cfg)
+	if err != nil {
+		return nil, err
+	}
+	tick := time.NewTicker(feedInterval)
+	a.startFeed(tick.C, tick.Stop)
+	return a, nil
+}
+
+// newAuth is New without the background reads of the change feed, which
+// tests drive themselves.
+func newAuth(ctx context.Context, store Store, mailer Mailer, cfg Config) (*Auth, error) {
 	if store == nil || mailer == nil {
 		panic("ihoprauth: New needs a Store and a Mailer")
 	}
@@ -59,14 +72,21 @@ func New(ctx context.Context, store Store, mailer Mailer, cfg Config) (*Auth, er
 	a.mail = newMailQueue(mailer, &a.cfg)
 	a.cache = newTokenCache(cfg.TokenCacheTTL, cfg.TokenCacheBytes)
 	a.routes = a.routeTable()
+	if a.cache != nil {
+		if err := a.pollFeed(ctx); err != nil {
+			a.cfg.OnError(ctx, err) // the cache waits for a read that works
+		}
+	}
 	return a, nil
 }
 
-// Close stops taking new mail and waits for queued mail to be sent, at most
-// until ctx is done (and never more than 30 seconds); mail still queued then
-// is reported to OnError. The Auth still answers requests after Close, but
-// mails it would send are reported to OnError instead.
+// Close stops reading the change feed, stops taking new mail and waits for
+// queued mail to be sent, at most until ctx is done (and never more than 30
+// seconds); mail still queued then is reported to OnError. The Auth still
+// answers requests after Close, but without its token cache, and mails it
+// would send are reported to OnError instead.
 func (a *Auth) Close(ctx context.Context) error {
+	a.stopFeed()
 	a.mail.close(ctx)
 	return ctx.Err()
 }

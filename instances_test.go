@@ -45,6 +45,7 @@ func testTwoInstances(t *testing.T, a, b *env) {
 		want(t, b.do("GET", "/api/v1/user", tok, nil), 200)
 		t.Run("logout on A ends it on B", func(t *testing.T) {
 			want(t, a.do("POST", "/api/v1/logout", tok, nil), 200)
+			b.poll() // what B's background reads do within 250 ms
 			want(t, b.do("GET", "/api/v1/user", tok, nil), 401)
 		})
 	})
@@ -53,6 +54,7 @@ func testTwoInstances(t *testing.T, a, b *env) {
 		r := a.post("/api/v1/send-reset-password-code", with(a.none, "email", "reset-ab@example.com"))
 		want(t, a.post("/api/v1/reset-password", map[string]any{"reset_password_code": a.mailedCode("reset-ab@example.com"),
 			"reset_password_token": r.str("reset_password_token"), "password": "A brand new passphrase"}), 200)
+		b.poll()
 		want(t, b.do("GET", "/api/v1/user", tok, nil), 401)
 	})
 	t.Run("a code mailed by A is accepted by B", func(t *testing.T) {

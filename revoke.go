@@ -8,7 +8,9 @@ import (
 // Revocation has one path. Whatever ends tokens or codes (logout, a reused
 // refresh token or auth code, a refresh, a reset, a password change) names
 // what it ends in a revocation and runs it with revoke inside revokeInTx,
-// which drops the user's cached logins once the transaction is over, so the
+// which appends the change to the feed in the same transaction (so every
+// other instance drops its cached logins within a second; see feed.go) and
+// drops the user's cached logins here once the transaction is over, so the
 // token cache never needs a call of its own at the places that revoke. A
 // change of the user that cached copies must not outlive (a role, a name)
 // runs through revokeInTx too, with nothing to revoke.
@@ -64,7 +66,12 @@ func (a *Auth) revoke(ctx context.Context, st Store, r revocation) error {
 // read.
 func (a *Auth) revokeInTx(ctx context.Context, userID int64, fn func(tx Store) error) error {
 	defer a.cache.forgetUser(userID)
-	return a.store.InTx(ctx, fn)
+	return a.store.InTx(ctx, func(tx Store) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.AppendChange(ctx, userID)
+	})
 }
 
 // revokeNow runs r in a transaction of its own.

@@ -44,6 +44,7 @@ type Store interface {
 	TokenStore
 	CounterStore
 	SourceStore
+	ChangeStore
 	EventStore
 
 	// InTx runs fn with a Store whose calls all belong to one transaction,
@@ -55,7 +56,8 @@ type Store interface {
 	// before: challenges and auth codes that expired before it, tokens whose
 	// refresh tokens expired before it or that were revoked before it,
 	// counters whose last hit was before it, known sources last seen more
-	// than KnownSourceTTL before it, and audit events older than
+	// than KnownSourceTTL before it, changes of the feed appended before it,
+	// and audit events older than
 	// eventsBefore (zero: keep every event). It returns how many rows it
 	// deleted; a caller deletes everything by calling it until it returns
 	// less than limit. Each call is short, so it never holds a big table
@@ -212,3 +214,26 @@ type SourceStore interface {
 	// account, or ErrNotFound when it never did (or was purged).
 	SourceLastSeen(ctx context.Context, account, source string) (time.Time, error)
 }
+
+// ChangeStore keeps the change feed that keeps every instance's token cache
+// right (docs/design.md, D7): whatever ends a user's logins or changes the
+// user appends a change in the same transaction, and every instance reads
+// the recent ones and drops what they name from its cache.
+type ChangeStore interface {
+	// AppendChange records that the logins or the row of the user with that
+	// internal ID changed, stamped with the database's own clock (not the
+	// caller's), so that instances with skewed clocks agree on the order.
+	AppendChange(ctx context.Context, userID int64) error
+	// Changes returns the changes stamped at or after since, in the order
+	// of their IDs, and the database's clock now, read in the same call.
+	Changes(ctx context.Context, since time.Time) ([]Change, time.Time, error)
+}
+
+// Change is one entry of the change feed: the user whose logins or row
+// changed, and when, by the database's clock.
+type Change struct {
+	ID     int64     // set by the Store, increasing
+	UserID int64     // the internal ID of the user
+	At     time.Time // the database's clock when it was appended, UTC
+}
+

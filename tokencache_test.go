@@ -13,10 +13,11 @@ import (
 
 func withTokenCache(c *ihoprauth.Config) { c.TokenCacheTTL = 30 * time.Second }
 
-// TestTokenCacheRevocationBounds: with the cache on, what this instance
-// revokes ends at once, and what another instance revokes ends here within
-// the TTL.
-func TestTokenCacheRevocationBounds(t *testing.T) {
+// TestFeedEndsRevocationsOnEveryInstance: with the cache on, what one
+// instance revokes ends there at once and on another at its next read of
+// the change feed; an instance whose feed has not been read for 750 ms
+// does not trust its cache.
+func TestFeedEndsRevocationsOnEveryInstance(t *testing.T) {
 	db := testdb.Open(t, testdb.Backend())
 	stA, err := store.New(context.Background(), db, store.Config{})
 	if err != nil {
@@ -34,15 +35,56 @@ func TestTokenCacheRevocationBounds(t *testing.T) {
 	want(t, a.do("GET", "/api/v1/user", tok, nil), 200) // now cached on A
 	want(t, b.do("POST", "/api/v1/logout", tok, nil), 200)
 	want(t, b.do("GET", "/api/v1/user", tok, nil), 401) // the revoking instance: at once
-	a.clock.Advance(29 * time.Second)
-	want(t, a.do("GET", "/api/v1/user", tok, nil), 200) // the other: within the TTL
-	a.clock.Advance(time.Second)
+	want(t, a.do("GET", "/api/v1/user", tok, nil), 200) // the other: until its next read
+	a.poll()
 	want(t, a.do("GET", "/api/v1/user", tok, nil), 401)
 
+	// A feed not read for 750 ms: the cache is not trusted.
 	tok = a.exchange(a.none, a.loginWith(a.none, "cached@example.com", goodPassword).str("code"), "").str("access_token")
+	a.poll()
+	want(t, a.do("GET", "/api/v1/user", tok, nil), 200) // cached on A
+	want(t, b.do("POST", "/api/v1/logout", tok, nil), 200)
+	a.clock.Advance(749 * time.Millisecond)
+	want(t, a.do("GET", "/api/v1/user", tok, nil), 200) // still trusted
+	a.clock.Advance(time.Millisecond)
+	want(t, a.do("GET", "/api/v1/user", tok, nil), 401) // stale: read from the database
+
+	// A stale feed that is read again is trusted again.
+	tok = a.exchange(a.none, a.loginWith(a.none, "cached@example.com", goodPassword).str("code"), "").str("access_token")
+	a.poll()
 	want(t, a.do("GET", "/api/v1/user", tok, nil), 200)
-	want(t, a.do("POST", "/api/v1/logout", tok, nil), 200)
-	want(t, a.do("GET", "/api/v1/user", tok, nil), 401) // this instance: at once
+	if ihoprauth.TokenCacheSize(a.auth) == 0 {
+		t.Errorf("after a fresh read of the feed: got nothing cached, want the login")
+	}
+}
+
+// TestFeedReadsLateCommits: a change stamped before the last read but
+// committed after it (a slow transaction) is still seen by the next read,
+// whose window overlaps the last.
+func TestFeedReadsLateCommits(t *testing.T) {
+	e := newEnv(t, withTokenCache)
+	tok := e.signupNone("late@example.com")
+	u, err := e.auth.LookupUser(context.Background(), "web-none", "late@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.poll()
+	want(t, e.do("GET", "/api/v1/user", tok, nil), 200) // cached
+	if ihoprauth.TokenCacheSize(e.auth) == 0 {
+		t.Fatal("got nothing cached, want the login")
+	}
+	// A transaction stamps its change, the feed is read while it is still
+	// open (so the read cannot see it), then it commits.
+	if err := ihoprauth.AppendChangeLate(context.Background(), e.auth, u.ID, e.poll); err != nil {
+		t.Fatal(err)
+	}
+	if ihoprauth.TokenCacheSize(e.auth) == 0 {
+		t.Fatal("the read during the transaction dropped the login; want it to see nothing yet")
+	}
+	e.poll()
+	if got := ihoprauth.TokenCacheSize(e.auth); got != 0 {
+		t.Errorf("after reading a late change of the user: got %d bytes cached, want the login dropped", got)
+	}
 }
 
 func TestTokenCacheSeesRoleChangesAndExpiry(t *testing.T) {

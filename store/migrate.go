@@ -33,6 +33,7 @@ var migrations = []migration{
 	{3, "users.version for optimistic updates", addUserVersion},
 	{4, "cookie sessions", createSessions},
 	{5, "known sources, counted events, projects' bcrypt cost", addKnownSources},
+	{6, "the change feed of the token cache", createChanges},
 }
 
 // schemaMigrationRow records one applied step.
@@ -212,6 +213,11 @@ func createTables(db *gorm.DB) error {
 		&authCodeRow{}, &tokenRow{}, &secretRow{},
 		&counterRow{}, &eventRow{},
 	)
+}
+
+// createChanges is step 6: the change feed.
+func createChanges(db *gorm.DB) error {
+	return tableOptions(db).AutoMigrate(&changeRow{})
 }
 
 // addKnownSources is step 5: the table of sources known to each account,

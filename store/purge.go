@@ -25,7 +25,8 @@ type purgeTarget struct {
 // before: challenges and auth codes that expired before it, tokens whose
 // refresh token expired before it or that were revoked before it, throttle
 // counters last hit before it, known sources last seen more than
-// ihoprauth.KnownSourceTTL before it, and, unless eventsBefore is zero, audit
+// ihoprauth.KnownSourceTTL before it, changes of the feed appended before
+// it, and, unless eventsBefore is zero, audit
 // events older than eventsBefore. It returns how many rows it deleted;
 // calling it until it returns less than limit deletes them all. A limit
 // that is not positive deletes nothing.
@@ -60,6 +61,7 @@ func purgeTargets(before, eventsBefore time.Time) []purgeTarget {
 		{&counterRow{}, "counter_key", "last_at < ?", []any{before}},
 		{&sessionRow{}, "token", "expiry < ?", []any{before}},
 		{&knownSourceRow{}, "id", "last_at < ?", []any{before.Add(-ihoprauth.KnownSourceTTL)}},
+		{&changeRow{}, "id", "at < ?", []any{before}},
 	}
 	if !eventsBefore.IsZero() {
 		targets = append(targets, purgeTarget{&eventRow{}, "id", "at < ?", []any{utc(eventsBefore)}})

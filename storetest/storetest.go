@@ -52,6 +52,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ihoprauth.Store) {
 		{"Secret", testSecret},
 		{"Counters", testCounters},
 		{"Sources", testSources},
+		{"Changes", testChanges},
 		{"Events", testEvents},
 		{"Purge", testPurge},
 		{"NotFound", testNotFound},
