@@ -236,4 +236,3 @@ type Change struct {
 	UserID int64     // the internal ID of the user
 	At     time.Time // the database's clock when it was appended, UTC
 }
-
