@@ -113,6 +113,7 @@ func TestUnknownEmailsDoTheSameWork(t *testing.T) {
 	e := newEnv(t)
 	log := recordWork(t, e.db, e.auth)
 	importBcrypt(t, e.auth, "web-none", "imported@example.com", bcrypt.MinCost)
+	importBcrypt(t, e.auth, "web-none", "imported-costlier@example.com", bcrypt.MinCost+1)
 	e.signupNone("native@example.com")
 	want(t, e.post("/api/v1/signup", signupBody(e.otp, "otp-native@example.com")), 200)
 	e.clock.Advance(time.Hour) // past every code-mail limit of the signups
@@ -126,6 +127,9 @@ func TestUnknownEmailsDoTheSameWork(t *testing.T) {
 			"native":   func() resp { return e.loginWith(e.none, "native@example.com", "wrong password") },
 			"unknown":  func() resp { return e.loginWith(e.none, "nobody@example.com", "wrong password") },
 			"imported": func() resp { return e.loginWith(e.none, "imported@example.com", "wrong password") },
+			"imported at another cost": func() resp {
+				return e.loginWith(e.none, "imported-costlier@example.com", "wrong password")
+			},
 		}},
 		{"login, password over 72 bytes", map[string]func() resp{
 			"native":   func() resp { return e.loginWith(e.none, "native@example.com", long) },

@@ -50,10 +50,10 @@ func (a *Auth) ImportUser(ctx context.Context, clientID string, in ImportedUser)
 		MobileNumber: in.MobileNumber, Meta: in.Meta, Role: cmp.Or(in.Role, a.cfg.DefaultRole),
 		PasswordHash: in.PasswordHash, CreatedAt: cmp.Or(in.CreatedAt, now).UTC(), UpdatedAt: now,
 	}
-	if cost, err := bcrypt.Cost([]byte(u.PasswordHash)); err == nil && cost > p.BcryptCost {
+	if cost, err := bcrypt.Cost([]byte(u.PasswordHash)); err == nil && p.BcryptCosts&(1<<cost) == 0 {
 		// Before the user exists, so that no login ever finds a bcrypt
-		// user in a project that does not yet pay for bcrypt everywhere.
-		p.BcryptCost = cost
+		// user in a project that does not yet pay for its cost everywhere.
+		p.BcryptCosts |= 1 << cost
 		if err := a.store.SaveProject(ctx, &p); err != nil {
 			return User{}, fmt.Errorf("ihoprauth: importing %q: %w", u.UserID, err)
 		}

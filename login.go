@@ -148,7 +148,7 @@ func (a *Auth) checkPassword(ctx context.Context, p Project, email, password str
 		}
 		return a.attemptFailed(ctx, account)
 	}
-	ok, rehash, err := a.hasher.verify(ctx, u.PasswordHash, password, p.BcryptCost, gate, done)
+	ok, rehash, err := a.hasher.verify(ctx, u.PasswordHash, password, p.BcryptCosts, gate, done)
 	if err != nil {
 		return User{}, err
 	}

@@ -93,18 +93,18 @@ func (h *hasher) encode(password, salt []byte) string {
 // should be replaced by a fresh hash (bcrypt, or other argon2 parameters).
 // An empty encoded (unknown user, or a user without a password) is checked
 // against a dummy hash so that it costs the same time and never matches.
-// bcryptCost is the project's Project.BcryptCost: when positive, every
-// verification runs one argon2id and one bcrypt at that cost, the one that
-// does not match the stored hash against a dummy, so that imported bcrypt
-// users, native users and unknown emails cost the same (docs/design.md,
-// D29); projects without imports pay nothing extra. gate, when not nil,
-// runs once a hashing slot is free, and its error ends the verification
-// (a lock that engaged while the request waited); done, when not nil, is
-// told the result while the slot is still held, so that a failure it
-// records is seen by the gate of every verification after it: of
-// concurrent wrong guesses, at most the number of slots pass a gate that
-// the failures before them should have closed.
-func (h *hasher) verify(ctx context.Context, encoded, password string, bcryptCost int, gate func() error, done func(ok bool) error) (ok, rehash bool, err error) {
+// bcryptCosts is the project's Project.BcryptCosts: when not zero, every
+// verification runs one argon2id and one bcrypt at each imported cost, the
+// stored hash where it is of that kind and cost and dummies for the rest,
+// so that imported users of any cost, native users and unknown emails cost
+// the same (docs/design.md, D29); projects without imports pay nothing
+// extra. gate, when not nil, runs once a hashing slot is free, and its
+// error ends the verification (a lock that engaged while the request
+// waited); done, when not nil, is told the result while the slot is still
+// held, so that a failure it records is seen by the gate of every
+// verification after it: of concurrent wrong guesses, at most the number of
+// slots pass a gate that the failures before them should have closed.
+func (h *hasher) verify(ctx context.Context, encoded, password string, bcryptCosts int, gate func() error, done func(ok bool) error) (ok, rehash bool, err error) {
 	if err := h.acquire(ctx); err != nil {
 		return false, false, err
 	}
@@ -114,7 +114,7 @@ func (h *hasher) verify(ctx context.Context, encoded, password string, bcryptCos
 			return false, false, err
 		}
 	}
-	ok, rehash = h.check(encoded, password, bcryptCost)
+	ok, rehash = h.check(encoded, password, bcryptCosts)
 	if done != nil {
 		if err := done(ok); err != nil {
 			return false, false, err
@@ -124,37 +124,37 @@ func (h *hasher) verify(ctx context.Context, encoded, password string, bcryptCos
 }
 
 // check is verify's comparison, run while a hashing slot is held.
-func (h *hasher) check(encoded, password string, bcryptCost int) (ok, rehash bool) {
+func (h *hasher) check(encoded, password string, bcryptCosts int) (ok, rehash bool) {
 	h.verified.Add(1)
-	bcryptUser := isBcrypt(encoded)
-	if !bcryptUser && bcryptCost == 0 {
-		if encoded == "" {
-			h.verifyArgon2(h.dummy, password)
-			return false, false
-		}
-		ok, params := h.verifyArgon2(encoded, password)
-		return ok, ok && params != h.params
-	}
-	argonHash, bcryptHash := encoded, encoded
-	if bcryptUser {
+	argonHash := encoded
+	if encoded == "" || isBcrypt(encoded) {
 		argonHash = h.dummy
-	} else {
-		bcryptHash = h.dummyBcrypt(bcryptCost)
-		if encoded == "" {
-			argonHash = h.dummy
+	}
+	ok, params := h.verifyArgon2(argonHash, password)
+	rehash = ok && params != h.params
+	if argonHash == h.dummy {
+		ok, rehash = false, false
+	}
+	userCost := -1
+	if isBcrypt(encoded) {
+		userCost, _ = bcrypt.Cost([]byte(encoded))
+		bcryptCosts |= 1 << userCost // an import from before its cost was marked
+	}
+	for cost := bcrypt.MinCost; cost <= bcrypt.MaxCost; cost++ {
+		if bcryptCosts&(1<<cost) == 0 {
+			continue
 		}
+		if cost != userCost {
+			h.verifyBcrypt(h.dummyBcrypt(cost), password)
+			continue
+		}
+		// bcrypt reads only 72 bytes: a longer password would match a hash
+		// of its prefix, so it never verifies (docs/design.md, D4), after
+		// the same work.
+		ok = h.verifyBcrypt(encoded, password) && len(password) <= bcryptMaxBytes
+		rehash = ok
 	}
-	argonOK, params := h.verifyArgon2(argonHash, password)
-	// bcrypt reads only 72 bytes: a longer password would match a hash of
-	// its prefix, so it never verifies (docs/design.md, D4), after the same work.
-	bcryptOK := h.verifyBcrypt(bcryptHash, password) && len(password) <= bcryptMaxBytes
-	switch {
-	case bcryptUser:
-		return bcryptOK, bcryptOK
-	case encoded == "":
-		return false, false
-	}
-	return argonOK, argonOK && params != h.params
+	return ok, rehash
 }
 
 // verifyBcrypt compares password with a bcrypt hash, cut to the 72 bytes

@@ -22,13 +22,14 @@ type Project struct {
 	// Public marks a client that cannot keep a secret (SPA, mobile app): its
 	// client_secret is optional and PKCE S256 is mandatory.
 	Public bool
-	// BcryptCost is the highest cost of the bcrypt hashes imported into the
-	// project (ImportUser), 0 when none was. While it is set, every password
-	// verification in the project runs one argon2id and one bcrypt at this
-	// cost (a real one and a dummy), so that imported, native and unknown
-	// accounts take the same time. Stores keep the highest value they were
-	// given: saving a project with 0 does not clear it.
-	BcryptCost int
+	// BcryptCosts has bit k set when bcrypt hashes of cost k were imported
+	// into the project (ImportUser); 0 when none were. While it is set, every
+	// password verification in the project runs one argon2id and one bcrypt
+	// at each of these costs (the real hash where it matches, dummies for
+	// the rest), so that imported users of any cost, native users and
+	// unknown emails take the same time. Stores keep every bit they were
+	// given (a bitwise OR): saving a project with 0 clears nothing.
+	BcryptCosts int
 	CreatedAt  time.Time // when it was created, UTC
 	UpdatedAt  time.Time // when it last changed, UTC
 }

@@ -167,7 +167,7 @@ func (a *Auth) checkPasswordChange(ctx context.Context, u User, up update) error
 		}
 		return errors.Join(a.attemptFailed(ctx, account), a.sourceFailed(ctx))
 	}
-	ok, _, err := a.hasher.verify(ctx, u.PasswordHash, up.current, project.BcryptCost, gate, done)
+	ok, _, err := a.hasher.verify(ctx, u.PasswordHash, up.current, project.BcryptCosts, gate, done)
 	if err != nil {
 		return err
 	}

@@ -230,7 +230,7 @@ func addKnownSources(db *gorm.DB) error {
 	for _, c := range []struct {
 		model any
 		field string
-	}{{&eventRow{}, "Count"}, {&projectRow{}, "BcryptCost"}} {
+	}{{&eventRow{}, "Count"}, {&projectRow{}, "BcryptCosts"}} {
 		if !db.Migrator().HasColumn(c.model, c.field) {
 			if err := db.Migrator().AddColumn(c.model, c.field); err != nil {
 				return err
@@ -240,7 +240,7 @@ func addKnownSources(db *gorm.DB) error {
 	return markBcryptProjects(db)
 }
 
-// markBcryptProjects sets the BcryptCost of every project that already
+// markBcryptProjects sets the BcryptCosts of every project that already
 // holds imported bcrypt hashes ("$2y$10$…": the cost is the two digits
 // after the third "$").
 func markBcryptProjects(db *gorm.DB) error {
@@ -256,11 +256,11 @@ func markBcryptProjects(db *gorm.DB) error {
 	}
 	for _, r := range rows {
 		cost, err := strconv.Atoi(r.Cost)
-		if err != nil {
+		if err != nil || cost < 4 || cost > 31 {
 			continue
 		}
-		err = db.Model(&projectRow{}).Where("id = ? AND bcrypt_cost < ?", r.ProjectID, cost).
-			Update("bcrypt_cost", cost).Error
+		err = db.Model(&projectRow{}).Where("id = ?", r.ProjectID).
+			Update("bcrypt_costs", gorm.Expr("bcrypt_costs | ?", 1<<cost)).Error
 		if err != nil {
 			return err
 		}

@@ -15,7 +15,7 @@ type projectRow struct {
 	SecretHash string    `gorm:"not null"`
 	Type       string    `gorm:"not null"`
 	Public     bool      `gorm:"not null"`
-	BcryptCost int       `gorm:"not null;default:0"`
+	BcryptCosts int       `gorm:"not null;default:0"`
 	CreatedAt  time.Time `gorm:"precision:6;not null;autoCreateTime:false"`
 	UpdatedAt  time.Time `gorm:"precision:6;not null;autoUpdateTime:false"`
 }

@@ -11,14 +11,14 @@ import (
 
 // SaveProject inserts p, or updates the type, secret hash, public flag and
 // UpdatedAt of the project with the same ClientID, keeping its ID and
-// CreatedAt, and its BcryptCost unless p's is higher. It then sets p.ID,
-// p.BcryptCost, p.CreatedAt and p.UpdatedAt from the row.
+// CreatedAt, and adds p's BcryptCosts to its own (a bitwise OR). It then sets p.ID,
+// p.BcryptCosts, p.CreatedAt and p.UpdatedAt from the row.
 func (s *Store) SaveProject(ctx context.Context, p *ihoprauth.Project) error {
 	row := newProjectRow(p)
-	cost := clause.Column{Table: projectRow{}.TableName(), Name: "bcrypt_cost"}
+	costs := clause.Column{Table: projectRow{}.TableName(), Name: "bcrypt_costs"}
 	updates := clause.AssignmentColumns([]string{"secret_hash", "type", "public", "updated_at"})
-	updates = append(updates, clause.Assignment{Column: clause.Column{Name: "bcrypt_cost"},
-		Value: gorm.Expr("CASE WHEN ? < ? THEN ? ELSE ? END", cost, p.BcryptCost, p.BcryptCost, cost)})
+	updates = append(updates, clause.Assignment{Column: clause.Column{Name: "bcrypt_costs"},
+		Value: gorm.Expr("? | ?", costs, p.BcryptCosts)})
 	upsert := clause.OnConflict{Columns: []clause.Column{{Name: "client_id"}}, DoUpdates: updates}
 	if err := s.db.WithContext(ctx).Clauses(upsert).Create(&row).Error; err != nil {
 		return s.wrap("save project", err)
@@ -27,7 +27,7 @@ func (s *Store) SaveProject(ctx context.Context, p *ihoprauth.Project) error {
 	if err != nil {
 		return err
 	}
-	p.ID, p.BcryptCost, p.CreatedAt, p.UpdatedAt = saved.ID, saved.BcryptCost, saved.CreatedAt, saved.UpdatedAt
+	p.ID, p.BcryptCosts, p.CreatedAt, p.UpdatedAt = saved.ID, saved.BcryptCosts, saved.CreatedAt, saved.UpdatedAt
 	return nil
 }
 
@@ -58,7 +58,7 @@ func newProjectRow(p *ihoprauth.Project) projectRow {
 		SecretHash: p.SecretHash,
 		Type:       string(p.Type),
 		Public:     p.Public,
-		BcryptCost: p.BcryptCost,
+		BcryptCosts: p.BcryptCosts,
 		CreatedAt:  stamp(p.CreatedAt),
 		UpdatedAt:  stamp(p.UpdatedAt),
 	}
@@ -71,7 +71,7 @@ func (r projectRow) project() ihoprauth.Project {
 		SecretHash: r.SecretHash,
 		Type:       ihoprauth.ProjectType(r.Type),
 		Public:     r.Public,
-		BcryptCost: r.BcryptCost,
+		BcryptCosts: r.BcryptCosts,
 		CreatedAt:  utc(r.CreatedAt),
 		UpdatedAt:  utc(r.UpdatedAt),
 	}

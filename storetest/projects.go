@@ -10,18 +10,20 @@ import (
 func testProjects(t *testing.T, newStore newStoreFunc) {
 	t.Run("SaveProject inserts", testSaveProjectInserts(newStore))
 	t.Run("SaveProject updates same ClientID", testSaveProjectUpdates(newStore))
-	t.Run("SaveProject keeps the highest BcryptCost", func(t *testing.T) {
+	t.Run("SaveProject adds BcryptCosts", func(t *testing.T) {
 		s, ctx := newStore(t), t.Context()
-		for _, step := range []struct{ given, want int }{{0, 0}, {10, 10}, {0, 10}, {8, 10}, {12, 12}} {
+		for _, step := range []struct{ given, want int }{
+			{0, 0}, {1 << 10, 1 << 10}, {0, 1 << 10}, {1 << 8, 1<<10 | 1<<8}, {1 << 12, 1<<12 | 1<<10 | 1<<8},
+		} {
 			p := newProject("imports")
-			p.BcryptCost = step.given
+			p.BcryptCosts = step.given
 			if err := s.SaveProject(ctx, &p); err != nil {
 				t.Fatalf("SaveProject: %v", err)
 			}
 			stored, err := s.ProjectByClientID(ctx, p.ClientID)
-			if err != nil || stored.BcryptCost != step.want || p.BcryptCost != step.want {
-				t.Errorf("saved with BcryptCost %d: got stored %d, set %d (error %v), want %d",
-					step.given, stored.BcryptCost, p.BcryptCost, err, step.want)
+			if err != nil || stored.BcryptCosts != step.want || p.BcryptCosts != step.want {
+				t.Errorf("saved with BcryptCosts %d: got stored %d, set %d (error %v), want %d",
+					step.given, stored.BcryptCosts, p.BcryptCosts, err, step.want)
 			}
 		}
 	})
