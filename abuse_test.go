@@ -409,3 +409,39 @@ func TestEventsExpireAfter90Days(t *testing.T) {
 		t.Errorf("signup events: got %d before and %d after Cleanup, want 1 and 1", before, got)
 	}
 }
+
+// TestNewDeviceFinishesATwoStepLoginUnderAttack: on an account over its
+// failure ceiling, an unknown source's login takes its one attempt of the
+// minute, and the code that login mailed is still taken at once.
+func TestNewDeviceFinishesATwoStepLoginUnderAttack(t *testing.T) {
+	e := newEnv(t, fromProxy, func(c *ihoprauth.Config) { c.AccountFailureCeiling = 10 })
+	want(t, e.post("/api/v1/signup", signupBody(e.two, "two-under@example.com")), 200)
+	e.awaitMail("two-under@example.com")
+	for i := range 10 {
+		want(t, e.loginFrom(source(fmt.Sprintf("203.0.113.%d", i+1)), e.two, "two-under@example.com", "wrong password"), 401)
+	}
+	e.clock.Advance(2 * time.Minute) // past the signup code's mail interval
+	newDevice := source("198.51.100.77")
+	login := e.loginFrom(newDevice, e.two, "two-under@example.com", goodPassword)
+	want(t, login, 200)
+	want(t, e.doWith(newDevice, "POST", "/api/v1/two-step-auth-code", "", with(e.two, "two_step_auth_token",
+		login.str("two_step_auth_token"), "two_step_auth_code", e.mailedCode("two-under@example.com"))), 200)
+}
+
+// TestCeilingHoldsUnderConcurrency: once an account is over its failure
+// ceiling, concurrent guesses from unknown sources get about one checked
+// attempt each, however many each sends at once: the ceiling is checked
+// again when a guess takes its hash slot.
+func TestCeilingHoldsUnderConcurrency(t *testing.T) {
+	const ceiling, sources, each, hashSlots = 10, 30, 4, 2
+	e := newEnv(t, fromProxy, func(c *ihoprauth.Config) {
+		c.AccountFailureCeiling, c.MaxConcurrentHashes = ceiling, hashSlots
+	})
+	e.signupNone("ceiling@example.com")
+	rs := burst(sources*each, func(i int) resp {
+		return e.loginFrom(source(fmt.Sprintf("203.0.113.%d", i%sources+1)), e.none, "ceiling@example.com", "wrong password")
+	})
+	if checked, most := countStatus(rs, 401), ceiling+sources+hashSlots; checked > most {
+		t.Errorf("got %d guesses checked, want at most %d (the ceiling, one a source, the hashes in flight)", checked, most)
+	}
+}

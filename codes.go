@@ -55,7 +55,7 @@ func (a *Auth) checkChallenge(ctx context.Context, purpose Purpose, token, code 
 	}
 	login := purpose != PurposeReset
 	if login {
-		if err := a.allowAttempt(ctx, c.ProjectID, c.AccountKey); err != nil {
+		if _, err := a.allowAttempt(ctx, c.ProjectID, c.AccountKey, c.Attempts == 0); err != nil {
 			return Challenge{}, err
 		}
 	}

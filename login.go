@@ -107,7 +107,7 @@ func (a *Auth) loginClient(ctx context.Context, c clientCreds, pk pkce) (Project
 func (a *Auth) loginOTP(ctx context.Context, p Project, req loginRequest) (loginAnswer, error) {
 	emailKey := CanonicalEmail(req.email)
 	account := accountKey(p.ID, emailKey)
-	if err := a.allowAttempt(ctx, p.ID, account); err != nil {
+	if _, err := a.allowAttempt(ctx, p.ID, account, false); err != nil {
 		return loginAnswer{}, err
 	}
 	u, err := a.store.UserByEmail(ctx, p.ID, emailKey)
@@ -134,21 +134,22 @@ func (a *Auth) loginOTP(ctx context.Context, p Project, req loginRequest) (login
 // concurrent correct logins all succeed.
 func (a *Auth) checkPassword(ctx context.Context, p Project, email, password string) (User, error) {
 	account := accountKey(p.ID, CanonicalEmail(email))
-	if err := a.allowAttempt(ctx, p.ID, account); err != nil {
+	at, err := a.allowAttempt(ctx, p.ID, account, false)
+	if err != nil {
 		return User{}, err
 	}
 	u, err := a.store.UserByEmail(ctx, p.ID, CanonicalEmail(email))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return User{}, err
 	}
-	gate := func() error { return a.checkPair(ctx, p.ID, account) }
+	gate := func() error { return a.recheck(ctx, at) }
 	done := func(ok bool) error {
 		if ok {
 			return nil
 		}
 		return a.attemptFailed(ctx, account)
 	}
-	ok, rehash, err := a.hasher.verify(ctx, u.PasswordHash, password, p.BcryptCosts, gate, done)
+	ok, rehash, err := a.hasher.verify(ctx, u.PasswordHash, password, p.BcryptCosts, at.known, gate, done)
 	if err != nil {
 		return User{}, err
 	}
@@ -160,7 +161,7 @@ func (a *Auth) checkPassword(ctx context.Context, p Project, email, password str
 		return User{}, err
 	}
 	if rehash {
-		if u.PasswordHash, err = a.hasher.hash(ctx, password); err != nil {
+		if u.PasswordHash, err = a.hasher.hash(ctx, password, true); err != nil {
 			return User{}, err
 		}
 		// A concurrent change of the user wins: the rehash waits for the

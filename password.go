@@ -36,11 +36,12 @@ const (
 	bcryptMaxBytes   = 72
 )
 
-// hasher hashes and verifies passwords, at most cap(slots) at a time so a
-// burst of logins cannot take all memory (argon2id holds Memory KiB each).
+// hasher hashes and verifies passwords, at most MaxConcurrentHashes at a
+// time so a burst of logins cannot take all memory (argon2id holds Memory
+// KiB each), in the order hashSlots decides.
 type hasher struct {
 	params Argon2Params
-	slots  chan struct{}
+	slots  *hashSlots
 	dummy  string
 	// verified counts verifications, the dummy ones included, so tests can
 	// see that an unknown email costs a hash like a known one.
@@ -56,28 +57,18 @@ type hasher struct {
 }
 
 func newHasher(p Argon2Params, concurrency int) *hasher {
-	h := &hasher{params: p, slots: make(chan struct{}, concurrency)}
+	h := &hasher{params: p, slots: newHashSlots(concurrency)}
 	h.dummy = h.encode(randomBytes(argonSaltLen), randomBytes(argonSaltLen))
 	return h
 }
 
-func (h *hasher) acquire(ctx context.Context) error {
-	select {
-	case h.slots <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (h *hasher) release() { <-h.slots }
-
-// hash returns the argon2id PHC string of password.
-func (h *hasher) hash(ctx context.Context, password string) (string, error) {
-	if err := h.acquire(ctx); err != nil {
+// hash returns the argon2id PHC string of password; first puts it ahead
+// of strangers' hashes (see hashSlots).
+func (h *hasher) hash(ctx context.Context, password string, first bool) (string, error) {
+	if err := h.slots.acquire(ctx, first); err != nil {
 		return "", err
 	}
-	defer h.release()
+	defer h.slots.release()
 	h.hashed.Add(1)
 	return h.encode([]byte(password), randomBytes(argonSaltLen)), nil
 }
@@ -98,17 +89,18 @@ func (h *hasher) encode(password, salt []byte) string {
 // stored hash where it is of that kind and cost and dummies for the rest,
 // so that imported users of any cost, native users and unknown emails cost
 // the same (docs/design.md, D29); projects without imports pay nothing
-// extra. gate, when not nil, runs once a hashing slot is free, and its
+// extra. first puts the verification ahead of strangers' (see hashSlots).
+// gate, when not nil, runs once a hashing slot is free, and its
 // error ends the verification (a lock that engaged while the request
 // waited); done, when not nil, is told the result while the slot is still
 // held, so that a failure it records is seen by the gate of every
 // verification after it: of concurrent wrong guesses, at most the number of
 // slots pass a gate that the failures before them should have closed.
-func (h *hasher) verify(ctx context.Context, encoded, password string, bcryptCosts int, gate func() error, done func(ok bool) error) (ok, rehash bool, err error) {
-	if err := h.acquire(ctx); err != nil {
+func (h *hasher) verify(ctx context.Context, encoded, password string, bcryptCosts int, first bool, gate func() error, done func(ok bool) error) (ok, rehash bool, err error) {
+	if err := h.slots.acquire(ctx, first); err != nil {
 		return false, false, err
 	}
-	defer h.release()
+	defer h.slots.release()
 	if gate != nil {
 		if err := gate(); err != nil {
 			return false, false, err

@@ -172,32 +172,66 @@ func (a *Auth) pairKey(ctx context.Context, account string) (string, error) {
 	return counterKey("pair", account, sourceOf(ctx), epoch), err
 }
 
+// attempt is what allowAttempt learned of a source's try at an account.
+type attempt struct {
+	projectID int64
+	account   string
+	known     bool // the source is known to the account: never slowed
+	slowed    bool // it took its one attempt a minute on an account under attack
+}
+
 // allowAttempt answers 429 when the request's source may not try a
 // password or code on account now: its pair is locked, or the account is
 // over its failure ceiling and the source, unknown to it, tried within the
 // last minute. It counts nothing against the pair, so concurrent attempts
-// with the right password all pass.
-func (a *Auth) allowAttempt(ctx context.Context, projectID int64, account string) error {
+// with the right password all pass. firstOfCode skips the ceiling for the
+// first try of an emailed code, whose login already took its turn.
+func (a *Auth) allowAttempt(ctx context.Context, projectID int64, account string, firstOfCode bool) (*attempt, error) {
+	at := &attempt{projectID: projectID, account: account}
 	if err := a.checkPair(ctx, projectID, account); err != nil {
+		return nil, err
+	}
+	known, err := a.knownSource(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	at.known = known
+	if known || firstOfCode {
+		return at, nil
+	}
+	return at, a.slowIfUnderAttack(ctx, at)
+}
+
+// recheck runs allowAttempt's checks again once a hash slot is taken, so
+// that guesses queued behind others meet the lock and the ceiling that
+// the failures before them set, not those they saw on arrival.
+func (a *Auth) recheck(ctx context.Context, at *attempt) error {
+	if err := a.checkPair(ctx, at.projectID, at.account); err != nil {
 		return err
 	}
-	c, err := a.store.Counter(ctx, counterKey("failures", account))
+	if at.known || at.slowed {
+		return nil
+	}
+	return a.slowIfUnderAttack(ctx, at)
+}
+
+// slowIfUnderAttack gives the source its one attempt a minute when the
+// account had AccountFailureCeiling checked failures within the hour.
+func (a *Auth) slowIfUnderAttack(ctx context.Context, at *attempt) error {
+	c, err := a.store.Counter(ctx, counterKey("failures", at.account))
 	if err != nil {
 		return err
 	}
 	if c.Count < a.cfg.AccountFailureCeiling || !a.now().Before(c.WindowStart.Add(time.Hour)) {
 		return nil
 	}
-	known, err := a.knownSource(ctx, account)
-	if err != nil || known {
-		return err
-	}
-	slow, err := a.store.Hit(ctx, counterKey("slow", account, sourceOf(ctx)), a.now(), slowWindow)
+	at.slowed = true
+	slow, err := a.store.Hit(ctx, counterKey("slow", at.account, sourceOf(ctx)), a.now(), slowWindow)
 	if err != nil {
 		return err
 	}
 	if slow.Count > 1 {
-		a.throttled(ctx, projectID, "account under attack: unknown source slowed")
+		a.throttled(ctx, at.projectID, "account under attack: unknown source slowed")
 		return lockedOut(slow.WindowStart.Add(slowWindow).Sub(a.now()))
 	}
 	return nil

@@ -109,7 +109,7 @@ func (a *Auth) updateUser(ctx context.Context, u User, family string, up update)
 		if err := a.checkPasswordChange(ctx, u, up); err != nil {
 			return userAnswer{}, err
 		}
-		if next.PasswordHash, err = a.hasher.hash(ctx, up.password); err != nil {
+		if next.PasswordHash, err = a.hasher.hash(ctx, up.password, true); err != nil { // a logged-in user
 			return userAnswer{}, err
 		}
 	}
@@ -153,21 +153,22 @@ func (a *Auth) checkPasswordChange(ctx context.Context, u User, up update) error
 	if err := a.checkSourceCap(ctx); err != nil {
 		return err
 	}
-	if err := a.allowAttempt(ctx, u.ProjectID, account); err != nil {
+	at, err := a.allowAttempt(ctx, u.ProjectID, account, false)
+	if err != nil {
 		return err
 	}
 	project, err := a.store.ProjectByID(ctx, u.ProjectID)
 	if err != nil {
 		return err
 	}
-	gate := func() error { return a.checkPair(ctx, u.ProjectID, account) }
+	gate := func() error { return a.recheck(ctx, at) }
 	done := func(ok bool) error {
 		if ok {
 			return nil
 		}
 		return errors.Join(a.attemptFailed(ctx, account), a.sourceFailed(ctx))
 	}
-	ok, _, err := a.hasher.verify(ctx, u.PasswordHash, up.current, project.BcryptCosts, gate, done)
+	ok, _, err := a.hasher.verify(ctx, u.PasswordHash, up.current, project.BcryptCosts, true, gate, done)
 	if err != nil {
 		return err
 	}
