@@ -30,8 +30,8 @@ type Project struct {
 	// unknown emails take the same time. Stores keep every bit they were
 	// given (a bitwise OR): saving a project with 0 clears nothing.
 	BcryptCosts int
-	CreatedAt  time.Time // when it was created, UTC
-	UpdatedAt  time.Time // when it last changed, UTC
+	CreatedAt   time.Time // when it was created, UTC
+	UpdatedAt   time.Time // when it last changed, UTC
 }
 
 // User is one account in one project. The same email in two projects is two

@@ -10,14 +10,14 @@ import "time"
 
 // projectRow is a stored ihoprauth.Project.
 type projectRow struct {
-	ID         int64     `gorm:"primaryKey"`
-	ClientID   string    `gorm:"size:191;not null;uniqueIndex:ihoprauth_projects_client_id"`
-	SecretHash string    `gorm:"not null"`
-	Type       string    `gorm:"not null"`
-	Public     bool      `gorm:"not null"`
+	ID          int64     `gorm:"primaryKey"`
+	ClientID    string    `gorm:"size:191;not null;uniqueIndex:ihoprauth_projects_client_id"`
+	SecretHash  string    `gorm:"not null"`
+	Type        string    `gorm:"not null"`
+	Public      bool      `gorm:"not null"`
 	BcryptCosts int       `gorm:"not null;default:0"`
-	CreatedAt  time.Time `gorm:"precision:6;not null;autoCreateTime:false"`
-	UpdatedAt  time.Time `gorm:"precision:6;not null;autoUpdateTime:false"`
+	CreatedAt   time.Time `gorm:"precision:6;not null;autoCreateTime:false"`
+	UpdatedAt   time.Time `gorm:"precision:6;not null;autoUpdateTime:false"`
 }
 
 func (projectRow) TableName() string { return "ihoprauth_projects" }

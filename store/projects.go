@@ -54,25 +54,25 @@ func (s *Store) ProjectByID(ctx context.Context, id int64) (ihoprauth.Project, e
 // zero so that an insert takes a fresh one and an update keeps the old.
 func newProjectRow(p *ihoprauth.Project) projectRow {
 	return projectRow{
-		ClientID:   p.ClientID,
-		SecretHash: p.SecretHash,
-		Type:       string(p.Type),
-		Public:     p.Public,
+		ClientID:    p.ClientID,
+		SecretHash:  p.SecretHash,
+		Type:        string(p.Type),
+		Public:      p.Public,
 		BcryptCosts: p.BcryptCosts,
-		CreatedAt:  stamp(p.CreatedAt),
-		UpdatedAt:  stamp(p.UpdatedAt),
+		CreatedAt:   stamp(p.CreatedAt),
+		UpdatedAt:   stamp(p.UpdatedAt),
 	}
 }
 
 func (r projectRow) project() ihoprauth.Project {
 	return ihoprauth.Project{
-		ID:         r.ID,
-		ClientID:   r.ClientID,
-		SecretHash: r.SecretHash,
-		Type:       ihoprauth.ProjectType(r.Type),
-		Public:     r.Public,
+		ID:          r.ID,
+		ClientID:    r.ClientID,
+		SecretHash:  r.SecretHash,
+		Type:        ihoprauth.ProjectType(r.Type),
+		Public:      r.Public,
 		BcryptCosts: r.BcryptCosts,
-		CreatedAt:  utc(r.CreatedAt),
-		UpdatedAt:  utc(r.UpdatedAt),
+		CreatedAt:   utc(r.CreatedAt),
+		UpdatedAt:   utc(r.UpdatedAt),
 	}
 }
