@@ -445,3 +445,32 @@ func TestCeilingHoldsUnderConcurrency(t *testing.T) {
 		t.Errorf("got %d guesses checked, want at most %d (the ceiling, one a source, the hashes in flight)", checked, most)
 	}
 }
+
+// TestDeviceCookieIsSecureBehindTLS: the device cookie is Secure when the
+// client came over TLS, as a trusted proxy reports it, and not on plain
+// http (where a browser would drop a Secure cookie).
+func TestDeviceCookieIsSecureBehindTLS(t *testing.T) {
+	e := newEnv(t, fromProxy)
+	e.signupNone("tls@example.com")
+	tests := []struct {
+		name  string
+		proto string
+		want  bool
+	}{
+		{"plain http", "", false},
+		{"TLS at the proxy", "https", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hdr := source("198.51.100.90")
+			if tt.proto != "" {
+				hdr.Set("X-Forwarded-Proto", tt.proto)
+			}
+			r := e.loginFrom(hdr, e.none, "tls@example.com", goodPassword)
+			want(t, r, 200)
+			if c := deviceCookie(t, r); c.Secure != tt.want {
+				t.Errorf("Secure: got %v, want %v", c.Secure, tt.want)
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"net"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -19,7 +20,8 @@ import (
 //   - the device cookie, ihoprauth_device: a random id signed with the
 //     library's key, set by every answer that completes a login (one that
 //     carries a login's code). It is HttpOnly, its Path is BasePath, and it
-//     is Secure on TLS requests. Browsers keep it; curl and most mobile HTTP
+//     is Secure on TLS requests (or when a trusted proxy says
+//     X-Forwarded-Proto: https). Browsers keep it; curl and most mobile HTTP
 //     clients do not, and get only the address rule.
 //   - the address, when it completed a login to the account. This rule does
 //     not apply to loopback or private peer addresses unless TrustedProxies
@@ -61,9 +63,23 @@ func (a *Auth) deviceSignature(id string) string {
 func (a *Auth) deviceCookie(r *http.Request, id string) *http.Cookie {
 	return &http.Cookie{
 		Name: deviceCookieName, Value: id + "." + a.deviceSignature(id), Path: a.cfg.BasePath,
-		MaxAge: int((400 * 24 * time.Hour).Seconds()), HttpOnly: true, Secure: r.TLS != nil,
+		MaxAge: int((400 * 24 * time.Hour).Seconds()), HttpOnly: true, Secure: a.overTLS(r),
 		SameSite: http.SameSiteLaxMode,
 	}
+}
+
+// overTLS reports whether the client reached us over TLS: the connection
+// is, or a trusted proxy says so in X-Forwarded-Proto.
+func (a *Auth) overTLS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	peer, err := netip.ParseAddr(host)
+	return err == nil && a.trusted(peer.Unmap()) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
 
 // addressRuleApplies reports whether a login from ip makes ip known.
