@@ -67,6 +67,7 @@ func (a *Auth) mailCodeTo(ctx context.Context, kind MailKind, p Project, user Us
 		return
 	}
 	if user.ID == 0 {
+		a.mail.enqueueDecoy(ctx, msg)
 		a.event(ctx, EventCodeSent, p.ID, "", "not sent: no account")
 		return
 	}

@@ -18,7 +18,7 @@ var ErrMailNotSent = errors.New("ihoprauth: mail not sent")
 type mailQueue struct {
 	mailer Mailer
 	cfg    *Config
-	ch     chan Message
+	ch     chan queued
 	done   chan struct{}
 	// drain is the context of every send; stopDrain ends it when close has
 	// waited long enough.
@@ -35,7 +35,7 @@ const (
 )
 
 func newMailQueue(m Mailer, cfg *Config) *mailQueue {
-	q := &mailQueue{mailer: m, cfg: cfg, ch: make(chan Message, mailQueueSize), done: make(chan struct{})}
+	q := &mailQueue{mailer: m, cfg: cfg, ch: make(chan queued, mailQueueSize), done: make(chan struct{})}
 	q.drain, q.stopDrain = context.WithCancel(context.Background())
 	q.wg.Add(mailWorkers)
 	for range mailWorkers {
@@ -44,8 +44,28 @@ func newMailQueue(m Mailer, cfg *Config) *mailQueue {
 	return q
 }
 
+// queued is a mail in the queue; a decoy is dropped by the worker that
+// takes it (see enqueueDecoy).
+type queued struct {
+	msg   Message
+	decoy bool
+}
+
+// enqueueDecoy queues a mail that no worker sends, for a request about an
+// email with no account: the request pays the same queueing as one that
+// mails, so neither its time nor a worker's wake-up tells them apart
+// (docs/design.md, D29).
+func (q *mailQueue) enqueueDecoy(ctx context.Context, msg Message) {
+	q.put(ctx, queued{msg: msg, decoy: true})
+}
+
 // enqueue hands msg to the workers, or reports why it cannot.
 func (q *mailQueue) enqueue(ctx context.Context, msg Message) {
+	q.put(ctx, queued{msg: msg})
+}
+
+func (q *mailQueue) put(ctx context.Context, m queued) {
+	msg := m.msg
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.stopped {
@@ -53,7 +73,7 @@ func (q *mailQueue) enqueue(ctx context.Context, msg Message) {
 		return
 	}
 	select {
-	case q.ch <- msg:
+	case q.ch <- m:
 	default:
 		q.cfg.OnError(ctx, fmt.Errorf("%w: %s mail: the queue is full", ErrMailNotSent, msg.Kind))
 	}
@@ -61,8 +81,10 @@ func (q *mailQueue) enqueue(ctx context.Context, msg Message) {
 
 func (q *mailQueue) work() {
 	defer q.wg.Done()
-	for msg := range q.ch {
-		q.send(msg)
+	for m := range q.ch {
+		if !m.decoy {
+			q.send(m.msg)
+		}
 	}
 }
 
