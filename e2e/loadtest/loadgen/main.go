@@ -17,8 +17,12 @@
 //	         run at once; compares the two p99s
 //	token    prints the access token of a new user (for the wrk script)
 //
-// It uses valid credentials only, so no throttle fires (docs/design.md, D15), and
-// sends to nothing but -base, which must be a loopback address. Peak memory
+// It uses valid credentials only, so no throttle fires (docs/design.md,
+// D15). ihoprauth caps the credential checks and signups of each client
+// address (D25, D26), so requests come from -sources loopback addresses in
+// turn, 127.1.0.1 onwards (Linux routes all of 127.0.0.0/8 on lo), each with
+// its own idle connections. loadgen sends to nothing but -base, which must
+// be a loopback address. Peak memory
 // is VmHWM of /proc/PID/status, reset before each scenario through
 // /proc/PID/clear_refs (which needs the right to write it; otherwise the
 // figure is the peak since the server started). loadgen exits 1 when any
@@ -42,6 +46,7 @@ type options struct {
 	pid                          int
 	scenarios                    string
 	workers, storm, max          int
+	sources                      int
 	duration, idle               time.Duration
 	probeRate                    float64
 }
@@ -55,6 +60,7 @@ func main() {
 	flag.StringVar(&o.scenarios, "scenario", "flow,login,refresh,storm", "comma-separated scenarios: flow, login, refresh, storm, token")
 	flag.IntVar(&o.workers, "c", 4, "concurrent clients of flow, login and refresh")
 	flag.IntVar(&o.storm, "storm", 100, "concurrent logins of the storm")
+	flag.IntVar(&o.sources, "sources", 1000, fmt.Sprintf("source addresses 127.1.0.1 onwards that requests come from in turn, at most %d; 0: the kernel's choice", maxSources))
 	flag.IntVar(&o.max, "max", 100_000, "most requests of one scenario")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "longest run of one scenario (and of the storm)")
 	flag.DurationVar(&o.idle, "idle", 5*time.Second, "how long the storm probes the idle server first")
@@ -73,7 +79,10 @@ func run(o options) error {
 	if o.clientSecret == "" {
 		return errors.New("-client-secret is required")
 	}
-	c := newClient(o.base, o.clientID, o.clientSecret)
+	if o.sources < 0 || o.sources > maxSources {
+		return fmt.Errorf("-sources %d: want 0 to %d", o.sources, maxSources)
+	}
+	c := newClient(o.base, o.clientID, o.clientSecret, o.sources)
 	ctx := context.Background()
 	var failed bool
 	for _, name := range strings.Split(o.scenarios, ",") {
