@@ -10,6 +10,9 @@
 # WRK_DURATION per target, each loadgen scenario at most LOAD_DURATION.
 # It starts the two servers on 127.0.0.1 ports 18080 and 18081, on a fresh
 # SQLite file in a temporary directory, and stops them when it ends.
+# loadgen sends from 1,000 loopback addresses (-sources, 127.1.0.1 onwards)
+# so that the per-address caps do not fire; wrk's GET /user takes no slot
+# of them. The burst of issue 10 has a script of its own, burst.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.." # the repository root: ./example is in the root module
 

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"sync/atomic"
 	"time"
 )
@@ -18,18 +20,69 @@ const password = "Correct horse battery 9"
 type client struct {
 	base  string
 	creds map[string]any
-	http  *http.Client
+	// https holds one HTTP client per source address; requests take them
+	// in turn (see do).
+	https []*http.Client
+	next  atomic.Uint64
 	run   int64
 	users atomic.Int64
 }
 
-func newClient(base, clientID, clientSecret string) *client {
-	transport := &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute}
-	return &client{
+// maxSources is how many source addresses sourceAddr can name.
+const maxSources = 256 * 254
+
+// newClient returns a client whose requests come from sources loopback
+// addresses in turn (see sourceAddr), or from the kernel's choice when
+// sources is 0.
+func newClient(base, clientID, clientSecret string, sources int) *client {
+	c := &client{
 		base:  base,
 		creds: map[string]any{"client_id": clientID, "client_secret": clientSecret},
-		http:  &http.Client{Transport: transport, Timeout: 60 * time.Second},
 		run:   time.Now().UnixNano(),
+	}
+	if sources == 0 {
+		c.https = []*http.Client{newHTTP(nil)}
+	}
+	for i := range sources {
+		c.https = append(c.https, newHTTP(&net.TCPAddr{IP: sourceAddr(i).AsSlice()}))
+	}
+	return c
+}
+
+// newHTTP returns an HTTP client whose connections are bound to local, or
+// to the kernel's choice when local is nil. Each keeps its own idle
+// connections, so a connection reused for a request still comes from the
+// address the request was given.
+func newHTTP(local *net.TCPAddr) *http.Client {
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	if local != nil {
+		dialer.LocalAddr = local
+	}
+	transport := &http.Transport{DialContext: dialer.DialContext,
+		MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute}
+	return &http.Client{Transport: transport, Timeout: 60 * time.Second}
+}
+
+// sourceAddr is the i-th source address, 127.1.0.1 onwards: 127.1.X.Y with
+// Y from 1 to 254, then X+1. ihoprauth caps the credential checks of one
+// client address (docs/design.md, D25), so a load run that sent everything
+// from 127.0.0.1 would meet 429s; spreading the requests over many
+// addresses of 127.0.0.0/8, which Linux routes on lo, keeps each address
+// far below the cap.
+func sourceAddr(i int) netip.Addr {
+	return netip.AddrFrom4([4]byte{127, byte(1 + i/254/256), byte(i / 254 % 256), byte(1 + i%254)})
+}
+
+// do sends req from the next source address.
+func (c *client) do(req *http.Request) (*http.Response, error) {
+	return c.https[c.next.Add(1)%uint64(len(c.https))].Do(req)
+}
+
+// closeIdle closes the idle connections of every source, so the server
+// sees them end.
+func (c *client) closeIdle() {
+	for _, h := range c.https {
+		h.CloseIdleConnections()
 	}
 }
 
@@ -40,38 +93,7 @@ func (c *client) newEmail() string {
 
 // call sends a request and decodes its JSON answer, which must be a 200.
 func (c *client) call(ctx context.Context, method, path, token string, body map[string]any) (map[string]any, error) {
-	var rd io.Reader
-	if body != nil {
-		all := map[string]any{}
-		for k, v := range c.creds {
-			all[k] = v
-		}
-		for k, v := range body {
-			all[k] = v
-		}
-		raw, err := json.Marshal(all)
-		if err != nil {
-			return nil, err
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := c.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
+	res, raw, err := c.send(ctx, method, path, token, body)
 	if err != nil {
 		return nil, err
 	}
@@ -83,6 +105,47 @@ func (c *client) call(ctx context.Context, method, path, token string, body map[
 		return nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	return answer, nil
+}
+
+// send sends a request, with the client's credentials added to a body,
+// and returns the answer, whatever its status, and its body.
+func (c *client) send(ctx context.Context, method, path, token string, body map[string]any) (*http.Response, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		all := map[string]any{}
+		for k, v := range c.creds {
+			all[k] = v
+		}
+		for k, v := range body {
+			all[k] = v
+		}
+		raw, err := json.Marshal(all)
+		if err != nil {
+			return nil, nil, err
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := c.do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		return nil, nil, err
+	}
+	return res, raw, nil
 }
 
 // field calls and returns the string field name of the answer.

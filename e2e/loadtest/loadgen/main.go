@@ -1,7 +1,7 @@
 // Command loadgen drives the example server over loopback through the
-// API's multi-step flows and reports, for each, requests per second, p50
-// and p99 latency, errors and the server's peak resident memory (see
-// BENCHMARKS.md):
+// API's multi-step flows, or a burst of cheap requests at once, and reports,
+// for each, requests per second, p50 and p99 latency, errors and the
+// server's peak resident memory (see BENCHMARKS.md):
 //
 //	go run ./example -addr 127.0.0.1:8080 -db /tmp/load.db -project none:load:load-secret-0123456789 &
 //	cd e2e && go run ./loadtest/loadgen -base http://127.0.0.1:8080 -client-id load \
@@ -15,10 +15,19 @@
 //	refresh  POST /refresh-token, each worker rotating its own refresh token
 //	storm    GET /user at -probe-rate while idle, then while -storm logins
 //	         run at once; compares the two p99s
+//	burst    -burst requests at once, of the cheap kinds of -burst-kinds in
+//	         turn, counted by status (see burst.go); any answer but the
+//	         kind's own or a 503 with Retry-After is an error
 //	token    prints the access token of a new user (for the wrk script)
 //
-// It uses valid credentials only, so no throttle fires (docs/design.md, D15), and
-// sends to nothing but -base, which must be a loopback address. Peak memory
+// It uses valid credentials only, so no throttle fires (docs/design.md,
+// D15), except for the burst's bad-refresh and bad-client kinds, which are
+// refused (401) by design: one failure each, well below the cap of a source.
+// ihoprauth caps the credential checks of each client address (D25), so
+// requests come from -sources loopback addresses in turn, 127.1.0.1
+// onwards (Linux routes all of 127.0.0.0/8 on lo), each with its own idle
+// connections. loadgen sends to nothing but -base, which must be a
+// loopback address. Peak memory
 // is VmHWM of /proc/PID/status, reset before each scenario through
 // /proc/PID/clear_refs (which needs the right to write it; otherwise the
 // figure is the peak since the server started). loadgen exits 1 when any
@@ -42,6 +51,8 @@ type options struct {
 	pid                          int
 	scenarios                    string
 	workers, storm, max          int
+	sources, burst               int
+	burstKinds, token            string
 	duration, idle               time.Duration
 	probeRate                    float64
 }
@@ -52,9 +63,13 @@ func main() {
 	flag.StringVar(&o.clientID, "client-id", "demo-none", "client_id of a project of type none")
 	flag.StringVar(&o.clientSecret, "client-secret", "", "its client_secret")
 	flag.IntVar(&o.pid, "pid", 0, "process id of the server, for its peak RSS; 0: not reported")
-	flag.StringVar(&o.scenarios, "scenario", "flow,login,refresh,storm", "comma-separated scenarios: flow, login, refresh, storm, token")
+	flag.StringVar(&o.scenarios, "scenario", "flow,login,refresh,storm", "comma-separated scenarios: flow, login, refresh, storm, burst, token")
 	flag.IntVar(&o.workers, "c", 4, "concurrent clients of flow, login and refresh")
 	flag.IntVar(&o.storm, "storm", 100, "concurrent logins of the storm")
+	flag.IntVar(&o.sources, "sources", 1000, fmt.Sprintf("source addresses 127.1.0.1 onwards that requests come from in turn, at most %d; 0: the kernel's choice", maxSources))
+	flag.IntVar(&o.burst, "burst", 4000, "requests of the burst, all sent at once")
+	flag.StringVar(&o.burstKinds, "burst-kinds", "user,bad-refresh", "comma-separated requests the burst sends in turn: user, bad-refresh, bad-client")
+	flag.StringVar(&o.token, "token", "", "access token of the burst's user requests; empty: a new user's")
 	flag.IntVar(&o.max, "max", 100_000, "most requests of one scenario")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "longest run of one scenario (and of the storm)")
 	flag.DurationVar(&o.idle, "idle", 5*time.Second, "how long the storm probes the idle server first")
@@ -73,7 +88,13 @@ func run(o options) error {
 	if o.clientSecret == "" {
 		return errors.New("-client-secret is required")
 	}
-	c := newClient(o.base, o.clientID, o.clientSecret)
+	if o.sources < 0 || o.sources > maxSources {
+		return fmt.Errorf("-sources %d: want 0 to %d", o.sources, maxSources)
+	}
+	if o.burst < 1 {
+		return fmt.Errorf("-burst %d: want at least 1", o.burst)
+	}
+	c := newClient(o.base, o.clientID, o.clientSecret, o.sources)
 	ctx := context.Background()
 	var failed bool
 	for _, name := range strings.Split(o.scenarios, ",") {
@@ -110,6 +131,8 @@ func runScenario(ctx context.Context, c *client, o options, name string) ([]resu
 		return one(refresh(ctx, c, o))
 	case "storm":
 		return storm(ctx, c, o)
+	case "burst":
+		return burst(ctx, c, o)
 	}
 	return nil, fmt.Errorf("unknown scenario %q", name)
 }
