@@ -31,6 +31,7 @@
 # one at start.)
 set -euo pipefail
 cd "$(dirname "$0")/../.." # the repository root: ./example is in the root module
+. e2e/loadtest/lib.sh
 
 BURST=${BURST:-4000}
 SOURCES=${SOURCES:-1000}
@@ -82,19 +83,6 @@ drop_pg() {
     psql "$PG_URL" -qAtc "DROP DATABASE IF EXISTS $pg_db" >/dev/null || true
     pg_db=
   fi
-}
-
-# await ADDR waits up to 30 s for ADDR to accept connections.
-await() {
-  local host=${1%:*} port=${1##*:} i
-  for i in $(seq 300); do
-    if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "burst.sh: nothing listens on $1" >&2
-  return 1
 }
 
 fds() { ls "/proc/$1/fd" | wc -l; }

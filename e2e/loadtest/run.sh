@@ -15,6 +15,7 @@
 # of them. The burst of issue 10 has a script of its own, burst.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.." # the repository root: ./example is in the root module
+. e2e/loadtest/lib.sh
 
 WRK_ARGS=${WRK_ARGS:--t1 -c32}
 WRK_DURATION=${WRK_DURATION:-10s}
@@ -39,19 +40,6 @@ trap cleanup EXIT
 
 go build -o "$tmp/example" ./example
 (cd e2e && go build -o "$tmp/ceiling" ./loadtest/ceiling && go build -o "$tmp/loadgen" ./loadtest/loadgen)
-
-# await ADDR waits up to 10 s for ADDR to accept connections.
-await() {
-  local host=${1%:*} port=${1##*:} i
-  for i in $(seq 100); do
-    if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "run.sh: nothing listens on $1" >&2
-  return 1
-}
 
 # shellcheck disable=SC2086 # EXAMPLE_FLAGS is a list of flags
 "$tmp/example" -addr "$EXAMPLE" -db "$tmp/load.db" -project "none:load:$SECRET" $EXAMPLE_FLAGS \
