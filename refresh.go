@@ -26,26 +26,32 @@ var errRefreshReused = errors.New("ihoprauth: refresh token reused")
 
 // handleRefresh exchanges a refresh token for a new token pair.
 func (a *Auth) handleRefresh(r *http.Request, in *input) (any, error) {
-	ctx := r.Context()
-	client := readClient(in)
-	refresh := in.str("refresh_token", true, maxOpaque)
+	client, refresh := readClient(in), in.str("refresh_token", true, maxOpaque)
 	if err := in.err(); err != nil {
 		return nil, err
 	}
+	return a.refresh(r.Context(), client, refresh)
+}
+
+// refresh rotates the refresh token of the client's project: a new access
+// and refresh token in the same family, the old refresh token retired and
+// its access token ended. A retired refresh token presented again revokes
+// the whole family.
+func (a *Auth) refresh(ctx context.Context, client clientCreds, refresh string) (tokenAnswer, error) {
 	p, err := a.authClient(ctx, client)
 	if err != nil {
-		return nil, err
+		return tokenAnswer{}, err
 	}
 	t, err := a.store.TokenByRefreshHash(ctx, sha256Hex(refresh))
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return nil, errBadRefresh
+		return tokenAnswer{}, errBadRefresh
 	case err != nil:
-		return nil, err
+		return tokenAnswer{}, err
 	case t.ProjectID != p.ID || !a.now().Before(t.RefreshExpiresAt):
-		return nil, errBadRefresh
+		return tokenAnswer{}, errBadRefresh
 	case t.RevokedAt != nil && t.RefreshedAt == nil:
-		return nil, errBadRefresh // ended by a logout or a credential change
+		return tokenAnswer{}, errBadRefresh // ended by a logout or a credential change
 	}
 	var answer tokenAnswer
 	err = a.revokeInTx(ctx, t.UserID, func(tx Store) error {
@@ -60,13 +66,13 @@ func (a *Auth) handleRefresh(r *http.Request, in *input) (any, error) {
 	})
 	if errors.Is(err, errRefreshReused) {
 		if err := a.revokeNow(ctx, revocation{userID: t.UserID, family: t.FamilyID}); err != nil {
-			return nil, err
+			return tokenAnswer{}, err
 		}
 		a.event(ctx, EventReuseDetected, p.ID, a.publicID(ctx, t.UserID), "refresh token: family revoked")
-		return nil, errBadRefresh
+		return tokenAnswer{}, errBadRefresh
 	}
 	if err != nil {
-		return nil, err
+		return tokenAnswer{}, err
 	}
 	a.event(ctx, EventTokenRefreshed, p.ID, answer.User.UserID, "ok")
 	return answer, nil
