@@ -21,12 +21,14 @@ import (
 // an error that means the database could not answer now (unreachable, out
 // of connections or descriptors, busy, timed out) wraps
 // ihoprauth.ErrUnavailable, which the API answers with 503 and Retry-After;
-// ErrNotFound and ErrDuplicate pass through; anything else is a fault (500).
+// ErrNotFound and ErrDuplicate pass through; a conflict with a concurrent
+// transaction is unavailable too outside a transaction (inside one, the
+// transaction's retries see it first); anything else is a fault (500).
 func (s *Store) wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if !errors.Is(err, ihoprauth.ErrUnavailable) && unavailable(s.db.Dialector, err) {
+	if !errors.Is(err, ihoprauth.ErrUnavailable) && (unavailable(s.db.Dialector, err) || (!s.inTx && isConflict(err))) {
 		return fmt.Errorf("store: %s: %w: %w", op, ihoprauth.ErrUnavailable, err)
 	}
 	return fmt.Errorf("store: %s: %w", op, err)
@@ -77,6 +79,22 @@ func unavailable(dialector gorm.Dialector, err error) bool {
 		}
 	}
 	return false
+}
+
+// isConflict reports whether err means the database refused a transaction
+// for a conflict with a concurrent one, which a new try may not meet:
+// SQLSTATE 40001 (serialization failure, also Galera's certification
+// failure) or 40P01 (deadlock), or MySQL and MariaDB's error 1213
+// (deadlock, which Galera also reports).
+func isConflict(err error) bool {
+	var stateErr interface{ SQLState() string }
+	if errors.As(err, &stateErr) {
+		if state := stateErr.SQLState(); state == "40001" || state == "40P01" {
+			return true
+		}
+	}
+	var myErr *mysql.MySQLError
+	return errors.As(err, &myErr) && (myErr.Number == 1213 || string(myErr.SQLState[:]) == "40001")
 }
 
 // isDuplicate reports whether err, returned by a write through dialector,

@@ -85,6 +85,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"gorm.io/gorm"
@@ -184,6 +185,12 @@ func session(db *gorm.DB, log *slog.Logger) *gorm.DB {
 
 // InTx runs fn with a Store bound to one transaction, which is committed
 // when fn returns nil and rolled back when it returns an error or panics.
+// A transaction the database refuses for a conflict with a concurrent one
+// (PostgreSQL's serialization failures and deadlocks, 40001 and 40P01;
+// MySQL and MariaDB's deadlocks and Galera's certification failures, 1213
+// and 40001) is rolled back and run again, up to five times with a jittered
+// backoff, so fn must be safe to run again; when the tries run out the
+// error wraps ihoprauth.ErrUnavailable (503, Retry-After).
 // On a Store that is already bound to a transaction it just runs fn with
 // that Store.
 func (s *Store) InTx(ctx context.Context, fn func(tx ihoprauth.Store) error) error {
@@ -195,6 +202,32 @@ func (s *Store) transaction(ctx context.Context, fn func(tx *Store) error) error
 	if s.inTx {
 		return fn(s)
 	}
+	for try := 1; ; try++ {
+		err := s.runTransaction(ctx, fn)
+		if err == nil || !isConflict(err) || ctx.Err() != nil {
+			return err
+		}
+		if try == conflictTries {
+			return fmt.Errorf("store: transaction: %d tries: %w: %w", try, ihoprauth.ErrUnavailable, err)
+		}
+		// Jittered backoff: 1-2 ms, then 2-4, 4-8, …, so that the
+		// transactions that collided do not collide again.
+		wait := time.Duration(1<<(try-1)) * time.Millisecond
+		select {
+		case <-time.After(wait + time.Duration(rand.Int64N(int64(wait)))):
+		case <-ctx.Done():
+			return err
+		}
+	}
+}
+
+// conflictTries is how many times a transaction is run when the database
+// keeps refusing it for a conflict with another (a serialization failure,
+// a deadlock, a Galera certification failure) before its request gets 503.
+const conflictTries = 5
+
+// runTransaction runs fn in one transaction, once.
+func (s *Store) runTransaction(ctx context.Context, fn func(tx *Store) error) error {
 	var fnErr error
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		fnErr = fn(&Store{db: tx, inTx: true, log: s.log, tokenUserSQL: s.tokenUserSQL})

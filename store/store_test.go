@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	gomysql "github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
 
@@ -359,5 +361,45 @@ func TestNewBoundsAnUnboundedPool(t *testing.T) {
 				t.Errorf("MaxOpenConnections: got %d, want %d", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestConflictsAreRetried: a transaction the database refuses for a
+// conflict with another runs again, and its caller sees the answer of the
+// try that went through; when every try conflicts, the error is
+// ErrUnavailable (503). Other errors are not retried.
+func TestConflictsAreRetried(t *testing.T) {
+	st := newStore(t, testdb.Open(t, testdb.SQLite))
+	conflicts := []struct {
+		name string
+		err  error
+	}{
+		{"PostgreSQL serialization failure", &pgconn.PgError{Code: "40001"}},
+		{"PostgreSQL deadlock", &pgconn.PgError{Code: "40P01"}},
+		{"MariaDB deadlock or Galera certification failure", &gomysql.MySQLError{Number: 1213}},
+	}
+	for _, c := range conflicts {
+		t.Run(c.name, func(t *testing.T) {
+			tries := 0
+			err := st.InTx(t.Context(), func(ihoprauth.Store) error {
+				if tries++; tries < 3 {
+					return fmt.Errorf("store: a write: %w", c.err)
+				}
+				return nil
+			})
+			if err != nil || tries != 3 {
+				t.Errorf("two conflicts, then success: got %v after %d tries, want nil after 3", err, tries)
+			}
+			tries = 0
+			err = st.InTx(t.Context(), func(ihoprauth.Store) error { tries++; return c.err })
+			if !errors.Is(err, ihoprauth.ErrUnavailable) || tries != 5 {
+				t.Errorf("conflicts every time: got %v after %d tries, want ErrUnavailable after 5", err, tries)
+			}
+		})
+	}
+	tries := 0
+	other := errors.New("not a conflict")
+	if err := st.InTx(t.Context(), func(ihoprauth.Store) error { tries++; return other }); err != other || tries != 1 {
+		t.Errorf("another error: got %v after %d tries, want it as it is after 1", err, tries)
 	}
 }
