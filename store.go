@@ -79,6 +79,12 @@ type ProjectStore interface {
 	ProjectByClientID(ctx context.Context, clientID string) (Project, error)
 	// ProjectByID returns the project with that ID.
 	ProjectByID(ctx context.Context, id int64) (Project, error)
+	// DeleteProject deletes, in one transaction, the project with that ID
+	// and every user, challenge, auth code and token that belongs to it.
+	// It returns ErrNotFound when there is no such project. Auth deletes
+	// each user with DeleteUser first, so that their audit events are
+	// pseudonymised and their known sources erased; this catches the rest.
+	DeleteProject(ctx context.Context, id int64) error
 }
 
 // UserStore keeps the accounts of every project.
@@ -95,12 +101,25 @@ type UserStore interface {
 	// UserByUserID returns the user with that public user_id.
 	UserByUserID(ctx context.Context, userID string) (User, error)
 	// UpdateUser writes u's mutable fields (names, mobile number, meta,
-	// role, provider, password hash, UpdatedAt) to the row with u.ID, but
-	// only if the stored Version still equals u.Version, and then sets both
+	// role, provider, password hash, DisabledAt, UpdatedAt) to the row with
+	// u.ID, but only if the stored Version still equals u.Version, and then
+	// sets both
 	// to u.Version+1. It returns ErrConflict when the stored Version differs
 	// (the user changed since u was read) and ErrNotFound when there is no
 	// such row. Of concurrent updates from one version exactly one wins.
 	UpdateUser(ctx context.Context, u *User) error
+	// ListUsers returns the users that q selects, by ascending ID, at most
+	// q.Limit of them; an empty slice (not ErrNotFound) when none match.
+	ListUsers(ctx context.Context, q UserQuery) ([]User, error)
+	// DeleteUser erases the user with internal ID id, in one transaction:
+	// it deletes the user's row, tokens, auth codes and challenges, the
+	// challenges and known sources whose account key is account (decoys
+	// asked for the same email included), and whatever else of theirs the
+	// Store keeps (package store: the cookie sessions that hold one of
+	// their tokens); and in every audit event of theirs it replaces UserID
+	// with pseudonym and empties IP and UserAgent. It returns ErrNotFound
+	// when there is no such user. Throttle counters are left to expire.
+	DeleteUser(ctx context.Context, id int64, account, pseudonym string) error
 }
 
 // CodeStore keeps the one-time items: emailed codes (challenges) and the auth codes that login answers.
@@ -197,6 +216,9 @@ type EventStore interface {
 	// Events returns the audit events at or after since, newest first, at
 	// most limit of them.
 	Events(ctx context.Context, since time.Time, limit int) ([]Event, error)
+	// UserEvents returns the audit events at or after since whose UserID
+	// equals userID, newest first, at most limit of them.
+	UserEvents(ctx context.Context, userID string, since time.Time, limit int) ([]Event, error)
 }
 
 // KnownSourceTTL is how long a source (a device or an address) stays known

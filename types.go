@@ -64,9 +64,38 @@ type User struct {
 	PasswordHash string    `json:"-"`
 	CreatedAt    time.Time // when it was created, UTC
 	UpdatedAt    time.Time // when it last changed, UTC
+	// DisabledAt is when Auth.DisableUser disabled the user, UTC; nil while
+	// the user is enabled. A disabled user cannot log in, and no token or
+	// session of theirs works.
+	DisabledAt *time.Time
 	// Version counts the updates of the user; UpdateUser refuses to write
 	// over a newer one. Internal: json.Marshal leaves it out.
 	Version int64 `json:"-"`
+}
+
+// Disabled reports whether u is disabled (DisabledAt is set).
+func (u User) Disabled() bool { return u.DisabledAt != nil }
+
+// UserQuery selects users of one project for Store.ListUsers, in the order
+// of their internal IDs. Its zero fields select everything.
+type UserQuery struct {
+	ProjectID int64 // the project; required
+	// EmailPrefix keeps the users whose EmailKey starts with it, byte for
+	// byte; "" keeps all.
+	EmailPrefix string
+	// Role keeps the users whose Role equals it exactly; "" keeps all.
+	Role string
+	// CreatedFrom keeps the users created at or after it; zero: no bound.
+	CreatedFrom time.Time
+	// CreatedBefore keeps the users created before it; zero: no bound.
+	CreatedBefore time.Time
+	// AfterID keeps the users whose ID is greater: the cursor of the next
+	// page is the ID of the last user of the previous one. 0 starts at the
+	// first.
+	AfterID int64
+	// Limit is the most users returned; the Store returns none when it is
+	// not positive.
+	Limit int
 }
 
 // Purpose names what an emailed code is for.

@@ -34,6 +34,7 @@ var migrations = []migration{
 	{4, "cookie sessions", createSessions},
 	{5, "known sources, counted events, projects' bcrypt cost", addKnownSources},
 	{6, "the change feed of the token cache", createChanges},
+	{7, "users.disabled_at", addUserDisabledAt},
 }
 
 // schemaMigrationRow records one applied step.
@@ -266,6 +267,15 @@ func markBcryptProjects(db *gorm.DB) error {
 		}
 	}
 	return nil
+}
+
+// addUserDisabledAt is step 7: when a user was disabled, NULL for the
+// users that exist (all enabled).
+func addUserDisabledAt(db *gorm.DB) error {
+	if db.Migrator().HasColumn(&userRow{}, "DisabledAt") {
+		return nil
+	}
+	return db.Migrator().AddColumn(&userRow{}, "DisabledAt")
 }
 
 // addUserVersion is step 3: the version column that lets UpdateUser refuse

@@ -40,6 +40,8 @@ type userRow struct {
 	UpdatedAt    time.Time `gorm:"precision:6;not null;autoUpdateTime:false"`
 	// Version came with migration step 3; its default fills existing rows.
 	Version int64 `gorm:"not null;default:0"`
+	// DisabledAt came with migration step 7; NULL while enabled.
+	DisabledAt *time.Time `gorm:"precision:6"`
 }
 
 func (userRow) TableName() string { return "ihoprauth_users" }

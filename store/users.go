@@ -37,7 +37,7 @@ func (s *Store) UserByUserID(ctx context.Context, userID string) (ihoprauth.User
 }
 
 // UpdateUser writes u's names, mobile number, meta, role, provider,
-// password hash and UpdatedAt to the row with u.ID, and nothing else, if
+// password hash, DisabledAt and UpdatedAt to the row with u.ID, and nothing else, if
 // its version is still u.Version; the version then grows by one, so MySQL
 // too counts the row as changed. It returns ihoprauth.ErrConflict when the
 // version moved on and ihoprauth.ErrNotFound when there is no such row.
@@ -51,6 +51,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *ihoprauth.User) error {
 		"role":          u.Role,
 		"provider":      u.Provider,
 		"password_hash": u.PasswordHash,
+		"disabled_at":   utcPtr(u.DisabledAt),
 		"updated_at":    stamp(u.UpdatedAt),
 	}
 	res := s.db.WithContext(ctx).Model(&userRow{}).Where("id = ? AND version = ?", u.ID, u.Version).Updates(changes)
@@ -92,6 +93,7 @@ func newUserRow(u *ihoprauth.User) userRow {
 		CreatedAt:    stamp(u.CreatedAt),
 		UpdatedAt:    stamp(u.UpdatedAt),
 		Version:      u.Version,
+		DisabledAt:   utcPtr(u.DisabledAt),
 	}
 }
 
@@ -112,5 +114,6 @@ func (r userRow) user() ihoprauth.User {
 		CreatedAt:    utc(r.CreatedAt),
 		UpdatedAt:    utc(r.UpdatedAt),
 		Version:      r.Version,
+		DisabledAt:   utcPtr(r.DisabledAt),
 	}
 }

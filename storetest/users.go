@@ -137,6 +137,7 @@ func testUpdateUser(newStore newStoreFunc) func(*testing.T) {
 			{"PasswordHash", func(u *ihoprauth.User) { u.PasswordHash = "$2a$10$abcdefghijklmnopqrstuv" }},
 			{"PasswordHash cleared", func(u *ihoprauth.User) { u.PasswordHash = "" }},
 			{"UpdatedAt", func(u *ihoprauth.User) { u.UpdatedAt = t0.Add(48 * time.Hour) }},
+			{"DisabledAt", func(u *ihoprauth.User) { u.DisabledAt = ptr(t0.Add(time.Hour)) }},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
