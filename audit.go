@@ -26,6 +26,13 @@ const (
 	EventRoleRefused     = "role change refused"
 	EventThrottled       = "throttled"
 	EventSessionStarted  = "session started"
+	EventUserDisabled    = "user disabled"
+	EventUserEnabled     = "user enabled"
+	EventLoginsEnded     = "logins ended"
+	// EventUserDeleted carries the pseudonym that the deleted user's
+	// events carry from then on, in place of the user_id.
+	EventUserDeleted    = "user deleted"
+	EventProjectDeleted = "project deleted"
 )
 
 // event records a security event in the audit trail, logs it and hands it

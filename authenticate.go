@@ -62,11 +62,14 @@ func (a *Auth) login(ctx context.Context, token string) (User, Token, error) {
 }
 
 // loginByHash returns the user and the live login whose access hash is key.
-// A cache hit reads nothing and starts no timer; a miss reads the database
+// A disabled user has none. A cache hit reads nothing and starts no timer; a miss reads the database
 // within Config.RequestTimeout, so that a slow database answers 503 here as
 // it does in the API, and keeps the login in the cache unless a refresh has
 // replaced it (that token works at most RefreshGrace longer: caching it
-// would outlive the end that the first use of its successor sets).
+// would outlive the end that the first use of its successor sets). No
+// entry holds a disabled user: DisableUser revokes the user's tokens and
+// drops their entries here and, through the change feed, everywhere, and
+// the cache's generation keeps a read from before it out.
 func (a *Auth) loginByHash(ctx context.Context, key [sha256.Size]byte) (User, Token, error) {
 	now := a.now()
 	fresh := a.cache != nil && a.feedFresh(now)
@@ -84,7 +87,7 @@ func (a *Auth) loginByHash(ctx context.Context, key [sha256.Size]byte) (User, To
 		return User{}, Token{}, errBadToken
 	case err != nil:
 		return User{}, Token{}, err
-	case t.RevokedAt != nil || !now.Before(t.ExpiresAt):
+	case t.RevokedAt != nil || !now.Before(t.ExpiresAt) || u.Disabled():
 		return User{}, Token{}, errBadToken
 	case t.RefreshedAt != nil:
 		return u, t, nil

@@ -38,11 +38,11 @@ func TestUserForTheAppHoldsNoSecret(t *testing.T) {
 		t.Fatalf("got a user with email %q and a password hash of %d bytes, want public@example.com and none",
 			fromMiddleware.Email, len(fromMiddleware.PasswordHash))
 	}
-	looked, err := e.auth.LookupUser(context.Background(), "web-none", "public@example.com")
+	looked, err := e.auth.UserByEmail(context.Background(), "web-none", "public@example.com")
 	if err != nil || looked.PasswordHash == "" {
-		t.Fatalf("LookupUser: got error %v and a hash of %d bytes, want the stored user", err, len(looked.PasswordHash))
+		t.Fatalf("UserByEmail: got error %v and a hash of %d bytes, want the stored user", err, len(looked.PasswordHash))
 	}
-	for name, u := range map[string]ihoprauth.User{"authmw.UserFrom": fromMiddleware, "LookupUser": looked} {
+	for name, u := range map[string]ihoprauth.User{"authmw.UserFrom": fromMiddleware, "UserByEmail": looked} {
 		raw, err := json.Marshal(u)
 		if err != nil {
 			t.Fatal(err)

@@ -205,7 +205,7 @@ func TestUpdateRules(t *testing.T) {
 			if got := status(err); got != tt.wantStatus || !slices.Equal(fields, tt.wantFields) {
 				t.Errorf("got %d %v (%v), want %d %v", got, fields, err, tt.wantStatus, tt.wantFields)
 			}
-			u, err := d.auth.LookupUser(ctx, "none", "fay@example.com")
+			u, err := d.auth.UserByEmail(ctx, "none", "fay@example.com")
 			if err != nil || u.FirstName != tt.wantStored || !strings.EqualFold(u.Role, "user") {
 				t.Errorf("stored: got %q, role %q (%v), want %q, role user", u.FirstName, u.Role, err, tt.wantStored)
 			}

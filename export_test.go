@@ -63,7 +63,7 @@ func RedeemCode(ctx context.Context, a *Auth, ip string, purpose Purpose, token,
 // the user with that email in the project clientID, and returns the names
 // of the fields the answer lists as updated.
 func UpdateNames(ctx context.Context, a *Auth, clientID, email, firstName, role string) ([]string, error) {
-	u, err := a.LookupUser(ctx, clientID, email)
+	u, err := a.UserByEmail(ctx, clientID, email)
 	if err != nil {
 		return nil, err
 	}

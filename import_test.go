@@ -32,7 +32,7 @@ func TestImportedBcryptUserLogsInAndIsUpgraded(t *testing.T) {
 	want(t, e.post("/api/v1/login", with(e.none, "email", "legacy@example.com", "password", "old laravel password x")), 401)
 	r := e.post("/api/v1/login", with(e.none, "email", "legacy@example.com", "password", "old laravel password"))
 	want(t, r, 200)
-	after, err := e.auth.LookupUser(ctx, "web-none", "legacy@example.com")
+	after, err := e.auth.UserByEmail(ctx, "web-none", "legacy@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,7 +88,7 @@ func testTwoInstances(t *testing.T, a, b *env) {
 		want(t, b.loginWith(b.none, "shared-lock@example.com", "wrong password"), 429)
 	})
 	t.Run("both use one key", func(t *testing.T) {
-		u, err := b.auth.LookupUser(context.Background(), "web-none", "ab@example.com")
+		u, err := b.auth.UserByEmail(context.Background(), "web-none", "ab@example.com")
 		if err != nil || u.Email != "ab@example.com" {
 			t.Fatalf("got %v, %v; want B to see A's user", u, err)
 		}

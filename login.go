@@ -86,6 +86,21 @@ func (a *Auth) logIn(ctx context.Context, req loginRequest) (loginAnswer, error)
 	return answerCode(code), nil
 }
 
+// enabledUser returns the project's user with that canonical email, or a
+// zero User when there is none or the user is disabled: codes mailed to
+// such an email are decoys, so a disabled account answers exactly like an
+// unknown one (docs/design.md, D2 and D29).
+func (a *Auth) enabledUser(ctx context.Context, projectID int64, emailKey string) (User, error) {
+	u, err := a.store.UserByEmail(ctx, projectID, emailKey)
+	switch {
+	case errors.Is(err, ErrNotFound) || (err == nil && u.Disabled()):
+		return User{}, nil
+	case err != nil:
+		return User{}, err
+	}
+	return u, nil
+}
+
 // loginClient checks the client of a login or signup: its credentials must
 // be right, and a public client must send a PKCE challenge, having no
 // secret to bind the auth code to (RFC 9700 §2.1.1).
@@ -100,7 +115,8 @@ func (a *Auth) loginClient(ctx context.Context, c clientCreds, pk pkce) (Project
 	return p, nil
 }
 
-// loginOTP mails a code to a known email. An unknown email gets a token
+// loginOTP mails a code to a known email. An unknown email, or a disabled
+// user's, gets a token
 // that no code matches, and no mail, but the same locks, mail limits,
 // render and writes, so neither the answer nor its time tells whether the
 // account exists (docs/design.md, D2 and D29).
@@ -110,8 +126,8 @@ func (a *Auth) loginOTP(ctx context.Context, p Project, req loginRequest) (login
 	if _, err := a.allowAttempt(ctx, p.ID, account, false); err != nil {
 		return loginAnswer{}, err
 	}
-	u, err := a.store.UserByEmail(ctx, p.ID, emailKey)
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	u, err := a.enabledUser(ctx, p.ID, emailKey)
+	if err != nil {
 		return loginAnswer{}, err
 	}
 	if err := a.allowMail(ctx, p.ID, account, PurposeOTP); err != nil {
@@ -149,7 +165,13 @@ func (a *Auth) checkPassword(ctx context.Context, p Project, email, password str
 		}
 		return a.attemptFailed(ctx, account)
 	}
-	ok, rehash, err := a.hasher.verify(ctx, u.PasswordHash, password, p.BcryptCosts, at.known, gate, done)
+	// A disabled user's password is checked like an unknown email's, with
+	// the same work, so a 401 is all that either gets (docs/design.md, D2).
+	hash := u.PasswordHash
+	if u.Disabled() {
+		hash = ""
+	}
+	ok, rehash, err := a.hasher.verify(ctx, hash, password, p.BcryptCosts, at.known, gate, done)
 	if err != nil {
 		return User{}, err
 	}

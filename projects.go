@@ -43,6 +43,42 @@ func (a *Auth) SaveProject(ctx context.Context, spec ProjectSpec) (Project, erro
 	return p, nil
 }
 
+// DeleteProject deletes the project with that client_id and everything of
+// it: each of its users as DeleteUser erases one (their audit events keep
+// a pseudonym only), then the project, whose client_id then works no more.
+// Each user is deleted in a transaction of its own, so no table is locked
+// for long, and a DeleteProject that failed part way finishes when called
+// again. A signup that completes in the instant between the last user and
+// the project is deleted with the project, but its own audit events keep
+// the user_id. The project's audit events stay until EventRetention ends
+// them. It returns an error wrapping ErrNotFound when there is no such
+// project.
+func (a *Auth) DeleteProject(ctx context.Context, clientID string) error {
+	p, err := a.store.ProjectByClientID(ctx, clientID)
+	if err != nil {
+		return fmt.Errorf("ihoprauth: project %q: %w", clientID, err)
+	}
+	for {
+		users, err := a.store.ListUsers(ctx, UserQuery{ProjectID: p.ID, Limit: 100})
+		if err != nil {
+			return err
+		}
+		if len(users) == 0 {
+			break
+		}
+		for _, u := range users {
+			if _, err := a.deleteUser(ctx, u); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+	}
+	if err := a.store.DeleteProject(ctx, p.ID); err != nil {
+		return err
+	}
+	a.event(ctx, EventProjectDeleted, p.ID, "", "ok")
+	return nil
+}
+
 // clientCreds are the client_id and client_secret a request sent.
 type clientCreds struct{ id, secret string }
 

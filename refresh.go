@@ -64,6 +64,9 @@ func (a *Auth) refresh(ctx context.Context, client clientCreds, refresh string) 
 		answer, err = a.issueTokens(ctx, tx, t.UserID, t.AuthCodeID, t.FamilyID, t.RefreshExpiresAt)
 		return err
 	})
+	if err == errDisabled {
+		return tokenAnswer{}, errBadRefresh
+	}
 	if errors.Is(err, errRefreshReused) {
 		if err := a.revokeNow(ctx, revocation{userID: t.UserID, family: t.FamilyID}); err != nil {
 			return tokenAnswer{}, err

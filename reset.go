@@ -2,7 +2,6 @@ package ihoprauth
 
 import (
 	"context"
-	"errors"
 	"net/http"
 )
 
@@ -21,7 +20,8 @@ func (a *Auth) handleSendResetCode(r *http.Request, in *input) (any, error) {
 	return a.sendResetCode(r.Context(), client, email)
 }
 
-// sendResetCode mails a reset code to a known email. An unknown email gets
+// sendResetCode mails a reset code to a known email. An unknown email, or
+// a disabled user's, gets
 // a token no code matches and no mail, with the same work, so neither the
 // answer nor its time reveals whether the account exists (OWASP Forgot
 // Password cheat sheet; docs/design.md, D2 and D29).
@@ -31,8 +31,8 @@ func (a *Auth) sendResetCode(ctx context.Context, client clientCreds, email stri
 		return resetAnswer{}, err
 	}
 	emailKey := CanonicalEmail(email)
-	u, err := a.store.UserByEmail(ctx, p.ID, emailKey)
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	u, err := a.enabledUser(ctx, p.ID, emailKey)
+	if err != nil {
 		return resetAnswer{}, err
 	}
 	if err := a.allowMail(ctx, p.ID, accountKey(p.ID, emailKey), PurposeReset); err != nil {
@@ -78,6 +78,9 @@ func (a *Auth) resetPassword(ctx context.Context, req resetRequest) error {
 	u, err := a.store.UserByID(ctx, c.UserID)
 	if err != nil {
 		return err
+	}
+	if u.Disabled() {
+		return errBadCode // disabled after the code was mailed
 	}
 	if why := passwordProblem(password, u.Email, a.cfg.MinPasswordLength); why != "" {
 		return fieldError("password", why)

@@ -83,7 +83,7 @@ func TestNoRevokedTokenOutlivesItsRevocation(t *testing.T) {
 func TestRoleChangeIsSeenThroughTheCache(t *testing.T) {
 	e := newEnv(t, func(c *ihoprauth.Config) { c.TokenCacheTTL = 2 * time.Hour })
 	tok := e.signupNone("roles@example.com")
-	u, err := e.auth.LookupUser(context.Background(), "web-none", "roles@example.com")
+	u, err := e.auth.UserByEmail(context.Background(), "web-none", "roles@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}

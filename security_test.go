@@ -241,7 +241,7 @@ func TestRolePolicy(t *testing.T) {
 	}
 	want(t, e.do("GET", "/admin", tok, nil), 403)
 
-	u, err := e.auth.LookupUser(context.Background(), "web-none", "ROLE@example.com")
+	u, err := e.auth.UserByEmail(context.Background(), "web-none", "ROLE@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func TestFeedEndsRevocationsOnEveryInstance(t *testing.T) {
 func TestFeedReadsLateCommits(t *testing.T) {
 	e := newEnv(t, withTokenCache)
 	tok := e.signupNone("late@example.com")
-	u, err := e.auth.LookupUser(context.Background(), "web-none", "late@example.com")
+	u, err := e.auth.UserByEmail(context.Background(), "web-none", "late@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestTokenCacheSeesRoleChangesAndExpiry(t *testing.T) {
 	e := newEnv(t, func(c *ihoprauth.Config) { c.TokenCacheTTL = 2 * time.Hour })
 	tok := e.signupNone("cached-role@example.com")
 	want(t, e.do("GET", "/admin", tok, nil), 403)
-	u, err := e.auth.LookupUser(context.Background(), "web-none", "cached-role@example.com")
+	u, err := e.auth.UserByEmail(context.Background(), "web-none", "cached-role@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,6 +62,9 @@ func (a *Auth) exchangeCode(ctx context.Context, req tokenRequest) (tokenAnswer,
 	if errors.Is(err, errCodeTaken) {
 		err = a.codeReused(ctx, ac)
 	}
+	if err == errDisabled {
+		err = errBadCode
+	}
 	if err != nil {
 		return tokenAnswer{}, err
 	}
@@ -69,12 +72,20 @@ func (a *Auth) exchangeCode(ctx context.Context, req tokenRequest) (tokenAnswer,
 	return answer, nil
 }
 
+// errDisabled is what issueTokens returns for a disabled user, whose
+// login (a code, a refresh) raced DisableUser; callers answer it like a
+// dead code or refresh token.
+var errDisabled = errors.New("ihoprauth: user disabled")
+
 // issueTokens stores a new access and refresh token for the user in the
 // family, whose refresh tokens end at refreshEnd, and answers them.
 func (a *Auth) issueTokens(ctx context.Context, tx Store, userID, authCodeID int64, family string, refreshEnd time.Time) (tokenAnswer, error) {
 	u, err := tx.UserByID(ctx, userID)
 	if err != nil {
 		return tokenAnswer{}, err
+	}
+	if u.Disabled() {
+		return tokenAnswer{}, errDisabled
 	}
 	access, refresh := newOpaque(tokenBytes), newOpaque(tokenBytes)
 	t := Token{

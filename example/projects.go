@@ -50,7 +50,7 @@ func setUp(ctx context.Context, auth *ihoprauth.Auth, specs []ihoprauth.ProjectS
 			return err
 		}
 		for _, email := range admins {
-			u, err := auth.LookupUser(ctx, spec.ClientID, email)
+			u, err := auth.UserByEmail(ctx, spec.ClientID, email)
 			if errors.Is(err, ihoprauth.ErrNotFound) {
 				continue
 			}
