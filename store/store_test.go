@@ -130,7 +130,7 @@ func TestConcurrentNew(t *testing.T) {
 }
 
 // allSteps lists the migration steps of this version.
-var allSteps = []int{1, 2, 3, 4, 5, 6}
+var allSteps = []int{1, 2, 3, 4, 5, 6, 7}
 
 // checkApplied checks that ihoprauth_schema_migrations lists want, each
 // once.
@@ -265,6 +265,36 @@ func TestMigrateAddsUserVersion(t *testing.T) {
 		u.FirstName = "Upgraded"
 		if err := s.UpdateUser(ctx, &u); err != nil || u.Version != 1 {
 			t.Errorf("UpdateUser after the upgrade: got version %d, error %v, want version 1", u.Version, err)
+		}
+	})
+}
+
+// TestMigrateAddsUserDisabledAt checks step 7 on a database at step 6:
+// the users get a disabled_at column, NULL for the users there are, that
+// UpdateUser then writes.
+func TestMigrateAddsUserDisabledAt(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend string) {
+		db, ctx := testdb.Open(t, backend), t.Context()
+		_, p := storeWithUser(t, db)
+		for _, stmt := range []string{"ALTER TABLE ihoprauth_users DROP COLUMN disabled_at",
+			"DELETE FROM ihoprauth_schema_migrations WHERE version = 7"} {
+			if err := db.Exec(stmt).Error; err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		s := newStore(t, testdb.Reopen(t, db))
+		checkApplied(t, db, allSteps)
+		u, err := s.UserByEmail(ctx, p.ID, "user1@example.com")
+		if err != nil || u.Disabled() {
+			t.Fatalf("old user: got DisabledAt %v, error %v, want an enabled user", u.DisabledAt, err)
+		}
+		at := time.Date(2030, 1, 2, 3, 4, 5, 6000, time.UTC)
+		u.DisabledAt = &at
+		if err := s.UpdateUser(ctx, &u); err != nil {
+			t.Fatalf("UpdateUser after the upgrade: %v", err)
+		}
+		if got, err := s.UserByID(ctx, u.ID); err != nil || got.DisabledAt == nil || !got.DisabledAt.Equal(at) {
+			t.Errorf("after UpdateUser: got DisabledAt %v, error %v, want %v", got.DisabledAt, err, at)
 		}
 	})
 }
