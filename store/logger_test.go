@@ -12,9 +12,10 @@ import (
 	"github.com/ihoprauth/ihoprauth/store"
 )
 
-// TestLogHidesValues checks that a failed statement is logged to the
-// Store's slog.Logger without the
-// values bound to it, and that a refused duplicate is not logged at all.
+// TestLogHidesValues checks that a failed statement, a prepared read too,
+// is logged to the Store's slog.Logger without the values bound to it, and
+// that a refused duplicate or a read that finds nothing is not logged at
+// all.
 func TestLogHidesValues(t *testing.T) {
 	db := testdb.Open(t, testdb.SQLite)
 	var buf bytes.Buffer
@@ -39,6 +40,13 @@ func TestLogHidesValues(t *testing.T) {
 		t.Errorf("log after a duplicate: got %q, want nothing", buf.String())
 	}
 
+	if _, err := s.UserByID(ctx, u.ID+1); !errors.Is(err, ihoprauth.ErrNotFound) {
+		t.Fatalf("UserByID of nobody: got error %v, want ErrNotFound", err)
+	}
+	if buf.Len() != 0 {
+		t.Errorf("log after a read that found nothing: got %q, want nothing", buf.String())
+	}
+
 	if err := db.Exec("DROP TABLE ihoprauth_users").Error; err != nil {
 		t.Fatalf("DROP TABLE: %v", err)
 	}
@@ -53,5 +61,14 @@ func TestLogHidesValues(t *testing.T) {
 		if strings.Contains(logged, secret) {
 			t.Errorf("log after a failed insert: got %q, want no %q", logged, secret)
 		}
+	}
+
+	buf.Reset()
+	const hash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	if _, _, err := s.TokenUser(ctx, hash); err == nil || errors.Is(err, ihoprauth.ErrNotFound) {
+		t.Fatalf("TokenUser without the users table: got error %v, want a failure", err)
+	}
+	if logged := buf.String(); !strings.Contains(logged, "SELECT") || strings.Contains(logged, hash) {
+		t.Errorf("log after a failed prepared read: got %q, want the statement without the hash", logged)
 	}
 }

@@ -32,13 +32,37 @@ func (s *Store) SaveProject(ctx context.Context, p *ihoprauth.Project) error {
 }
 
 // ProjectByClientID returns the project with that client_id, or
-// ihoprauth.ErrNotFound.
+// ihoprauth.ErrNotFound. It reads through a prepared statement: every
+// request that names a client reads it.
 func (s *Store) ProjectByClientID(ctx context.Context, clientID string) (ihoprauth.Project, error) {
-	var row projectRow
-	if err := s.take(ctx, &row, "client_id = ?", clientID); err != nil {
-		return ihoprauth.Project{}, s.wrap("project by client_id", err)
+	var x projectScan
+	if err := s.row(ctx, s.reads.projectByClientID, x.dest(), clientID); err != nil {
+		return ihoprauth.Project{}, err
 	}
-	return row.project(), nil
+	return x.p.project(), nil
+}
+
+// projectFields are the columns of ProjectByClientID, in the order of
+// projectScan.dest.
+var projectFields = []string{"ID", "ClientID", "SecretHash", "Type", "Public", "BcryptCosts", "CreatedAt", "UpdatedAt"}
+
+// projectByClientID is the SQL of ProjectByClientID.
+func (q *queryBuilder) projectByClientID() string {
+	projects := projectRow{}.TableName()
+	return "SELECT " + q.columns(projects, "", projectFields...) + " FROM " + projects + " WHERE " + q.column(projects, "ClientID") + " = ?"
+}
+
+// projectScan receives the row of ProjectByClientID.
+type projectScan struct {
+	p       projectRow
+	targets [8]any
+}
+
+// dest returns where each column of ProjectByClientID goes.
+func (x *projectScan) dest() []any {
+	p := &x.p
+	x.targets = [...]any{&p.ID, &p.ClientID, &p.SecretHash, &p.Type, &p.Public, &p.BcryptCosts, &p.CreatedAt, &p.UpdatedAt}
+	return x.targets[:]
 }
 
 // ProjectByID returns the project with that ID, or ihoprauth.ErrNotFound.

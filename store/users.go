@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/ihoprauth/ihoprauth"
@@ -26,8 +27,13 @@ func (s *Store) UserByEmail(ctx context.Context, projectID int64, emailKey strin
 }
 
 // UserByID returns the user with that internal ID, or ihoprauth.ErrNotFound.
+// It reads through a prepared statement: every token issued reads it.
 func (s *Store) UserByID(ctx context.Context, id int64) (ihoprauth.User, error) {
-	return s.user(ctx, "user by id", "id = ?", id)
+	var x userScan
+	if err := s.row(ctx, s.reads.userByID, x.dest(), id); err != nil {
+		return ihoprauth.User{}, err
+	}
+	return x.user(), nil
 }
 
 // UserByUserID returns the user with that public user_id, or
@@ -75,6 +81,40 @@ func (s *Store) user(ctx context.Context, op, query string, args ...any) (ihopra
 		return ihoprauth.User{}, s.wrap(op, err)
 	}
 	return row.user(), nil
+}
+
+// userFields are the columns of UserByID, in the order of userScan.dest.
+var userFields = []string{"ID", "UserID", "ProjectID", "Email", "EmailKey", "FirstName", "LastName",
+	"MobileNumber", "Meta", "Role", "Provider", "PasswordHash", "CreatedAt", "UpdatedAt", "Version", "DisabledAt"}
+
+// userByID is the SQL of UserByID.
+func (q *queryBuilder) userByID() string {
+	users := userRow{}.TableName()
+	return "SELECT " + q.columns(users, "", userFields...) + " FROM " + users + " WHERE " + q.column(users, "ID") + " = ?"
+}
+
+// userScan receives the row of UserByID.
+type userScan struct {
+	u          userRow
+	meta       sql.NullString
+	disabledAt sql.NullTime
+	targets    [16]any
+}
+
+// dest returns where each column of UserByID goes.
+func (x *userScan) dest() []any {
+	u := &x.u
+	x.targets = [...]any{&u.ID, &u.UserID, &u.ProjectID, &u.Email, &u.EmailKey, &u.FirstName, &u.LastName,
+		&u.MobileNumber, &x.meta, &u.Role, &u.Provider, &u.PasswordHash, &u.CreatedAt, &u.UpdatedAt, &u.Version, &x.disabledAt}
+	return x.targets[:]
+}
+
+// user returns the user that x received, as the GORM row gives it.
+func (x *userScan) user() ihoprauth.User {
+	x.u.Meta = nullString(x.meta)
+	u := x.u.user()
+	u.DisabledAt = utcNull(x.disabledAt)
+	return u
 }
 
 func newUserRow(u *ihoprauth.User) userRow {
