@@ -19,8 +19,9 @@ type interferingStore struct {
 	change func(u *ihoprauth.User)
 }
 
-func (s *interferingStore) TokenUser(ctx context.Context, hash string) (ihoprauth.Token, ihoprauth.User, error) {
-	t, u, err := s.Store.TokenUser(ctx, hash)
+// UserByID is the read that an update of the user starts from.
+func (s *interferingStore) UserByID(ctx context.Context, id int64) (ihoprauth.User, error) {
+	u, err := s.Store.UserByID(ctx, id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err == nil && s.armed {
@@ -28,10 +29,10 @@ func (s *interferingStore) TokenUser(ctx context.Context, hash string) (ihopraut
 		fresh := u
 		s.change(&fresh)
 		if err := s.Store.UpdateUser(ctx, &fresh); err != nil {
-			return t, u, err
+			return u, err
 		}
 	}
-	return t, u, err
+	return u, err
 }
 
 func (s *interferingStore) arm(change func(u *ihoprauth.User)) {

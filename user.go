@@ -82,6 +82,14 @@ func (a *Auth) handleUpdate(r *http.Request, in *input, up update) (any, error) 
 	if err := in.err(); err != nil {
 		return nil, err
 	}
+	// The bearer check's user has no PasswordHash (Store.TokenUser), which
+	// an update checks and writes back: it starts from the stored row.
+	switch u, err = a.store.UserByID(r.Context(), u.ID); {
+	case errors.Is(err, ErrNotFound):
+		return nil, errBadToken
+	case err != nil:
+		return nil, err
+	}
 	return a.updateUser(r.Context(), u, login.FamilyID, up)
 }
 
