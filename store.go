@@ -156,7 +156,9 @@ type TokenStore interface {
 	CreateToken(ctx context.Context, t *Token) error
 	// TokenUser returns the token whose AccessHash equals hash, revoked or
 	// not, together with its user, in one read: it is the lookup behind
-	// every bearer check.
+	// every bearer check. The token's RefreshHash and the user's
+	// PasswordHash are left empty: no bearer check needs them, and the
+	// token cache then keeps no hash of another credential.
 	TokenUser(ctx context.Context, hash string) (Token, User, error)
 	// TokenByRefreshHash returns the token whose RefreshHash equals hash,
 	// revoked or not.

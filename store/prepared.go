@@ -17,13 +17,14 @@ import (
 )
 
 // reads are the statements of the reads that requests make all the time:
+// TokenUser on every bearer check that misses the token cache,
 // ProjectByClientID on every request that names a client, UserByID on
 // every token issued. GORM would build and format their SQL on each call
 // and prepare nothing; these are prepared once, on the *sql.DB under the
 // Store, which prepares each again on every connection it uses it on and
 // closes them all with Store.Close or with the pool.
 type reads struct {
-	userByID, projectByClientID *statement
+	tokenUser, userByID, projectByClientID *statement
 }
 
 // statement is one prepared read.
@@ -49,6 +50,7 @@ func prepareReads(ctx context.Context, db *gorm.DB) (*reads, error) {
 		op   string
 		text string
 	}{
+		{&r.tokenUser, "token and user", q.tokenUser()},
 		{&r.userByID, "user by id", q.userByID()},
 		{&r.projectByClientID, "project by client_id", q.projectByClientID()},
 	} {
@@ -66,7 +68,7 @@ func prepareReads(ctx context.Context, db *gorm.DB) (*reads, error) {
 // close closes the prepared statements.
 func (r *reads) close() error {
 	var errs []error
-	for _, st := range []*statement{r.userByID, r.projectByClientID} {
+	for _, st := range []*statement{r.tokenUser, r.userByID, r.projectByClientID} {
 		if st != nil {
 			errs = append(errs, st.stmt.Close())
 		}

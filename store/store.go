@@ -71,7 +71,8 @@
 //
 // # Prepared statements
 //
-// The reads that requests make all the time go around GORM:
+// The reads that requests make all the time go around GORM: TokenUser
+// (every bearer check that the token cache does not answer),
 // ProjectByClientID and UserByID are prepared once, by New, on db's
 // connection pool, which prepares each again on every connection that runs
 // it; inside InTx they run on the transaction's connection. They answer
@@ -80,7 +81,7 @@
 // On PostgreSQL and MariaDB they are server-side prepared statements. GORM's
 // pgx driver prepares its own statements too unless told to use the
 // simple protocol (postgres.Config's PreferSimpleProtocol), which some
-// poolers need; behind PgBouncer in transaction mode, these need
+// poolers need; behind PgBouncer in transaction mode, these three need
 // PgBouncer 1.21 or later with max_prepared_statements set.
 //
 // # Cleanup
@@ -110,11 +111,10 @@ import (
 // Store is an ihoprauth.Store backed by a *gorm.DB. It is safe for
 // concurrent use. Create one with New; the zero value is not usable.
 type Store struct {
-	db           *gorm.DB
-	inTx         bool
-	log          *slog.Logger
-	tokenUserSQL string // the join of TokenUser, made for db's naming
-	reads        *reads // prepared on db's pool, shared with the Stores of its transactions
+	db    *gorm.DB
+	inTx  bool
+	log   *slog.Logger
+	reads *reads // prepared on db's pool, shared with the Stores of its transactions
 }
 
 var _ ihoprauth.Store = (*Store)(nil)
@@ -155,15 +155,11 @@ func New(ctx context.Context, db *gorm.DB, cfg Config) (*Store, error) {
 	if err := migrate(db); err != nil {
 		return nil, fmt.Errorf("store: migrate: %w", err)
 	}
-	sql, err := tokenUserQuery(db)
-	if err != nil {
-		return nil, err
-	}
 	r, err := prepareReads(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db.WithContext(context.Background()), log: log, tokenUserSQL: sql, reads: r}, nil
+	return &Store{db: db.WithContext(context.Background()), log: log, reads: r}, nil
 }
 
 // boundPool sets db's pool to n connections, open and idle, unless it is
@@ -249,7 +245,7 @@ const conflictTries = 5
 func (s *Store) runTransaction(ctx context.Context, fn func(tx *Store) error) error {
 	var fnErr error
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		fnErr = fn(&Store{db: tx, inTx: true, log: s.log, tokenUserSQL: s.tokenUserSQL, reads: s.reads})
+		fnErr = fn(&Store{db: tx, inTx: true, log: s.log, reads: s.reads})
 		return fnErr
 	})
 	if err != nil && err != fnErr {

@@ -34,7 +34,7 @@ func testTokenUserDisabled(newStore newStoreFunc) func(*testing.T) {
 		if err != nil {
 			t.Fatalf("TokenUser: got error %v, want nil", err)
 		}
-		checkEqual(t, got, u)
+		checkEqual(t, got, bearerUser(u))
 	}
 }
 
