@@ -7,17 +7,23 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/ihoprauth/ihoprauth"
+	"github.com/ihoprauth/ihoprauth/authmw"
 	"github.com/ihoprauth/ihoprauth/internal/testdb"
+	"github.com/ihoprauth/ihoprauth/mailer"
 	"github.com/ihoprauth/ihoprauth/store"
 	"github.com/ihoprauth/ihoprauth/store/sqlite"
 )
@@ -52,6 +58,122 @@ func BenchmarkLookup(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkBearerCheck is the bearer check with no in-process cache next
+// to the floor it stands on, on the 1,000-user fixture of BenchmarkLookup
+// and one of its tokens:
+//
+//   - RequireUser: authmw.RequireUser in front of a handler that does
+//     nothing, over an Auth on this Store with the token cache off; the
+//     request and the recorder are made once;
+//   - TokenUser: the Store's read alone;
+//   - database-sql: the statement that TokenUser prepares, prepared on the
+//     same *sql.DB and run bare (QueryRowContext, Scan into variables of
+//     the types the check returns).
+//
+// The two reads run under a deadline, as the check's read does
+// (Config.RequestTimeout): database/sql and the driver then watch the
+// context, which costs them a goroutine and a few allocations per query.
+func BenchmarkBearerCheck(b *testing.B) {
+	const users = 1_000
+	db := testdb.Open(b, testdb.SQLite)
+	st := fillFixture(b, db, users)
+	i := 7919 % users
+	token, hash := "access-"+strconv.Itoa(i), fixtureAccessHash(i)
+	b.Run("RequireUser", func(b *testing.B) {
+		counted := &countingStore{Store: st}
+		h := requireUser(b, counted)
+		req := httptest.NewRequest("GET", "/hello", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		b.ReportAllocs()
+		for b.Loop() {
+			h.ServeHTTP(rec, req)
+		}
+		if rec.Code != http.StatusNoContent {
+			b.Fatalf("got %d, want %d", rec.Code, http.StatusNoContent)
+		}
+		if n := counted.reads.Load(); n < int64(b.N) {
+			b.Fatalf("got %d reads of the database for %d checks, want one each: a cache answered", n, b.N)
+		}
+	})
+	b.Run("TokenUser", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+			_, _, err := st.TokenUser(ctx, hash)
+			cancel()
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("database-sql", func(b *testing.B) {
+		sqlDB, err := db.DB()
+		if err != nil {
+			b.Fatal(err)
+		}
+		stmt, err := sqlDB.Prepare(store.TokenUserSQL(st))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer stmt.Close()
+		b.ReportAllocs()
+		for b.Loop() {
+			ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+			err := bareTokenUser(ctx, stmt, hash)
+			cancel()
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// requestTimeout is the default of ihoprauth.Config.RequestTimeout.
+const requestTimeout = 10 * time.Second
+
+// bareTokenUser runs the statement of Store.TokenUser as a program on
+// database/sql alone would.
+func bareTokenUser(ctx context.Context, stmt *sql.Stmt, hash string) error {
+	var t ihoprauth.Token
+	var u ihoprauth.User
+	var refreshed, revoked, disabled sql.NullTime
+	var meta sql.NullString
+	return stmt.QueryRowContext(ctx, hash).Scan(&t.ID, &t.FamilyID, &t.ProjectID, &t.UserID, &t.AuthCodeID,
+		&t.ExpiresAt, &t.RefreshExpiresAt, &refreshed, &revoked, &t.CreatedAt,
+		&u.UserID, &u.ProjectID, &u.Email, &u.EmailKey, &u.FirstName, &u.LastName,
+		&u.MobileNumber, &meta, &u.Role, &u.Provider, &u.CreatedAt, &u.UpdatedAt, &u.Version, &disabled)
+}
+
+// countingStore counts the reads behind bearer checks.
+type countingStore struct {
+	*store.Store
+	reads atomic.Int64
+}
+
+func (s *countingStore) TokenUser(ctx context.Context, hash string) (ihoprauth.Token, ihoprauth.User, error) {
+	s.reads.Add(1)
+	return s.Store.TokenUser(ctx, hash)
+}
+
+// requireUser is authmw.RequireUser in front of a handler that answers 204,
+// over an Auth on st with the token cache off.
+func requireUser(b *testing.B, st ihoprauth.Store) http.Handler {
+	b.Helper()
+	auth, err := ihoprauth.New(context.Background(), st, &mailer.Recorder{}, ihoprauth.Config{
+		TokenCacheTTL: -1,
+		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		OnError:       func(_ context.Context, err error) { b.Error(err) },
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { auth.Close(context.Background()) })
+	return authmw.RequireUser(auth)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	}))
 }
 
 // lookups times find over a stride through the users (a prime step, so

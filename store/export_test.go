@@ -1,0 +1,5 @@
+package store
+
+// TokenUserSQL is the statement that s prepared for TokenUser, for the
+// benchmark that runs it bare.
+func TokenUserSQL(s *Store) string { return s.reads.tokenUser.sql }
