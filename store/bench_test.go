@@ -131,6 +131,66 @@ func BenchmarkBearerCheck(b *testing.B) {
 	})
 }
 
+// BenchmarkReads is the Store's prepared reads, under a deadline as in a
+// request, on every backend configured (see package testdb): one project,
+// one user and one token.
+func BenchmarkReads(b *testing.B) {
+	for _, backend := range testdb.Backends() {
+		b.Run(backend, func(b *testing.B) {
+			st, err := store.New(context.Background(), testdb.Open(b, backend), store.Config{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			u, hash := readsFixture(b, st)
+			for _, r := range []struct {
+				name string
+				read func(ctx context.Context) error
+			}{
+				{"TokenUser", func(ctx context.Context) error { _, _, err := st.TokenUser(ctx, hash); return err }},
+				{"UserByID", func(ctx context.Context) error { _, err := st.UserByID(ctx, u.ID); return err }},
+				{"ProjectByClientID", func(ctx context.Context) error { _, err := st.ProjectByClientID(ctx, "bench"); return err }},
+			} {
+				b.Run(r.name, func(b *testing.B) {
+					b.ReportAllocs()
+					for b.Loop() {
+						ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+						err := r.read(ctx)
+						cancel()
+						if err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// readsFixture saves project "bench" in st with one user and one live
+// token of that user, and returns the user and the token's access hash.
+func readsFixture(b *testing.B, st *store.Store) (ihoprauth.User, string) {
+	b.Helper()
+	ctx := context.Background()
+	p := ihoprauth.Project{ClientID: "bench", Type: ihoprauth.TypeNone}
+	if err := st.SaveProject(ctx, &p); err != nil {
+		b.Fatal(err)
+	}
+	meta := `{"plan":"free"}`
+	u := ihoprauth.User{UserID: sha256Hex("user")[:32], ProjectID: p.ID, Email: "ada@example.com", EmailKey: "ada@example.com",
+		FirstName: "Ada", LastName: "Lovelace", MobileNumber: "11223344", Meta: &meta, Role: "user",
+		PasswordHash: "$argon2id$v=19$m=64,t=1,p=1$c2FsdA$a2V5"}
+	if err := st.CreateUser(ctx, &u); err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	t := ihoprauth.Token{AccessHash: sha256Hex("access"), RefreshHash: sha256Hex("refresh"), FamilyID: sha256Hex("family"),
+		ProjectID: p.ID, UserID: u.ID, ExpiresAt: now.Add(time.Hour), RefreshExpiresAt: now.Add(24 * time.Hour), CreatedAt: now}
+	if err := st.CreateToken(ctx, &t); err != nil {
+		b.Fatal(err)
+	}
+	return u, t.AccessHash
+}
+
 // requestTimeout is the default of ihoprauth.Config.RequestTimeout.
 const requestTimeout = 10 * time.Second
 
