@@ -24,6 +24,9 @@ type client struct {
 	// in turn (see do).
 	https []*http.Client
 	next  atomic.Uint64
+	// probe is the storm's own client: one connection, from the kernel's
+	// choice of address, never shared with the load (see probe).
+	probe *http.Client
 	run   int64
 	users atomic.Int64
 }
@@ -43,6 +46,8 @@ func newClient(base, clientID, clientSecret string, sources int) *client {
 	if sources == 0 {
 		c.https = []*http.Client{newHTTP(nil)}
 	}
+	c.probe = newHTTP(nil)
+	c.probe.Transport.(*http.Transport).MaxConnsPerHost = 1
 	for i := range sources {
 		c.https = append(c.https, newHTTP(&net.TCPAddr{IP: sourceAddr(i).AsSlice()}))
 	}
@@ -91,6 +96,14 @@ func (c *client) newEmail() string {
 	return fmt.Sprintf("loadgen-%d-%d@example.com", c.run, c.users.Add(1))
 }
 
+// statusError is an answer other than 200; recorders count them by status.
+type statusError struct {
+	status int
+	msg    string
+}
+
+func (e *statusError) Error() string { return e.msg }
+
 // call sends a request and decodes its JSON answer, which must be a 200.
 func (c *client) call(ctx context.Context, method, path, token string, body map[string]any) (map[string]any, error) {
 	res, raw, err := c.send(ctx, method, path, token, body)
@@ -98,7 +111,7 @@ func (c *client) call(ctx context.Context, method, path, token string, body map[
 		return nil, err
 	}
 	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, bytes.TrimSpace(raw))
+		return nil, &statusError{res.StatusCode, fmt.Sprintf("%s %s: %d %s", method, path, res.StatusCode, bytes.TrimSpace(raw))}
 	}
 	var answer map[string]any
 	if err := json.Unmarshal(raw, &answer); err != nil {
@@ -186,6 +199,29 @@ func (c *client) exchange(ctx context.Context, code string) (access, refresh str
 func (c *client) user(ctx context.Context, access string) error {
 	_, err := c.call(ctx, "GET", "/api/v1/user", access, nil)
 	return err
+}
+
+// probeUser is GET /user through the probe's one connection.
+func (c *client) probeUser(ctx context.Context, access string) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", c.base+"/api/v1/user", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Authorization", "Bearer "+access)
+	res, err := c.probe.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		return err
+	}
+	if res.StatusCode != http.StatusOK {
+		return &statusError{res.StatusCode, fmt.Sprintf("GET /api/v1/user: %d %s", res.StatusCode, bytes.TrimSpace(raw))}
+	}
+	return nil
 }
 
 func (c *client) refresh(ctx context.Context, refresh string) (string, error) {

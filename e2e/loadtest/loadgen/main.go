@@ -11,10 +11,11 @@
 // requests, whichever comes first):
 //
 //	flow     signup → code → api-tauth-token → GET /user, a new user each time
-//	login    POST /login of one user, -c at once
+//	login    POST /login of -accounts users, -c at once
 //	refresh  POST /refresh-token, each worker rotating its own refresh token
-//	storm    GET /user at -probe-rate while idle, then while -storm logins
-//	         run at once; compares the two p99s
+//	storm    GET /user at -probe-rate over one connection while idle, then
+//	         while -storm logins of -accounts users run at once; compares
+//	         the two p99s
 //	burst    -burst requests at once, of the cheap kinds of -burst-kinds in
 //	         turn, counted by status (see burst.go); any answer but the
 //	         kind's own or a 503 with Retry-After is an error
@@ -51,6 +52,7 @@ type options struct {
 	pid                          int
 	scenarios                    string
 	workers, storm, max          int
+	accounts                     int
 	sources, burst               int
 	burstKinds, token            string
 	duration, idle               time.Duration
@@ -66,6 +68,7 @@ func main() {
 	flag.StringVar(&o.scenarios, "scenario", "flow,login,refresh,storm", "comma-separated scenarios: flow, login, refresh, storm, burst, token")
 	flag.IntVar(&o.workers, "c", 4, "concurrent clients of flow, login and refresh")
 	flag.IntVar(&o.storm, "storm", 100, "concurrent logins of the storm")
+	flag.IntVar(&o.accounts, "accounts", 1, "users that the login and storm scenarios log in, in turn")
 	flag.IntVar(&o.sources, "sources", 1000, fmt.Sprintf("source addresses 127.1.0.1 onwards that requests come from in turn, at most %d; 0: the kernel's choice", maxSources))
 	flag.IntVar(&o.burst, "burst", 4000, "requests of the burst, all sent at once")
 	flag.StringVar(&o.burstKinds, "burst-kinds", "user,bad-refresh", "comma-separated requests the burst sends in turn: user, bad-refresh, bad-client")
@@ -73,7 +76,7 @@ func main() {
 	flag.IntVar(&o.max, "max", 100_000, "most requests of one scenario")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "longest run of one scenario (and of the storm)")
 	flag.DurationVar(&o.idle, "idle", 5*time.Second, "how long the storm probes the idle server first")
-	flag.Float64Var(&o.probeRate, "probe-rate", 100, "GET /user per second during the storm's two phases")
+	flag.Float64Var(&o.probeRate, "probe-rate", 200, "GET /user per second during the storm's two phases, over one connection")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
@@ -90,6 +93,9 @@ func run(o options) error {
 	}
 	if o.sources < 0 || o.sources > maxSources {
 		return fmt.Errorf("-sources %d: want 0 to %d", o.sources, maxSources)
+	}
+	if o.probeRate <= 0 {
+		return fmt.Errorf("-probe-rate %g: want more than 0", o.probeRate)
 	}
 	if o.burst < 1 {
 		return fmt.Errorf("-burst %d: want at least 1", o.burst)

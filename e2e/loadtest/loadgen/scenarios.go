@@ -36,7 +36,7 @@ func measured(o options, name string, rec *recorder, body func() time.Duration) 
 	r := rec.result(name, body())
 	r.peakRSS = peakRSS(o.pid)
 	if !reset && r.peakRSS > 0 {
-		r.note = "peak RSS since the server started"
+		r.note = joinNote(r.note, "peak RSS since the server started")
 	}
 	return r
 }
@@ -61,18 +61,31 @@ func flow(ctx context.Context, c *client, o options) (result, error) {
 	return r, nil
 }
 
-// login logs one user in over and over, o.workers at once.
+// login logs o.accounts users in over and over, o.workers at once: worker
+// w logs in the user w mod o.accounts.
 func login(ctx context.Context, c *client, o options) (result, error) {
-	email, _, _, err := c.newUser(ctx)
+	emails, err := newUsers(ctx, c, o.accounts)
 	if err != nil {
 		return result{}, err
 	}
 	rec := &recorder{}
-	return measured(o, fmt.Sprintf("login (c=%d)", o.workers), rec, func() time.Duration {
-		return drive(o, o.workers, 1, func(int) {
-			rec.time(func() error { _, err := c.login(ctx, email); return err })
+	return measured(o, fmt.Sprintf("login (c=%d, %d accounts)", o.workers, len(emails)), rec, func() time.Duration {
+		return drive(o, o.workers, 1, func(w int) {
+			rec.time(func() error { _, err := c.login(ctx, emails[w%len(emails)]); return err })
 		})
 	}), nil
+}
+
+// newUsers signs n users up (at least one) and returns their emails.
+func newUsers(ctx context.Context, c *client, n int) ([]string, error) {
+	emails := make([]string, max(n, 1))
+	for i := range emails {
+		var err error
+		if emails[i], _, _, err = c.newUser(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return emails, nil
 }
 
 // refresh rotates refresh tokens, each worker its own login's.
@@ -109,37 +122,45 @@ func (c *client) freshRefresh(ctx context.Context, email string) (string, error)
 }
 
 // storm probes GET /user at o.probeRate on the idle server, then again
-// while o.storm logins run at once for o.duration, and reports both
-// probes and the logins.
+// while o.storm logins (of o.accounts users in turn) run at once for
+// o.duration, and reports both probes and the logins.
 func storm(ctx context.Context, c *client, o options) ([]result, error) {
-	email, access, _, err := c.newUser(ctx)
+	emails, err := newUsers(ctx, c, o.accounts)
 	if err != nil {
 		return nil, err
 	}
+	_, access, _, err := c.newUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	probeName := fmt.Sprintf("storm: GET /user %g/s", o.probeRate)
 	idle := &recorder{}
-	idleResult := idle.result("storm: GET /user, idle", probe(ctx, c, o, access, idle, o.idle, nil))
+	idleResult := idle.result(probeName+", idle", probe(ctx, c, o, access, idle, o.idle, nil))
 	logins, during := &recorder{}, &recorder{}
 	var loginsTook time.Duration
-	stormResult := measured(o, "storm: GET /user, storm", during, func() time.Duration {
+	stormResult := measured(o, probeName+", storm", during, func() time.Duration {
 		return probe(ctx, c, o, access, during, o.duration, func() {
 			so := o
 			so.duration -= time.Second // the logins end before the probe does
-			loginsTook = drive(so, o.storm, 1, func(int) {
-				logins.time(func() error { _, err := c.login(ctx, email); return err })
+			loginsTook = drive(so, o.storm, 1, func(w int) {
+				logins.time(func() error { _, err := c.login(ctx, emails[w%len(emails)]); return err })
 			})
 		})
 	})
 	if idleResult.p99 > 0 {
 		stormResult.note = joinNote(stormResult.note, fmt.Sprintf("p99 %.1f× idle", float64(stormResult.p99)/float64(idleResult.p99)))
 	}
-	loginResult := logins.result(fmt.Sprintf("storm: login (%d at once)", o.storm), loginsTook)
+	loginResult := logins.result(fmt.Sprintf("storm: login (%d at once, %d accounts)", o.storm, len(emails)), loginsTook)
 	loginResult.peakRSS = stormResult.peakRSS
 	return []result{idleResult, stormResult, loginResult}, nil
 }
 
-// probe sends GET /user at o.probeRate for d, each request on its own
-// goroutine so a slow answer does not delay the next one (open loop), while
-// load runs. It returns once d has passed, load has returned and every
+// probe sends GET /user at a fixed o.probeRate for d over one connection
+// of its own, one request after another, while load runs. A request's
+// latency counts from the time it was due, not from when it was sent: an
+// answer that comes late delays the requests behind it on the connection,
+// and they count that wait (as wrk2 does; measuring from the send would
+// hide it). It returns once d has passed, load has returned and the last
 // probe has answered.
 func probe(ctx context.Context, c *client, o options, access string, rec *recorder, d time.Duration, load func()) time.Duration {
 	start := time.Now()
@@ -147,10 +168,15 @@ func probe(ctx context.Context, c *client, o options, access string, rec *record
 	if load != nil {
 		wg.Go(load)
 	}
-	tick := time.NewTicker(time.Duration(float64(time.Second) / o.probeRate))
-	defer tick.Stop()
-	for end := start.Add(d); time.Now().Before(end); <-tick.C {
-		wg.Go(func() { rec.time(func() error { return c.user(ctx, access) }) })
+	interval := time.Duration(float64(time.Second) / o.probeRate)
+	for i := 0; ; i++ {
+		due := start.Add(time.Duration(i) * interval)
+		if due.Sub(start) >= d {
+			break
+		}
+		time.Sleep(time.Until(due))
+		err := c.probeUser(ctx, access)
+		rec.add(time.Since(due), err)
 	}
 	wg.Wait()
 	return time.Since(start)

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -17,6 +19,9 @@ type recorder struct {
 	lat      []time.Duration
 	errors   int
 	firstErr error
+	// statuses counts the failed requests that got an answer, by status;
+	// the other failures got none.
+	statuses map[int]int
 }
 
 // time runs one request and records how long it took and whether it failed.
@@ -35,6 +40,12 @@ func (r *recorder) add(d time.Duration, err error) {
 		r.errors++
 		if r.firstErr == nil {
 			r.firstErr = err
+		}
+		if se := (*statusError)(nil); errors.As(err, &se) {
+			if r.statuses == nil {
+				r.statuses = map[int]int{}
+			}
+			r.statuses[se.status]++
 		}
 	}
 }
@@ -57,8 +68,21 @@ func (r *recorder) result(name string, elapsed time.Duration) result {
 	defer r.mu.Unlock()
 	lat := slices.Clone(r.lat)
 	slices.Sort(lat)
-	return result{name: name, requests: len(lat), errors: r.errors, firstErr: r.firstErr, elapsed: elapsed,
+	res := result{name: name, requests: len(lat), errors: r.errors, firstErr: r.firstErr, elapsed: elapsed,
 		p50: percentile(lat, 0.50), p99: percentile(lat, 0.99)}
+	if r.errors > 0 {
+		var parts []string
+		answered := 0
+		for _, st := range slices.Sorted(maps.Keys(r.statuses)) {
+			parts = append(parts, fmt.Sprintf("%d × %d", st, r.statuses[st]))
+			answered += r.statuses[st]
+		}
+		if n := r.errors - answered; n > 0 {
+			parts = append(parts, fmt.Sprintf("no answer × %d", n))
+		}
+		res.note = "failed: " + strings.Join(parts, ", ")
+	}
+	return res
 }
 
 // percentile returns the q quantile of sorted (nearest rank).
