@@ -77,8 +77,18 @@ type Config struct {
 	// {Memory: 19456, Time: 2, Threads: 1} (OWASP). Tests may lower it. Set
 	// all three or none; Memory is 8 KiB to 1 GiB, Time and Threads 1 to 16.
 	Argon2 Argon2Params
-	// MaxConcurrentHashes bounds how many password hashes run at once.
-	// Default runtime.NumCPU().
+	// MaxConcurrentHashes bounds how many password hashes run at once;
+	// each holds Argon2.Memory (19 MiB by default, outside the Go heap)
+	// while it runs, so it also bounds the memory of hashing. Default: one
+	// fewer than runtime.GOMAXPROCS(0) at New, at least 1, so that during a
+	// login storm one CPU stays free for the app's own requests: a request
+	// that finds every CPU hashing waits for the Go scheduler to preempt a
+	// hash, 10 ms or more. The price is login throughput where CPUs are
+	// few: on 2 CPUs the default hashes one password at a time, about half
+	// the logins per second of 2. Set it to runtime.GOMAXPROCS(0) where the
+	// most logins per second matter more than the latency of the app's
+	// requests during a storm. Strangers' logins queue for a hash up to 64
+	// per slot (at least 128), then get 503 with Retry-After.
 	MaxConcurrentHashes int
 	// MinPasswordLength is the least number of characters (code points) of
 	// a new password. Default 8. NIST suggests 15 where a password is the
@@ -198,7 +208,7 @@ func (c Config) withDefaults() Config {
 	c.AuthCodeTTL = cmp.Or(c.AuthCodeTTL, 5*time.Minute)
 	c.MaxCodeAttempts = cmp.Or(c.MaxCodeAttempts, 5)
 	c.Argon2 = cmp.Or(c.Argon2, Argon2Params{Memory: 19456, Time: 2, Threads: 1})
-	c.MaxConcurrentHashes = cmp.Or(c.MaxConcurrentHashes, runtime.NumCPU())
+	c.MaxConcurrentHashes = cmp.Or(c.MaxConcurrentHashes, defaultHashes())
 	c.MinPasswordLength = cmp.Or(c.MinPasswordLength, 8)
 	c.DefaultRole = cmp.Or(c.DefaultRole, "user")
 	if c.RolePolicy == nil {
@@ -230,6 +240,13 @@ func (c Config) withDefaults() Config {
 		}
 	}
 	return c
+}
+
+// defaultHashes is the default of MaxConcurrentHashes: one fewer than the
+// Go scheduler's Ps, at least one, so that one P is free for requests
+// while the others hash (see MaxConcurrentHashes).
+func defaultHashes() int {
+	return max(1, runtime.GOMAXPROCS(0)-1)
 }
 
 // limit is a count limit as the throttles apply it: a negative one, which

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +44,30 @@ func wantInvalid(t *testing.T, err error, fields ...string) {
 		if !strings.Contains(err.Error(), f) {
 			t.Errorf("got error %q, want it to name %s", err, f)
 		}
+	}
+}
+
+// TestHashesLeaveOneCPU: by default one P of the Go scheduler stays free of
+// password hashes for the app's requests, and there is always at least one
+// hash slot; a value set is kept.
+func TestHashesLeaveOneCPU(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for procs, want := range map[int]int{1: 1, 2: 1, 3: 2, 8: 7} {
+		runtime.GOMAXPROCS(procs)
+		a, err := newAuth(t, ihoprauth.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ihoprauth.HashConcurrency(a); got != want {
+			t.Errorf("GOMAXPROCS %d: got %d hash slots, want %d", procs, got, want)
+		}
+	}
+	a, err := newAuth(t, ihoprauth.Config{MaxConcurrentHashes: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ihoprauth.HashConcurrency(a); got != 3 {
+		t.Errorf("MaxConcurrentHashes 3: got %d hash slots", got)
 	}
 }
 

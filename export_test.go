@@ -15,6 +15,15 @@ func Verifications(a *Auth) int64 { return a.hasher.verified.Load() }
 // tests only.
 func Hashes(a *Auth) int64 { return a.hasher.hashed.Load() }
 
+// HashConcurrency returns how many password hashes a runs at once
+// (Config.MaxConcurrentHashes after defaults). It exists for tests only.
+func HashConcurrency(a *Auth) int { return a.cfg.MaxConcurrentHashes }
+
+// DefaultHashConcurrency is the default of Config.MaxConcurrentHashes at
+// the current GOMAXPROCS, for the benchmark of that many bare hashes at
+// once. It exists for tests only.
+func DefaultHashConcurrency() int { return defaultHashes() }
+
 // Renders returns how many mails a has rendered, those rendered for unknown
 // emails and dropped included. It exists for tests only.
 func Renders(a *Auth) int64 { return a.renders.Load() }

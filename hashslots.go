@@ -14,9 +14,14 @@ import (
 // arrival. So a flood of password guesses against made-up accounts, which
 // no per-account limit sees, delays only other strangers: the owner's
 // known device or address waits for the hashes already running, not for
-// the queue (docs/design.md, D24). Strangers queue up to maxQueue deep;
-// past that they get 503 with Retry-After at once instead of waiting out
-// the request timeout.
+// the queue (docs/design.md, D24). Strangers queue up to maxQueue deep,
+// 64 per slot and at least 128 (about 4 s of waiting behind one slot at the
+// default cost, well within RequestTimeout; a storm of 100 logins is
+// queued, not refused); past that they get 503 with Retry-After at once
+// instead of waiting out the request timeout. Those who belong queue as
+// deep, apart. So the queues also bound the memory of requests waiting
+// for a hash, whatever the number of requests: a waiter holds its
+// goroutine and its decoded request, whose body MaxBodyBytes caps.
 type hashSlots struct {
 	mu       sync.Mutex
 	free     int
@@ -28,10 +33,11 @@ type hashSlots struct {
 var errHashesBusy = &Error{Status: http.StatusServiceUnavailable, Message: "The service is busy. Try again shortly.", RetryAfter: 1}
 
 func newHashSlots(n int) *hashSlots {
-	return &hashSlots{free: n, maxQueue: 64 * n}
+	return &hashSlots{free: n, maxQueue: max(128, 64*n)}
 }
 
-// acquire waits for a slot, ahead of every stranger when first is set.
+// acquire waits for a slot, ahead of every stranger when first is set, or
+// answers errHashesBusy when its queue is full.
 func (s *hashSlots) acquire(ctx context.Context, first bool) error {
 	s.mu.Lock()
 	if s.free > 0 {
@@ -42,7 +48,8 @@ func (s *hashSlots) acquire(ctx context.Context, first bool) error {
 	p := 1
 	if first {
 		p = 0
-	} else if len(s.waiting[1]) >= s.maxQueue {
+	}
+	if len(s.waiting[p]) >= s.maxQueue {
 		s.mu.Unlock()
 		return errHashesBusy
 	}

@@ -8,9 +8,9 @@ import (
 )
 
 // TestHashSlotsServeThoseWhoBelongFirst: when a slot frees up, a waiter
-// marked first gets it ahead of strangers who came earlier; strangers
-// beyond the queue's depth are refused at once; a waiter whose context
-// ends leaves the queue without taking a slot.
+// marked first gets it ahead of strangers who came earlier; strangers, and
+// first comers, beyond their queue's depth are refused at once; a waiter
+// whose context ends leaves the queue without taking a slot.
 func TestHashSlotsServeThoseWhoBelongFirst(t *testing.T) {
 	s := newHashSlots(1)
 	s.maxQueue = 2
@@ -18,7 +18,7 @@ func TestHashSlotsServeThoseWhoBelongFirst(t *testing.T) {
 	if err := s.acquire(ctx, false); err != nil { // the one running hash
 		t.Fatal(err)
 	}
-	order := make(chan string, 3)
+	order := make(chan string, 4)
 	wait := func(name string, first bool) {
 		if err := s.acquire(ctx, first); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -41,8 +41,13 @@ func TestHashSlotsServeThoseWhoBelongFirst(t *testing.T) {
 	}
 	go wait("owner", true)
 	waitQueued(t, s, 2, 1)
+	go wait("owner's other device", true)
+	waitQueued(t, s, 2, 2)
+	if err := s.acquire(ctx, true); !errors.Is(err, errHashesBusy) {
+		t.Errorf("a third first comer beyond its queue: got %v, want errHashesBusy", err)
+	}
 	s.release()
-	for _, want := range []string{"owner", "stranger 1", "stranger 2"} {
+	for _, want := range []string{"owner", "owner's other device", "stranger 1", "stranger 2"} {
 		if got := <-order; got != want {
 			t.Errorf("got %s next, want %s", got, want)
 		}

@@ -14,6 +14,7 @@ type options struct {
 	addr, db, smtp, smtpFrom, smtpTLS string
 	projects, admins                  listFlag
 	tokenCache                        durationFlag
+	hashes                            int
 }
 
 // parseFlags reads the flags of the command line; -h lists them.
@@ -27,6 +28,7 @@ func parseFlags() options {
 	flag.Var(&o.projects, "project", "TYPE:CLIENT_ID:CLIENT_SECRET[:public], repeatable; none: demo projects")
 	flag.Var(&o.admins, "admin", "EMAIL that gets role admin in every project, repeatable")
 	flag.Var(&o.tokenCache, "token-cache", "keep validated access tokens in memory this long (Config.TokenCacheTTL); 0 or negative: off; unset: the library's default")
+	flag.IntVar(&o.hashes, "hashes", 0, "password hashes at once (Config.MaxConcurrentHashes); 0: the library's default")
 	flag.Parse()
 	return o
 }

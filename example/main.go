@@ -68,9 +68,10 @@ func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, st
 	}
 	sessions := ihoprauth.NewSessionManager(st.SessionStore())
 	s.auth, err = ihoprauth.New(ctx, st, m, ihoprauth.Config{
-		Sessions:      sessions,
-		NewUserRole:   adminRole(o.admins),
-		TokenCacheTTL: o.tokenCache.config(),
+		Sessions:            sessions,
+		NewUserRole:         adminRole(o.admins),
+		TokenCacheTTL:       o.tokenCache.config(),
+		MaxConcurrentHashes: o.hashes,
 	})
 	if err != nil {
 		return nil, errors.Join(err, s.Close())
