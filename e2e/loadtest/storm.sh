@@ -15,8 +15,10 @@
 #           under 32 concurrent logins
 #   storm   loadgen -scenario storm -storm 100 -accounts 8: GET /api/v1/user
 #           probed at 200 a second over one connection, IDLE while idle,
-#           then for DURATION while 100 logins run at once; the two p99s
-#           and the peak RSS under 100 concurrent logins
+#           then for DURATION while 100 logins run at once; the two p99s,
+#           the peak RSS under 100 concurrent logins and VmRSS AFTER
+#           seconds after the storm (the hashes' memory is unmapped 10 s
+#           after the last hash; nothing is forced)
 #
 # Variants (VARIANTS, space separated; each NAME:REF:FLAGS, FLAGS with
 # commas for spaces): REF "." is the work tree, anything else a commit of
@@ -39,6 +41,7 @@ cd "$(dirname "$0")/../.." # the repository root: ./example is in the root modul
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-15s}
 IDLE=${IDLE:-5s}
+AFTER=${AFTER:-12} # seconds after the storm when VmRSS is read again
 BASE=${BASE:-f3a4879}
 VARIANTS=${VARIANTS:-"before:$BASE: after:.: after-cache-off:.:-token-cache,0 after-2-hashes:.:-hashes,2"}
 SECRET=load-secret-0123456789
@@ -128,8 +131,8 @@ field() { awk -F'|' -v n="$2" '{gsub(/^ +| +$/, "", $n); print $n}' <<<"$1"; }
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(go version)"
 echo "== commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo ' (with changes)'); base $BASE"
-printf '%-5s %-16s %8s %9s %7s %7s %-14s %9s | %8s %9s %6s %8s %-14s %9s | %7s\n' round variant ceiling login/s share pooled failed rss32 \
-  idle-p99 storm-p99 ratio storm/s "storm failed" rss100 foreign
+printf '%-5s %-16s %8s %9s %7s %7s %-14s %9s | %8s %9s %6s %8s %-14s %9s %9s | %7s\n' round variant ceiling login/s share pooled failed rss32 \
+  idle-p99 storm-p99 ratio storm/s "storm failed" rss100 "rss after" foreign
 for round in $(seq "$ROUNDS"); do
   quiet
   # The ceiling of n hashes at once is the best of three runs of the
@@ -175,6 +178,8 @@ for round in $(seq "$ROUNDS"); do
     read -r b1 t1 < <(cpu)
     j1=$(jiffies "$example_pid")
     lg1=$(awk '{print $14+$15+$16+$17}' /proc/$$/stat) # this shell's children: loadgen
+    sleep "$AFTER"
+    after=$(awk '/^VmRSS/ {printf "%.1f MiB", $2 / 1024}' "/proc/$example_pid/status")
     stop_example
     login=$(grep '^| login' <<<"$out" || true)
     idle=$(grep '^| storm: GET /user.*idle' <<<"$out" || true)
@@ -194,9 +199,9 @@ for round in $(seq "$ROUNDS"); do
     foreign=$(awk -v b="$((b1 - b0))" -v t="$((t1 - t0))" -v e="$((j1 - j0))" -v l="$((lg1 - lg0))" \
       'BEGIN {f = 100 * (b - e - l) / t; printf "%.0f%%", f < 0 ? 0 : f}')
     failed() { local f; f=$(field "$1" 7); [[ $f == 0 ]] && echo 0 || echo "$f ($(field "$1" 9 | sed 's/^failed: //; s/;.*//'))"; }
-    printf '%-5s %-16s %8s %9s %7s %7s %-14s %9s | %8s %9s %6s %8s %-14s %9s | %7s\n' "$round" "$name" \
+    printf '%-5s %-16s %8s %9s %7s %7s %-14s %9s | %8s %9s %6s %8s %-14s %9s %9s | %7s\n' "$round" "$name" \
       "${ceiling[$hashes]:-?}@$hashes" "$rate" "$share" "$pshare" "$(failed "$login")" "$(field "$login" 8)" \
-      "${ip99}ms" "${sp99}ms" "$ratio" "$(field "$slogin" 4)" "$(failed "$slogin")" "$(field "$storm" 8)" "$foreign"
+      "${ip99}ms" "${sp99}ms" "$ratio" "$(field "$slogin" 4)" "$(failed "$slogin")" "$(field "$storm" 8)" "$after" "$foreign"
     if [[ -n ${VERBOSE:-} ]]; then
       echo "$out" | sed 's/^/      /'
     fi
