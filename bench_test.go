@@ -20,7 +20,6 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"github.com/ihoprauth/ihoprauth"
-	iargon2 "github.com/ihoprauth/ihoprauth/internal/argon2"
 	"github.com/ihoprauth/ihoprauth/internal/testdb"
 	"github.com/ihoprauth/ihoprauth/store"
 )
@@ -246,16 +245,6 @@ func BenchmarkArgon2id(b *testing.B) {
 func BenchmarkArgon2idParallel(b *testing.B) {
 	salt := bytes.Repeat([]byte{1}, 16)
 	benchHashes(b, func() { argon2.IDKey([]byte(goodPassword), salt, 2, 19456, 1, 32) })
-}
-
-// BenchmarkArgon2idPooledParallel is BenchmarkArgon2idParallel with the
-// hash that ihoprauth runs: internal/argon2's, in memory of a pool, which
-// is reused instead of allocated and cleared for each hash (a stricter
-// ceiling of logins than x/crypto's).
-func BenchmarkArgon2idPooledParallel(b *testing.B) {
-	salt := bytes.Repeat([]byte{1}, 16)
-	pool := iargon2.NewPool(19456, 1, time.Minute)
-	benchHashes(b, func() { pool.IDKey([]byte(goodPassword), salt, 2, 19456, 1, 32) })
 }
 
 // benchHashes runs hash n at once, as BenchmarkArgon2idParallel says.

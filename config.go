@@ -78,8 +78,8 @@ type Config struct {
 	// all three or none; Memory is 8 KiB to 1 GiB, Time and Threads 1 to 16.
 	Argon2 Argon2Params
 	// MaxConcurrentHashes bounds how many password hashes run at once;
-	// each holds Argon2.Memory (19 MiB by default, outside the Go heap)
-	// while it runs, so it also bounds the memory of hashing. Default: one
+	// each holds Argon2.Memory (19 MiB by default) while it runs, so it
+	// also bounds the memory of hashing. Default: one
 	// fewer than runtime.GOMAXPROCS(0) at New, at least 1, so that during a
 	// login storm one CPU stays free for the app's own requests: a request
 	// that finds every CPU hashing waits for the Go scheduler to preempt a

@@ -3,8 +3,7 @@
 # over loopback only, measured side by side in one run: for each of ROUNDS
 # rounds, the ceilings (BenchmarkArgon2idParallel: bare x/crypto argon2id
 # hashes, as many at once as the default of MaxConcurrentHashes and as
-# GOMAXPROCS, the best of three runs; BenchmarkArgon2idPooledParallel the
-# same with ihoprauth's pooled hash), then, for each variant of the
+# GOMAXPROCS, the best of three runs), then, for each variant of the
 # example, on a fresh SQLite file:
 #
 #   login   loadgen -scenario login -c 32 -accounts 8: logins with valid
@@ -137,8 +136,7 @@ for round in $(seq "$ROUNDS"); do
   quiet
   # The ceiling of n hashes at once is the best of three runs of the
   # benchmark (the highest, so the hardest to reach); all three are shown.
-  # BenchmarkArgon2idParallel is x/crypto's hash (issue 12's ceiling), the
-  # Pooled one ihoprauth's (reused memory: a stricter ceiling).
+  # BenchmarkArgon2idParallel is x/crypto's hash (issue 12's ceiling).
   declare -A ceiling=() pooled=() runs=()
   while read -r name _ ns _; do
     n=${name#*/hashes=}
