@@ -117,7 +117,7 @@ func once(o options, creds map[string]any, email string) (time.Duration, error) 
 		}
 		time.Sleep(time.Millisecond)
 	}
-	return 0, errors.New("B still accepted the token 10 s after the logout")
+	return 0, errors.New("the token still worked on B 10 s after the logout")
 }
 
 func with(base map[string]any, kv ...any) map[string]any {
