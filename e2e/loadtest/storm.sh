@@ -151,7 +151,7 @@ for round in $(seq "$ROUNDS"); do
     fi
   done < <("$tmp/bench.test" -test.run '^$' -test.bench 'Argon2id(Pooled)?Parallel' -test.benchtime 60x -test.count 3 | grep '^BenchmarkArgon2id')
   echo "   round $round ceilings, hashes/s, best of three:$(for n in "${!ceiling[@]}"; do
-    printf ' %s at once: x/crypto %s (%s), pooled %s (%s);' "$n" "${ceiling[$n]}" "${runs[x$n]% }" "${pooled[$n]:-?}" "${runs[p$n]% }"
+    printf ' %s at once: %s (%s);' "$n" "${ceiling[$n]}" "${runs[x$n]% }"
   done)"
   for v in $VARIANTS; do
     IFS=: read -r name ref flags <<<"$v"
