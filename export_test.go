@@ -107,7 +107,7 @@ func PollFeed(ctx context.Context, a *Auth) error { return a.pollFeed(ctx) }
 // during, seen only after. It exists for tests only.
 func AppendChangeLate(ctx context.Context, a *Auth, userID int64, during func()) error {
 	return a.store.InTx(ctx, func(tx Store) error {
-		if err := tx.AppendChange(ctx, userID); err != nil {
+		if err := tx.AppendChange(ctx, Change{UserID: userID}); err != nil {
 			return err
 		}
 		during()

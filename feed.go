@@ -7,11 +7,12 @@ import (
 	"time"
 )
 
-// The change feed keeps every instance's token cache right (docs/design.md,
-// D7). Every revocation and every change of a user goes through
-// revokeInTx, which appends a Change in the same transaction; every
-// instance with a cache reads the feed every feedInterval and drops the
-// logins of the users it names. A read asks for the changes stamped since
+// The change feed keeps every instance's token and project caches right
+// (docs/design.md, D7). Every revocation and every change of a user goes
+// through revokeInTx, and every change of a project through changeProject,
+// which append a Change in the same transaction; every instance with a
+// cache reads the feed every feedInterval and drops the logins of the
+// users it names, and its projects when it names one. A read asks for the changes stamped since
 // the database's clock at the last read, less feedOverlap: a transaction
 // stamps its change when it writes it and may commit up to its request's
 // timeout later, so the window reaches back that far, and changes already
@@ -99,7 +100,11 @@ func (a *Auth) pollFeed(ctx context.Context) error {
 	}
 	for _, c := range changes {
 		if _, done := f.applied[c.ID]; !done {
-			a.cache.forgetUser(c.UserID)
+			if c.ProjectID != 0 {
+				a.projects.forget()
+			} else {
+				a.cache.forgetUser(c.UserID)
+			}
 			f.applied[c.ID] = c.At
 		}
 	}

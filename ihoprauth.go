@@ -20,6 +20,7 @@ type Auth struct {
 	templates map[MailKind]compiledTemplate
 	mail      *mailQueue
 	cache     *tokenCache
+	projects  *projectCache // on when cache is
 	feed      feed
 	routes    map[string]map[string]handler
 	// renders counts the mails rendered, the dropped ones of unknown
@@ -71,6 +72,7 @@ func newAuth(ctx context.Context, store Store, mailer Mailer, cfg Config) (*Auth
 	a.hasher = newHasher(cfg.Argon2, cfg.MaxConcurrentHashes)
 	a.mail = newMailQueue(mailer, &a.cfg)
 	a.cache = newTokenCache(cfg.TokenCacheTTL, cfg.TokenCacheBytes)
+	a.projects = newProjectCache(cfg.TokenCacheTTL)
 	a.routes = a.routeTable()
 	if a.cache != nil {
 		if err := a.pollFeed(ctx); err != nil {

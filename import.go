@@ -54,7 +54,7 @@ func (a *Auth) ImportUser(ctx context.Context, clientID string, in ImportedUser)
 		// Before the user exists, so that no login ever finds a bcrypt
 		// user in a project that does not yet pay for its cost everywhere.
 		p.BcryptCosts |= 1 << cost
-		if err := a.store.SaveProject(ctx, &p); err != nil {
+		if err := a.saveProject(ctx, &p); err != nil {
 			return User{}, fmt.Errorf("ihoprauth: importing %q: %w", u.UserID, err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ihoprauth/ihoprauth"
 	"github.com/ihoprauth/ihoprauth/internal/testdb"
 	"github.com/ihoprauth/ihoprauth/mailer"
 	"github.com/ihoprauth/ihoprauth/store"
@@ -86,6 +87,22 @@ func testTwoInstances(t *testing.T, a, b *env) {
 		}
 		want(t, a.loginWith(a.none, "shared-lock@example.com", "wrong password"), 429)
 		want(t, b.loginWith(b.none, "shared-lock@example.com", "wrong password"), 429)
+	})
+	t.Run("a project changed on A is seen on B through the feed", func(t *testing.T) {
+		old := a.project(ihoprauth.TypeNone, "rotating", "old-secret-0123456789", false)
+		// B reads the project, and keeps it in its project cache.
+		want(t, b.post("/api/v1/signup", signupBody(old, "rotating-1@example.com")), 200)
+		renewed := a.project(ihoprauth.TypeNone, "rotating", "new-secret-0123456789", false)
+		// A, which changed it, drops its own cache at once.
+		want(t, a.post("/api/v1/signup", signupBody(old, "rotating-2@example.com")), 401)
+		b.poll() // what B's background reads do within 250 ms
+		want(t, b.post("/api/v1/signup", signupBody(old, "rotating-3@example.com")), 401)
+		want(t, b.post("/api/v1/signup", signupBody(renewed, "rotating-4@example.com")), 200)
+		if err := a.auth.DeleteProject(context.Background(), "rotating"); err != nil {
+			t.Fatal(err)
+		}
+		b.poll()
+		want(t, b.post("/api/v1/signup", signupBody(renewed, "rotating-5@example.com")), 401)
 	})
 	t.Run("both use one key", func(t *testing.T) {
 		u, err := b.auth.UserByEmail(context.Background(), "web-none", "ab@example.com")

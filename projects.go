@@ -37,7 +37,7 @@ func (a *Auth) SaveProject(ctx context.Context, spec ProjectSpec) (Project, erro
 	if spec.ClientSecret != "" {
 		p.SecretHash = a.keyed("client-secret", spec.ClientSecret)
 	}
-	if err := a.store.SaveProject(ctx, &p); err != nil {
+	if err := a.saveProject(ctx, &p); err != nil {
 		return Project{}, fmt.Errorf("ihoprauth: saving project %q: %w", spec.ClientID, err)
 	}
 	return p, nil
@@ -72,11 +72,21 @@ func (a *Auth) DeleteProject(ctx context.Context, clientID string) error {
 			}
 		}
 	}
-	if err := a.store.DeleteProject(ctx, p.ID); err != nil {
+	err = a.changeProject(ctx, func(tx Store) (int64, error) { return p.ID, tx.DeleteProject(ctx, p.ID) })
+	if err != nil {
 		return err
 	}
 	a.event(ctx, EventProjectDeleted, p.ID, "", "ok")
 	return nil
+}
+
+// saveProject saves p as Store.SaveProject does, and appends its change to
+// the feed in the same transaction.
+func (a *Auth) saveProject(ctx context.Context, p *Project) error {
+	return a.changeProject(ctx, func(tx Store) (int64, error) {
+		err := tx.SaveProject(ctx, p)
+		return p.ID, err
+	})
 }
 
 // clientCreds are the client_id and client_secret a request sent.
@@ -94,7 +104,7 @@ func readClient(in *input) clientCreds {
 // Secrets are compared as keyed hashes in constant time, and an unknown
 // client_id costs the same hash as a known one.
 func (a *Auth) authClient(ctx context.Context, c clientCreds) (Project, error) {
-	p, err := a.store.ProjectByClientID(ctx, c.id)
+	p, err := a.project(ctx, c.id)
 	if errors.Is(err, ErrNotFound) {
 		a.keyed("client-secret", c.secret)
 		return Project{}, errBadClient

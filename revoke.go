@@ -70,7 +70,7 @@ func (a *Auth) revokeInTx(ctx context.Context, userID int64, fn func(tx Store) e
 		if err := fn(tx); err != nil {
 			return err
 		}
-		return tx.AppendChange(ctx, userID)
+		return tx.AppendChange(ctx, Change{UserID: userID})
 	})
 }
 

@@ -239,24 +239,27 @@ type SourceStore interface {
 	SourceLastSeen(ctx context.Context, account, source string) (time.Time, error)
 }
 
-// ChangeStore keeps the change feed that keeps every instance's token cache
-// right (docs/design.md, D7): whatever ends a user's logins or changes the
-// user appends a change in the same transaction, and every instance reads
-// the recent ones and drops what they name from its cache.
+// ChangeStore keeps the change feed that keeps every instance's token and
+// project caches right (docs/design.md, D7): whatever ends a user's logins,
+// changes the user or changes a project appends a change in the same
+// transaction, and every instance reads the recent ones and drops what they
+// name from its caches.
 type ChangeStore interface {
-	// AppendChange records that the logins or the row of the user with that
-	// internal ID changed, stamped with the database's own clock (not the
-	// caller's), so that instances with skewed clocks agree on the order.
-	AppendChange(ctx context.Context, userID int64) error
+	// AppendChange records c (its UserID or its ProjectID), stamped with
+	// the database's own clock (not the caller's), so that instances with
+	// skewed clocks agree on the order. It sets neither c.ID nor c.At.
+	AppendChange(ctx context.Context, c Change) error
 	// Changes returns the changes stamped at or after since, in the order
 	// of their IDs, and the database's clock now, read in the same call.
 	Changes(ctx context.Context, since time.Time) ([]Change, time.Time, error)
 }
 
 // Change is one entry of the change feed: the user whose logins or row
-// changed, and when, by the database's clock.
+// changed, or the project whose row changed, and when, by the database's
+// clock.
 type Change struct {
-	ID     int64     // set by the Store, increasing
-	UserID int64     // the internal ID of the user
-	At     time.Time // the database's clock when it was appended, UTC
+	ID        int64     // set by the Store, increasing
+	UserID    int64     // the internal ID of the user; 0 for a project's change
+	ProjectID int64     // the internal ID of the project; 0 for a user's change
+	At        time.Time // the database's clock when it was appended, UTC
 }

@@ -9,9 +9,10 @@ import (
 
 // changeRow is one entry of the change feed (ihoprauth.Change).
 type changeRow struct {
-	ID     int64     `gorm:"primaryKey"`
-	UserID int64     `gorm:"not null"`
-	At     time.Time `gorm:"precision:6;not null;index:ihoprauth_changes_at"`
+	ID        int64     `gorm:"primaryKey"`
+	UserID    int64     `gorm:"not null"`
+	ProjectID int64     `gorm:"not null;default:0"`
+	At        time.Time `gorm:"precision:6;not null;index:ihoprauth_changes_at"`
 }
 
 func (changeRow) TableName() string { return "ihoprauth_changes" }
@@ -30,12 +31,12 @@ func (s *Store) dbNow() (expr string, args []any) {
 	return "?", []any{utc(time.Now())}
 }
 
-// AppendChange records a change of the user, stamped with the database's
-// clock.
-func (s *Store) AppendChange(ctx context.Context, userID int64) error {
+// AppendChange records a change of c's user or project, stamped with the
+// database's clock.
+func (s *Store) AppendChange(ctx context.Context, c ihoprauth.Change) error {
 	now, args := s.dbNow()
-	err := s.db.WithContext(ctx).Exec("INSERT INTO ihoprauth_changes (user_id, at) VALUES (?, "+now+")",
-		append([]any{userID}, args...)...).Error
+	err := s.db.WithContext(ctx).Exec("INSERT INTO ihoprauth_changes (user_id, project_id, at) VALUES (?, ?, "+now+")",
+		append([]any{c.UserID, c.ProjectID}, args...)...).Error
 	return s.wrap("append change", err)
 }
 
@@ -52,7 +53,7 @@ func (s *Store) Changes(ctx context.Context, since time.Time) ([]ihoprauth.Chang
 	}
 	changes := make([]ihoprauth.Change, len(rows))
 	for i, r := range rows {
-		changes[i] = ihoprauth.Change{ID: r.ID, UserID: r.UserID, At: utc(r.At)}
+		changes[i] = ihoprauth.Change{ID: r.ID, UserID: r.UserID, ProjectID: r.ProjectID, At: utc(r.At)}
 	}
 	return changes, now, nil
 }

@@ -35,6 +35,7 @@ var migrations = []migration{
 	{5, "known sources, counted events, projects' bcrypt cost", addKnownSources},
 	{6, "the change feed of the token cache", createChanges},
 	{7, "users.disabled_at", addUserDisabledAt},
+	{8, "changes of projects in the change feed", addChangeProjectID},
 }
 
 // schemaMigrationRow records one applied step.
@@ -219,6 +220,15 @@ func createTables(db *gorm.DB) error {
 // createChanges is step 6: the change feed.
 func createChanges(db *gorm.DB) error {
 	return tableOptions(db).AutoMigrate(&changeRow{})
+}
+
+// addChangeProjectID is step 8: the feed names changed projects too (their
+// rows are cached like tokens).
+func addChangeProjectID(db *gorm.DB) error {
+	if db.Migrator().HasColumn(&changeRow{}, "ProjectID") {
+		return nil
+	}
+	return db.Migrator().AddColumn(&changeRow{}, "ProjectID")
 }
 
 // addKnownSources is step 5: the table of sources known to each account,

@@ -130,7 +130,7 @@ func TestConcurrentNew(t *testing.T) {
 }
 
 // allSteps lists the migration steps of this version.
-var allSteps = []int{1, 2, 3, 4, 5, 6, 7}
+var allSteps = []int{1, 2, 3, 4, 5, 6, 7, 8}
 
 // checkApplied checks that ihoprauth_schema_migrations lists want, each
 // once.
@@ -295,6 +295,35 @@ func TestMigrateAddsUserDisabledAt(t *testing.T) {
 		}
 		if got, err := s.UserByID(ctx, u.ID); err != nil || got.DisabledAt == nil || !got.DisabledAt.Equal(at) {
 			t.Errorf("after UpdateUser: got DisabledAt %v, error %v, want %v", got.DisabledAt, err, at)
+		}
+	})
+}
+
+// TestMigrateAddsChangeProjectID checks step 8 on a database at step 7:
+// the change feed gets a project_id column, 0 for the changes there are
+// (each of a user), that AppendChange then writes.
+func TestMigrateAddsChangeProjectID(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend string) {
+		db, ctx := testdb.Open(t, backend), t.Context()
+		s := newStore(t, db)
+		if err := s.AppendChange(ctx, ihoprauth.Change{UserID: 41}); err != nil {
+			t.Fatal(err)
+		}
+		for _, stmt := range []string{"ALTER TABLE ihoprauth_changes DROP COLUMN project_id",
+			"DELETE FROM ihoprauth_schema_migrations WHERE version = 8"} {
+			if err := db.Exec(stmt).Error; err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		s = newStore(t, testdb.Reopen(t, db))
+		checkApplied(t, db, allSteps)
+		if err := s.AppendChange(ctx, ihoprauth.Change{ProjectID: 42}); err != nil {
+			t.Fatalf("AppendChange after the upgrade: %v", err)
+		}
+		changes, _, err := s.Changes(ctx, time.Now().Add(-time.Hour))
+		if err != nil || len(changes) != 2 || changes[0].UserID != 41 || changes[0].ProjectID != 0 ||
+			changes[1].UserID != 0 || changes[1].ProjectID != 42 {
+			t.Fatalf("changes after the upgrade: got %+v, %v; want user 41, then project 42", changes, err)
 		}
 	})
 }

@@ -3,6 +3,8 @@ package storetest
 import (
 	"testing"
 	"time"
+
+	"github.com/ihoprauth/ihoprauth"
 )
 
 func testChanges(t *testing.T, newStore newStoreFunc) {
@@ -14,8 +16,9 @@ func testChanges(t *testing.T, newStore newStoreFunc) {
 	if d := time.Since(before); d < -time.Minute || d > time.Minute {
 		t.Errorf("the database's clock: got %v, want within a minute of this machine's %v", before, time.Now())
 	}
-	for _, user := range []int64{7, 8, 7} {
-		if err := f.store.AppendChange(f.ctx, user); err != nil {
+	appended := []ihoprauth.Change{{UserID: 7}, {UserID: 8}, {ProjectID: 3}, {UserID: 7}}
+	for _, c := range appended {
+		if err := f.store.AppendChange(f.ctx, c); err != nil {
 			t.Fatalf("AppendChange: %v", err)
 		}
 	}
@@ -23,13 +26,15 @@ func testChanges(t *testing.T, newStore newStoreFunc) {
 	if err != nil {
 		t.Fatalf("Changes: %v", err)
 	}
-	if len(changes) != 3 {
-		t.Fatalf("Changes since before the appends: got %d, want 3", len(changes))
+	if len(changes) != len(appended) {
+		t.Fatalf("Changes since before the appends: got %d, want %d", len(changes), len(appended))
 	}
 	for i, c := range changes {
-		if want := []int64{7, 8, 7}[i]; c.UserID != want || c.At.Before(before.Add(-time.Second)) || c.At.After(now) ||
+		want := appended[i]
+		if c.UserID != want.UserID || c.ProjectID != want.ProjectID || c.At.Before(before.Add(-time.Second)) || c.At.After(now) ||
 			c.At.Location() != time.UTC || (i > 0 && c.ID <= changes[i-1].ID) {
-			t.Errorf("change %d: got %+v, want user %d, stamped between %v and %v in UTC, IDs increasing", i, c, want, before, now)
+			t.Errorf("change %d: got %+v, want user %d, project %d, stamped between %v and %v in UTC, IDs increasing",
+				i, c, want.UserID, want.ProjectID, before, now)
 		}
 	}
 	later, _, err := f.store.Changes(f.ctx, now.Add(time.Second))
