@@ -16,7 +16,12 @@
 #   bash e2e/loadtest/burst.sh                   # from the repository root; SQLite
 #   PG_URL=postgres://postgres@127.0.0.1:5432/postgres bash e2e/loadtest/burst.sh
 #   RUNS=3 DBS=postgres PG_URL=... bash e2e/loadtest/burst.sh
+#   DBS="ceiling sqlite" bash e2e/loadtest/burst.sh   # the bare net/http server beside it
 #
+# DBS=ceiling runs the same burst against e2e/loadtest/ceiling, the bare
+# net/http server that answers every request with a fixed body (401 for
+# the refresh kind), in place of the example: what a Go server that does
+# nothing else keeps of the same burst.
 # PG_URL names a server and a database to connect to with psql: each run
 # creates a database of its own there (ihoprauth_burst_...) and drops it at
 # the end. DBS picks the databases (default: sqlite, and postgres when
@@ -68,7 +73,7 @@ cleanup() {
 trap cleanup EXIT
 
 go build -o "$tmp/example" ./example
-(cd e2e && go build -o "$tmp/loadgen" ./loadtest/loadgen)
+(cd e2e && go build -o "$tmp/loadgen" ./loadtest/loadgen && go build -o "$tmp/ceiling" ./loadtest/ceiling)
 
 stop_example() {
   if [[ -n $example_pid ]]; then
@@ -96,6 +101,7 @@ loadgen() {
 run() {
   local db=$1 spec
   case $db in
+  ceiling) spec= ;;
   sqlite) spec=$tmp/burst-$RANDOM.db ;;
   postgres)
     pg_db=ihoprauth_burst_$$_$(date +%s)
@@ -105,13 +111,19 @@ run() {
     ;;
   *) echo "burst.sh: unknown database $db" >&2; return 1 ;;
   esac
-  # shellcheck disable=SC2086 # EXAMPLE_FLAGS is a list of flags
-  "$tmp/example" -addr "$ADDR" -db "$spec" -project "none:load:$SECRET" $EXAMPLE_FLAGS \
-    >"$tmp/example.out" 2>"$tmp/example.err" &
-  example_pid=$!
-  await "$ADDR" || return 1
-  local token
-  token=$(loadgen -scenario token) || return 1
+  local token=ceiling # the ceiling takes any bearer token
+  if [[ $db == ceiling ]]; then
+    "$tmp/ceiling" -addr "$ADDR" >"$tmp/example.out" 2>"$tmp/example.err" &
+    example_pid=$!
+    await "$ADDR" || return 1
+  else
+    # shellcheck disable=SC2086 # EXAMPLE_FLAGS is a list of flags
+    "$tmp/example" -addr "$ADDR" -db "$spec" -project "none:load:$SECRET" $EXAMPLE_FLAGS \
+      >"$tmp/example.out" 2>"$tmp/example.err" &
+    example_pid=$!
+    await "$ADDR" || return 1
+    token=$(loadgen -scenario token) || return 1
+  fi
   if ((WARMUP > 0)); then
     echo "== $db: warm-up: loadgen -scenario burst -burst $WARMUP -burst-kinds $BURST_KINDS -sources $SOURCES"
     loadgen -scenario burst -burst "$WARMUP" -burst-kinds "$BURST_KINDS" -token "$token" >/dev/null || return 1

@@ -6,7 +6,10 @@
 //
 //	cd e2e && go run ./loadtest/ceiling -addr 127.0.0.1:8081
 //
-// It listens on loopback by default and stops on SIGINT or SIGTERM.
+// POST /api/v1/refresh-token answers 401 with an iHopr error, as the
+// example does for an unknown refresh token, so that burst.sh can send it
+// the same mix of requests. It listens on loopback by default and stops on
+// SIGINT or SIGTERM.
 package main
 
 import (
@@ -59,10 +62,18 @@ func serve(ctx context.Context, addr string) error {
 	return nil
 }
 
-func answer(w http.ResponseWriter, _ *http.Request) {
+// refused is the example's answer to an unknown refresh token.
+var refused = []byte(`{"status":"error","message":"The refresh token is invalid or has expired."}` + "\n")
+
+func answer(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
+	if r.Method == http.MethodPost && r.URL.Path == "/api/v1/refresh-token" {
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write(refused)
+		return
+	}
 	w.Write(body)
 }
