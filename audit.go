@@ -1,6 +1,7 @@
 package ihoprauth
 
 import (
+	"cmp"
 	"context"
 	"time"
 )
@@ -33,6 +34,10 @@ const (
 	// events carry from then on, in place of the user_id.
 	EventUserDeleted    = "user deleted"
 	EventProjectDeleted = "project deleted"
+	// EventAdminRefused is a request to the admin API by a login that
+	// AdminPolicy does not admit, or by a key for another project; like
+	// throttling, written at most once a minute per source.
+	EventAdminRefused = "admin call refused"
 )
 
 // event records a security event in the audit trail, logs it and hands it
@@ -47,8 +52,9 @@ func (a *Auth) event(ctx context.Context, kind string, projectID int64, userID, 
 func (a *Auth) record(ctx context.Context, e Event) {
 	c := clientFrom(ctx)
 	e.IP, e.UserAgent, e.At, e.Count = c.ip, c.userAgent, a.now(), max(e.Count, 1)
+	e.Actor = cmp.Or(e.Actor, c.actor)
 	a.log.InfoContext(ctx, "ihoprauth "+e.Kind, "project", e.ProjectID, "user", e.UserID, "ip", e.IP,
-		"result", e.Result, "count", e.Count)
+		"result", e.Result, "actor", e.Actor, "count", e.Count)
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := a.store.RecordEvent(wctx, &e); err != nil {
@@ -70,12 +76,18 @@ func (a *Auth) Events(ctx context.Context, since time.Time, limit int) ([]Event,
 const auditWindow = time.Minute
 
 // throttled records a refusal in the audit trail, at most once per
-// auditWindow for each source and reason: the event written when a new
-// window opens counts itself and the refusals of the last window that no
-// event counted yet. So a flood of refusals costs two counter writes each,
-// not an event row each.
+// auditWindow for each source and reason (see recordRefusal).
 func (a *Auth) throttled(ctx context.Context, projectID int64, reason string) {
-	key := counterKey("audit", sourceOf(ctx), reason)
+	a.recordRefusal(ctx, Event{Kind: EventThrottled, ProjectID: projectID, Result: reason})
+}
+
+// recordRefusal records e, a refusal, in the audit trail at most once per
+// auditWindow for each source, kind and result: the event written when a
+// new window opens counts itself and the refusals of the last window that
+// no event counted yet. So a flood of refusals costs two counter writes
+// each, not an event row each.
+func (a *Auth) recordRefusal(ctx context.Context, e Event) {
+	key := counterKey("audit", sourceOf(ctx), e.Kind, e.Result)
 	prev, err := a.store.Counter(ctx, key)
 	if err != nil {
 		a.cfg.OnError(ctx, err)
@@ -89,9 +101,9 @@ func (a *Auth) throttled(ctx context.Context, projectID int64, reason string) {
 	if c.Count != 1 {
 		return
 	}
-	count := 1
+	e.Count = 1
 	if prev.Count > 1 && prev.WindowStart.Before(c.WindowStart) {
-		count += prev.Count - 1
+		e.Count += prev.Count - 1
 	}
-	a.record(ctx, Event{Kind: EventThrottled, ProjectID: projectID, Result: reason, Count: count})
+	a.record(ctx, e)
 }

@@ -18,6 +18,9 @@ type client struct {
 	device string
 	// reply collects what the answer must carry besides its body.
 	reply *reply
+	// actor is the admin making the request through the admin API (see
+	// Event.Actor); "" elsewhere.
+	actor string
 }
 
 type clientKey struct{}

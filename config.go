@@ -113,6 +113,13 @@ type Config struct {
 	// (case-insensitive). Setting the role a user already has is always
 	// allowed. The app changes roles freely through Auth.SetRole.
 	RolePolicy func(ctx context.Context, user User, role string) bool
+	// AdminPolicy decides whether user, logged in with a bearer token or a
+	// cookie session, may call the admin API (BasePath/admin/) on the
+	// users of their own project; a login never reaches another project's
+	// users. Default: IsAdmin (role "admin", case-insensitive). It does not
+	// govern the iHopr endpoints, which RolePolicy does. Server API keys
+	// (CreateAPIKey) are admitted by the projects they name instead.
+	AdminPolicy func(ctx context.Context, user User) bool
 
 	// Templates override the mail of some kinds; kinds not in the map use
 	// the built-in templates.
@@ -214,6 +221,9 @@ func (c Config) withDefaults() Config {
 	if c.RolePolicy == nil {
 		c.RolePolicy = AdminOnly
 	}
+	if c.AdminPolicy == nil {
+		c.AdminPolicy = IsAdmin
+	}
 	c.MailAttempts = cmp.Or(c.MailAttempts, 3)
 	c.MailTimeout = cmp.Or(c.MailTimeout, 30*time.Second)
 	c.MaxBodyBytes = cmp.Or(c.MaxBodyBytes, 64<<10)
@@ -257,6 +267,12 @@ func limit(n int) int {
 		return math.MaxInt
 	}
 	return n
+}
+
+// IsAdmin is the default AdminPolicy: users whose role is "admin"
+// (case-insensitive) may manage their project's users.
+func IsAdmin(_ context.Context, user User) bool {
+	return strings.EqualFold(user.Role, "admin")
 }
 
 // AdminOnly is the default RolePolicy: a user may change their own role only

@@ -47,6 +47,10 @@ var ok = success{Status: "success"}
 // the wrong method 405, both as JSON.
 func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rest, ok := strings.CutPrefix(r.URL.Path, a.cfg.BasePath+"/")
+	if admin, isAdmin := strings.CutPrefix(rest, "admin/"); ok && isAdmin {
+		a.serveAdmin(w, r, admin)
+		return
+	}
 	methods := a.routes[rest]
 	if !ok || methods == nil {
 		errNotFound.ServeHTTP(w, r)

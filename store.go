@@ -46,6 +46,7 @@ type Store interface {
 	SourceStore
 	ChangeStore
 	EventStore
+	APIKeyStore
 
 	// InTx runs fn with a Store whose calls all belong to one transaction,
 	// committed when fn returns nil and rolled back otherwise. Calling InTx
@@ -116,8 +117,9 @@ type UserStore interface {
 	// challenges and known sources whose account key is account (decoys
 	// asked for the same email included), and whatever else of theirs the
 	// Store keeps (package store: the cookie sessions that hold one of
-	// their tokens); and in every audit event of theirs it replaces UserID
-	// with pseudonym and empties IP and UserAgent. It returns ErrNotFound
+	// their tokens); and in every audit event of theirs, and every one
+	// whose Actor they are, it replaces that UserID or Actor with
+	// pseudonym and empties IP and UserAgent. It returns ErrNotFound
 	// when there is no such user. Throttle counters are left to expire.
 	DeleteUser(ctx context.Context, id int64, account, pseudonym string) error
 }
@@ -221,6 +223,19 @@ type EventStore interface {
 	// UserEvents returns the audit events at or after since whose UserID
 	// equals userID, newest first, at most limit of them.
 	UserEvents(ctx context.Context, userID string, since time.Time, limit int) ([]Event, error)
+}
+
+// APIKeyStore keeps the server API keys of the admin API.
+type APIKeyStore interface {
+	// CreateAPIKey inserts k and sets k.ID. It returns ErrDuplicate when a
+	// key with the same KeyHash exists.
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	// APIKeyByHash returns the key whose KeyHash is hash.
+	APIKeyByHash(ctx context.Context, hash string) (APIKey, error)
+	// APIKeys returns every key, oldest first.
+	APIKeys(ctx context.Context) ([]APIKey, error)
+	// DeleteAPIKey deletes the key with that ID, or returns ErrNotFound.
+	DeleteAPIKey(ctx context.Context, id int64) error
 }
 
 // KnownSourceTTL is how long a source (a device or an address) stays known

@@ -1,6 +1,9 @@
 package ihoprauth
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // ProjectType decides how users of a project log in.
 type ProjectType string
@@ -200,9 +203,27 @@ type Event struct {
 	UserAgent string // the client's User-Agent, cut to 255 bytes
 	// Result is "ok" or why it failed.
 	Result string
+	// Actor is who made the change through the admin API, when it was not
+	// the user themself: the user_id of an admin, or "key:" and the ID of
+	// a server API key. Empty for everything else.
+	Actor string
 	// Count is how many requests the event stands for: 1, or more for a
 	// throttling event, which is written at most once a minute per source
 	// and reason and counts the refusals since the last one.
 	Count int
 	At    time.Time // when it happened, UTC
 }
+
+// APIKey is a server API key of the app, for the admin API
+// (Auth.CreateAPIKey). Only a keyed hash of the key is stored.
+type APIKey struct {
+	ID   int64  // primary key, set by the Store
+	Name string // what the app calls it, for its own lists
+	// ClientIDs are the projects whose users the key may manage.
+	ClientIDs []string
+	KeyHash   string `json:"-"` // keyed hash of the key; never shown
+	CreatedAt time.Time
+}
+
+// Allows reports whether k may manage the project with that client_id.
+func (k APIKey) Allows(clientID string) bool { return slices.Contains(k.ClientIDs, clientID) }

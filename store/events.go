@@ -46,6 +46,7 @@ func newEventRow(e *ihoprauth.Event) eventRow {
 		IP:        e.IP,
 		UserAgent: e.UserAgent,
 		Result:    e.Result,
+		Actor:     e.Actor,
 		Count:     max(e.Count, 1),
 		At:        stamp(e.At),
 	}
@@ -60,6 +61,7 @@ func (r eventRow) event() ihoprauth.Event {
 		IP:        r.IP,
 		UserAgent: r.UserAgent,
 		Result:    r.Result,
+		Actor:     r.Actor,
 		Count:     r.Count,
 		At:        utc(r.At),
 	}

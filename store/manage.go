@@ -46,8 +46,9 @@ func (s *Store) ListUsers(ctx context.Context, q ihoprauth.UserQuery) ([]ihoprau
 // cookie sessions that hold one of the user's tokens (found by the access
 // hash in their data, which every codec keeps as its text), the tokens, auth
 // codes and challenges of the user, the challenges and known sources of
-// account, and the user's row; the user's audit events keep pseudonym in
-// place of the user_id and lose their address and user agent. It returns
+// account, and the user's row; the user's audit events, and those of the
+// changes the user made to others as an admin, keep pseudonym in place of
+// the user_id (the actor) and lose their address and user agent. It returns
 // ihoprauth.ErrNotFound when there is no such user.
 func (s *Store) DeleteUser(ctx context.Context, id int64, account, pseudonym string) error {
 	return s.transaction(ctx, func(tx *Store) error {
@@ -67,6 +68,8 @@ func (s *Store) DeleteUser(ctx context.Context, id int64, account, pseudonym str
 			{"delete challenges", "DELETE FROM ihoprauth_challenges WHERE user_id = ? OR account_key = ?", []any{id, account}},
 			{"delete known sources", "DELETE FROM ihoprauth_known_sources WHERE account_key = ?", []any{account}},
 			{"pseudonymise events", "UPDATE ihoprauth_events SET user_id = ?, ip = '', user_agent = '' WHERE user_id = ?",
+				[]any{pseudonym, row.UserID}},
+			{"pseudonymise the events of an admin", "UPDATE ihoprauth_events SET actor = ?, ip = '', user_agent = '' WHERE actor = ?",
 				[]any{pseudonym, row.UserID}},
 			{"delete user", "DELETE FROM ihoprauth_users WHERE id = ?", []any{id}},
 		}

@@ -36,6 +36,7 @@ var migrations = []migration{
 	{6, "the change feed of the token cache", createChanges},
 	{7, "users.disabled_at", addUserDisabledAt},
 	{8, "changes of projects in the change feed", addChangeProjectID},
+	{9, "the admin API: server API keys, events.actor", addAdminAPI},
 }
 
 // schemaMigrationRow records one applied step.
@@ -220,6 +221,18 @@ func createTables(db *gorm.DB) error {
 // createChanges is step 6: the change feed.
 func createChanges(db *gorm.DB) error {
 	return tableOptions(db).AutoMigrate(&changeRow{})
+}
+
+// addAdminAPI is step 9: the server API keys, and who made a change
+// through the admin API ("" for the events there are).
+func addAdminAPI(db *gorm.DB) error {
+	if err := tableOptions(db).AutoMigrate(&apiKeyRow{}); err != nil {
+		return err
+	}
+	if db.Migrator().HasColumn(&eventRow{}, "Actor") {
+		return nil
+	}
+	return db.Migrator().AddColumn(&eventRow{}, "Actor")
 }
 
 // addChangeProjectID is step 8: the feed names changed projects too (their

@@ -133,6 +133,7 @@ type eventRow struct {
 	IP        string    `gorm:"not null"`
 	UserAgent string    `gorm:"not null"`
 	Result    string    `gorm:"not null"`
+	Actor     string    `gorm:"size:32;not null;default:''"`
 	Count     int       `gorm:"not null;default:1"`
 	At        time.Time `gorm:"precision:6;not null;index:ihoprauth_events_at;index:ihoprauth_events_project,priority:2;index:ihoprauth_events_user,priority:2"`
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -232,6 +233,11 @@ func diff(got, want any) string {
 			return diffNil(g == nil, w == nil, got, want)
 		}
 		return diff(*g, *w)
+	case []string:
+		if w := want.([]string); !slices.Equal(g, w) {
+			return fmt.Sprintf("got %q, want %q", g, w)
+		}
+		return ""
 	}
 	if got != want {
 		return fmt.Sprintf("got %#v, want %#v", got, want)

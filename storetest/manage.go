@@ -189,6 +189,7 @@ type erasable struct {
 	token     ihoprauth.Token
 	source    string
 	event     ihoprauth.Event
+	acted     ihoprauth.Event // of another user, with the user as its Actor
 }
 
 // createErasable gives u one row of every kind the store keeps of a user.
@@ -219,7 +220,20 @@ func (f *fixture) createErasable(t *testing.T, u ihoprauth.User, label string) e
 	}
 	e.event = f.recordEvent(t, ihoprauth.Event{Kind: ihoprauth.EventLogin, ProjectID: u.ProjectID, UserID: u.UserID,
 		IP: "198.51.100.7", UserAgent: "Mozilla/5.0 " + label, Result: "ok", At: t0})
+	e.acted = f.recordEvent(t, ihoprauth.Event{Kind: ihoprauth.EventUserDisabled, ProjectID: u.ProjectID,
+		UserID: hash("target of " + label)[:32], IP: "198.51.100.8", UserAgent: "admin tool " + label, Result: "ok",
+		Actor: u.UserID, At: t0})
 	return e
+}
+
+// actedEvent returns the one event of e's target user.
+func actedEvent(t *testing.T, f *fixture, e erasable) ihoprauth.Event {
+	t.Helper()
+	got, err := f.store.UserEvents(f.ctx, e.acted.UserID, time.Time{}, 10)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("UserEvents of the user acted on: got %d events and error %v, want 1", len(got), err)
+	}
+	return got[0]
 }
 
 // checkErased checks that nothing of e can be found any more, and that
@@ -251,6 +265,9 @@ func checkErased(t *testing.T, f *fixture, e erasable, pseudonym string) {
 		t.Fatalf("UserEvents of the pseudonym: got %d events and error %v, want 1", len(got), err)
 	}
 	checkEqual(t, got[0], want)
+	acted := e.acted
+	acted.Actor, acted.IP, acted.UserAgent = pseudonym, "", ""
+	checkEqual(t, actedEvent(t, f, e), acted)
 }
 
 // checkKept checks that every row of e is still there.
@@ -269,6 +286,7 @@ func checkKept(t *testing.T, f *fixture, e erasable) {
 		t.Fatalf("UserEvents of a kept user: got %d events and error %v, want 1", len(got), err)
 	}
 	checkEqual(t, got[0], e.event)
+	checkEqual(t, actedEvent(t, f, e), e.acted)
 }
 
 // testDeleteUser deletes one of two users who have a row of every kind and

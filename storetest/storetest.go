@@ -54,6 +54,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ihoprauth.Store) {
 		{"Sources", testSources},
 		{"Changes", testChanges},
 		{"Events", testEvents},
+		{"APIKeys", testAPIKeys},
 		{"Manage", testManage},
 		{"Purge", testPurge},
 		{"NotFound", testNotFound},
@@ -112,6 +113,10 @@ func testNotFound(t *testing.T, newStore newStoreFunc) {
 		}},
 		{"UserByUserID unknown", func(ctx context.Context, s ihoprauth.Store) error {
 			_, err := s.UserByUserID(ctx, hash("nobody")[:32])
+			return err
+		}},
+		{"APIKeyByHash unknown", func(ctx context.Context, s ihoprauth.Store) error {
+			_, err := s.APIKeyByHash(ctx, hash("no key"))
 			return err
 		}},
 		{"UserByUserID empty", func(ctx context.Context, s ihoprauth.Store) error {
