@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,6 +28,9 @@ type mailQueue struct {
 	wg        sync.WaitGroup
 	mu        sync.Mutex
 	stopped   bool
+	// lastTaken is when a worker last took a mail from the queue (Unix
+	// nanoseconds), for stuck.
+	lastTaken atomic.Int64
 }
 
 const (
@@ -37,6 +41,7 @@ const (
 func newMailQueue(m Mailer, cfg *Config) *mailQueue {
 	q := &mailQueue{mailer: m, cfg: cfg, ch: make(chan queued, mailQueueSize), done: make(chan struct{})}
 	q.drain, q.stopDrain = context.WithCancel(context.Background())
+	q.lastTaken.Store(time.Now().UnixNano())
 	q.wg.Add(mailWorkers)
 	for range mailWorkers {
 		go q.work()
@@ -82,6 +87,7 @@ func (q *mailQueue) put(ctx context.Context, m queued) {
 func (q *mailQueue) work() {
 	defer q.wg.Done()
 	for m := range q.ch {
+		q.lastTaken.Store(time.Now().UnixNano())
 		if !m.decoy {
 			q.send(m.msg)
 		}
@@ -114,6 +120,27 @@ func (q *mailQueue) send(msg Message) {
 		}
 	}
 	q.cfg.OnError(context.Background(), fmt.Errorf("%w: %s mail after %d tries: %w", ErrMailNotSent, msg.Kind, tries, err))
+}
+
+// stuck reports whether mail waits in the queue while no worker has taken
+// one for longer than a mail can take with all its tries: every worker is
+// held by a mail server that does not answer within MailTimeout, or the
+// workers are gone.
+func (q *mailQueue) stuck(now time.Time) bool {
+	if len(q.ch) == 0 {
+		return false
+	}
+	tries := q.cfg.MailAttempts
+	// The sends, and the waits between them: 1 s, 2 s, 4 s…
+	bound := time.Duration(tries)*q.cfg.MailTimeout + (time.Second<<min(tries-1, 20) - time.Second)
+	return now.Sub(time.Unix(0, q.lastTaken.Load())) > bound
+}
+
+// closed reports whether close has been called.
+func (q *mailQueue) closed() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.stopped
 }
 
 func (q *mailQueue) closing() bool {

@@ -15,6 +15,7 @@ type options struct {
 	projects, admins                  listFlag
 	tokenCache                        durationFlag
 	hashes                            int
+	drainDelay                        time.Duration
 }
 
 // parseFlags reads the flags of the command line; -h lists them.
@@ -29,6 +30,7 @@ func parseFlags() options {
 	flag.Var(&o.admins, "admin", "EMAIL that gets role admin in every project, repeatable")
 	flag.Var(&o.tokenCache, "token-cache", "keep validated access tokens in memory this long (Config.TokenCacheTTL); 0 or negative: off; unset: the library's default")
 	flag.IntVar(&o.hashes, "hashes", 0, "password hashes at once (Config.MaxConcurrentHashes); 0: the library's default")
+	flag.DurationVar(&o.drainDelay, "drain-delay", 0, "on SIGINT or SIGTERM, answer /readyz 503 this long before taking no more requests")
 	flag.Parse()
 	return o
 }

@@ -35,6 +35,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -82,16 +83,18 @@ func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, st
 	// Expired codes and tokens, idle counters and old audit events go
 	// hourly, as a production app would have them go.
 	s.stopCleanup = s.auth.StartCleanup(time.Hour)
-	s.handler = routes(s.auth, sessions, st, newPageConfig(specs, in != nil), in)
+	s.handler = routes(s.auth, sessions, st, newPageConfig(specs, in != nil), in, s.probes())
 	return s, nil
 }
 
 // routes mounts the API at /api/v1/ and the example's own pages around it.
 // The dev inbox exists only when in is not nil (no -smtp). The account page
 // loads and saves its session, so each visit moves the idle timeout on.
-func routes(auth *ihoprauth.Auth, sessions *scs.SessionManager, projects projectFinder, cfg pageConfig, in *inbox) http.Handler {
+func routes(auth *ihoprauth.Auth, sessions *scs.SessionManager, projects projectFinder, cfg pageConfig, in *inbox, p probes) http.Handler {
 	mux := http.NewServeMux()
 	auth.Mount(mux)
+	mux.Handle("GET /healthz", p.live)
+	mux.Handle("GET /readyz", p.ready)
 	mux.Handle("GET /hello", authmw.RequireUser(auth)(http.HandlerFunc(hello)))
 	mux.Handle("GET /account", sessions.LoadAndSave(authmw.RequireUser(auth)(account{projects})))
 	mux.Handle("GET /config.json", cfg)
@@ -138,5 +141,14 @@ func run(ctx context.Context, o options) error {
 	}
 	printUsage(browserURL(o.addr, ln.Addr()), specs, printSecrets, o.smtp)
 	warnUnverifiedAdmins(specs, o.admins)
-	return serve(ctx, ln, srv.handler)
+	// On SIGINT or SIGTERM: /readyz answers 503 for -drain-delay while
+	// requests are still served, so a load balancer stops sending new
+	// ones; then the server stops taking requests and lets those in flight
+	// finish; then (deferred above) the Auth sends the mail still queued
+	// and the database is closed.
+	return serve(ctx, ln, srv.handler, func() {
+		srv.draining.Store(true)
+		slog.Info("draining: /readyz answers 503", "for", o.drainDelay)
+		time.Sleep(o.drainDelay)
+	})
 }

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -21,6 +23,42 @@ type server struct {
 	db          *gorm.DB
 	handler     http.Handler
 	stopCleanup func()
+	draining    atomic.Bool // set at SIGINT or SIGTERM
+}
+
+// probes are the handlers of /healthz and /readyz.
+type probes struct{ live, ready http.Handler }
+
+// probes returns the example's health checks: /healthz answers 200 while
+// the process serves at all (liveness), /readyz 200 only while it should
+// get traffic: not draining, and Auth.Ready (the database answers, the
+// mail queue moves). Both are JSON; a 503 says why, with Retry-After.
+func (s *server) probes() probes {
+	answer := func(w http.ResponseWriter, status int, body map[string]string) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "5")
+		}
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(body)
+	}
+	return probes{
+		live: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			answer(w, http.StatusOK, map[string]string{"status": "ok"})
+		}),
+		ready: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			err := s.auth.Ready(r.Context())
+			switch {
+			case s.draining.Load():
+				answer(w, http.StatusServiceUnavailable, map[string]string{"status": "error", "message": "shutting down"})
+			case err != nil:
+				answer(w, http.StatusServiceUnavailable, map[string]string{"status": "error", "message": err.Error()})
+			default:
+				answer(w, http.StatusOK, map[string]string{"status": "ready"})
+			}
+		}),
+	}
 }
 
 // Close sends the mail still queued and closes the database.
@@ -53,8 +91,10 @@ func adminRole(emails []string) func(context.Context, ihoprauth.Project, string)
 	}
 }
 
-// serve answers on ln until ctx ends, then lets running requests finish.
-func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+// serve answers on ln until ctx ends, then calls drain (still answering),
+// then stops taking requests and lets those in flight finish, for at most
+// shutdownTimeout.
+func serve(ctx context.Context, ln net.Listener, h http.Handler, drain func()) error {
 	srv := &http.Server{
 		Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
@@ -66,11 +106,15 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 		return err
 	case <-ctx.Done():
 	}
-	slog.Info("shutting down")
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	drain()
+	slog.Info("shutting down: no new requests; waiting for those in flight")
+	shutdown, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	return srv.Shutdown(shutdown)
 }
+
+// shutdownTimeout bounds the wait for requests in flight at shutdown.
+const shutdownTimeout = 10 * time.Second
 
 // browserURL is the address to open in a browser: the host of -addr (or
 // localhost when it names none or every interface) and the port listened on.

@@ -36,6 +36,8 @@ func TestRoutes(t *testing.T) {
 		{"API", "", "GET", "/api/v1/user", 401, "Unauthenticated."},
 		{"unknown page", "", "GET", "/nope", 404, ""},
 		{"pages are GET only", "", "POST", "/", 405, ""},
+		{"liveness", "", "GET", "/healthz", 200, `{"status":"ok"}`},
+		{"readiness", "", "GET", "/readyz", 200, `{"status":"ready"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

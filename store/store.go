@@ -282,3 +282,10 @@ func (s *Store) set(ctx context.Context, model any, column string, value any, qu
 	res := s.db.WithContext(ctx).Model(model).Where(query, args...).Update(column, value)
 	return res.RowsAffected, res.Error
 }
+
+// Ping reports whether the database answers a trivial query within ctx;
+// ihoprauth.Auth.Ready asks it.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.wrap("ping", s.db.WithContext(ctx).Raw("SELECT 1").Row().Scan(&one))
+}
