@@ -2,7 +2,9 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/url"
@@ -15,6 +17,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/ihoprauth/ihoprauth/store"
 	"github.com/ihoprauth/ihoprauth/store/sqlite"
 )
 
@@ -99,4 +102,29 @@ func mysqlDSN(spec string) (string, error) {
 	cfg.Addr = net.JoinHostPort(u.Hostname(), cmp.Or(u.Port(), "3306"))
 	cfg.DBName = dbName
 	return cfg.FormatDSN(), nil
+}
+
+// printMigrations writes to w the SQL that bringing the schema of the -db
+// database up to date would run (store.MigrationSQL), one statement a
+// line, each ended by ';', for a DBA to review and apply; then the app
+// starts with -migrate off.
+func printMigrations(ctx context.Context, spec string, w io.Writer) error {
+	db, err := openDB(spec)
+	if err != nil {
+		return err
+	}
+	if sqlDB, err := db.DB(); err == nil {
+		defer sqlDB.Close()
+	}
+	stmts, err := store.MigrationSQL(ctx, db)
+	if err != nil {
+		return err
+	}
+	if len(stmts) == 0 {
+		fmt.Fprintln(w, "-- the schema is up to date")
+	}
+	for _, s := range stmts {
+		fmt.Fprintf(w, "%s;\n", s)
+	}
+	return nil
 }

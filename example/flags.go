@@ -16,6 +16,7 @@ type options struct {
 	tokenCache                        durationFlag
 	hashes                            int
 	drainDelay                        time.Duration
+	migrate                           string
 }
 
 // parseFlags reads the flags of the command line; -h lists them.
@@ -31,6 +32,7 @@ func parseFlags() options {
 	flag.Var(&o.tokenCache, "token-cache", "keep validated access tokens in memory this long (Config.TokenCacheTTL); 0 or negative: off; unset: the library's default")
 	flag.IntVar(&o.hashes, "hashes", 0, "password hashes at once (Config.MaxConcurrentHashes); 0: the library's default")
 	flag.DurationVar(&o.drainDelay, "drain-delay", 0, "on SIGINT or SIGTERM, answer /readyz 503 this long before taking no more requests")
+	flag.StringVar(&o.migrate, "migrate", "auto", "auto: bring the schema up to date at start; off: refuse to start when it is behind; print: print the SQL that auto would run on -db, and exit")
 	flag.Parse()
 	return o
 }

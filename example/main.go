@@ -63,7 +63,7 @@ func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, st
 		return nil, err
 	}
 	s := &server{db: db}
-	st, err := store.New(ctx, db, store.Config{})
+	st, err := store.New(ctx, db, store.Config{NoMigrate: o.migrate == "off"})
 	if err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
@@ -126,6 +126,13 @@ func main() {
 }
 
 func run(ctx context.Context, o options) error {
+	switch o.migrate {
+	case "auto", "off":
+	case "print":
+		return printMigrations(ctx, o.db, os.Stdout)
+	default:
+		return fmt.Errorf("-migrate %q: want auto, off or print", o.migrate)
+	}
 	specs, printSecrets, err := projectSpecs(o.projects)
 	if err != nil {
 		return err

@@ -268,6 +268,9 @@ func addKnownSources(db *gorm.DB) error {
 // holds imported bcrypt hashes ("$2y$10$…": the cost is the two digits
 // after the third "$").
 func markBcryptProjects(db *gorm.DB) error {
+	if !db.Migrator().HasTable(&userRow{}) {
+		return nil // no users yet (MigrationSQL on a new database: step 1 was only listed)
+	}
 	var rows []struct {
 		ProjectID int64
 		Cost      string
