@@ -65,7 +65,19 @@ func (a *Auth) apiKey(ctx context.Context, token string) (k APIKey, ok bool, err
 	if !strings.HasPrefix(token, apiKeyPrefix) {
 		return APIKey{}, false, nil
 	}
-	k, err = a.store.APIKeyByHash(ctx, a.keyed("api-key", token))
+	hash := a.keyed("api-key", token)
+	k, err = a.store.APIKeyByHash(ctx, hash)
+	for _, old := range a.cfg.PreviousSecrets {
+		if !errors.Is(err, ErrNotFound) {
+			break
+		}
+		if k, err = a.store.APIKeyByHash(ctx, keyedWith(old, "api-key", token)); err == nil {
+			// Made under a previous key: hashed again under the current one.
+			if err := a.store.SetAPIKeyHash(ctx, k.ID, hash); err != nil {
+				a.cfg.OnError(ctx, fmt.Errorf("ihoprauth: re-keying API key %d: %w", k.ID, err))
+			}
+		}
+	}
 	if errors.Is(err, ErrNotFound) {
 		return APIKey{}, true, errBadToken
 	}

@@ -66,7 +66,7 @@ func (a *Auth) checkChallenge(ctx context.Context, purpose Purpose, token, code 
 	if !taken {
 		return Challenge{}, errBadCode // its attempts ran out meanwhile: nothing compared
 	}
-	if c.UserID != 0 && equalHex(a.codeHash(c.TokenHash, code), c.CodeHash) {
+	if ok, _ := a.matchKeyed("code", c.TokenHash+":"+code, c.CodeHash); ok && c.UserID != 0 {
 		return c, nil
 	}
 	if login {

@@ -32,6 +32,13 @@ type Config struct {
 	// and every client secret (save projects again). It must have at least
 	// 32 bytes; an empty one is unset.
 	Secret []byte
+	// PreviousSecrets are keys that Secret replaced: hashes and cookies
+	// made with one of them still verify, and client secrets and API keys
+	// are hashed again with Secret when they are next used. They never
+	// make anything new. Each must have at least 32 bytes, and they need
+	// Secret. See "Rotating the key" in the README for the steps with many
+	// instances. Default none.
+	PreviousSecrets [][]byte
 
 	// AccessTokenTTL is how long an access token works. Default 1 hour.
 	AccessTokenTTL time.Duration

@@ -38,6 +38,14 @@ func (c Config) check() error {
 	if n := len(c.Secret); n > 0 && n < 32 {
 		errs = append(errs, invalidField("Secret", "has %d bytes, want at least 32 (or none, to use a generated key)", n))
 	}
+	for i, k := range c.PreviousSecrets {
+		if len(k) < 32 {
+			errs = append(errs, invalidField(fmt.Sprintf("PreviousSecrets[%d]", i), "has %d bytes, want at least 32", len(k)))
+		}
+	}
+	if len(c.PreviousSecrets) > 0 && len(c.Secret) == 0 {
+		errs = append(errs, invalidField("PreviousSecrets", "needs Secret: the key that replaced them"))
+	}
 	if p := c.Argon2; p != (Argon2Params{}) {
 		if p.Memory == 0 || p.Time == 0 || p.Threads == 0 {
 			errs = append(errs, invalidField("Argon2", "%+v: set Memory, Time and Threads together, or none for the defaults", p))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"net/http"
 	"slices"
 )
 
@@ -114,3 +115,7 @@ func AppendChangeLate(ctx context.Context, a *Auth, userID int64, during func())
 		return nil
 	})
 }
+
+// DeviceOf returns the device id of r's signed device cookie, "" when it
+// has none or its signature is wrong. It exists for tests only.
+func DeviceOf(a *Auth, r *http.Request) string { return a.deviceOf(r) }

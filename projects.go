@@ -106,7 +106,7 @@ func readClient(in *input) clientCreds {
 func (a *Auth) authClient(ctx context.Context, c clientCreds) (Project, error) {
 	p, err := a.project(ctx, c.id)
 	if errors.Is(err, ErrNotFound) {
-		a.keyed("client-secret", c.secret)
+		a.matchKeyed("client-secret", c.secret, "")
 		return Project{}, errBadClient
 	}
 	if err != nil {
@@ -118,8 +118,25 @@ func (a *Auth) authClient(ctx context.Context, c clientCreds) (Project, error) {
 		}
 		return Project{}, fieldError("client_secret", "The client_secret field is required.")
 	}
-	if p.SecretHash == "" || !equalHex(a.keyed("client-secret", c.secret), p.SecretHash) {
+	ok, old := a.matchKeyed("client-secret", c.secret, p.SecretHash)
+	if p.SecretHash == "" || !ok {
 		return Project{}, errBadClient
 	}
+	if old {
+		a.rekeyProject(ctx, p, c.secret)
+	}
 	return p, nil
+}
+
+// rekeyProject replaces p's secret hash, made with a previous key, by the
+// hash under the current key of secret, unless the project's secret was
+// changed meanwhile. A failure is reported to OnError and leaves the old
+// hash, which still works.
+func (a *Auth) rekeyProject(ctx context.Context, p Project, secret string) {
+	err := a.changeProject(ctx, func(tx Store) (int64, error) {
+		return p.ID, tx.SetProjectSecretHash(ctx, p.ID, p.SecretHash, a.keyed("client-secret", secret))
+	})
+	if err != nil && !errors.Is(err, ErrConflict) {
+		a.cfg.OnError(ctx, fmt.Errorf("ihoprauth: re-keying project %q: %w", p.ClientID, err))
+	}
 }

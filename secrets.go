@@ -40,11 +40,31 @@ func sha256Hex(s string) string {
 // million codes offline; the default key lives in the database itself
 // (docs/design.md, D8).
 func (a *Auth) keyed(purpose, value string) string {
-	m := hmac.New(sha256.New, a.key)
+	return keyedWith(a.key, purpose, value)
+}
+
+// keyedWith is keyed under key.
+func keyedWith(key []byte, purpose, value string) string {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(purpose))
 	m.Write([]byte{0})
 	m.Write([]byte(value))
 	return hex.EncodeToString(m.Sum(nil))
+}
+
+// matchKeyed reports whether hash is the keyed hash of value under the key
+// or one of Config.PreviousSecrets, and whether it was an old one, which
+// the caller then replaces by a.keyed's when it can. Every key is tried,
+// each compared in constant time, so the time says nothing of which
+// matched.
+func (a *Auth) matchKeyed(purpose, value, hash string) (ok, old bool) {
+	ok = equalHex(a.keyed(purpose, value), hash)
+	for _, k := range a.cfg.PreviousSecrets {
+		if equalHex(keyedWith(k, purpose, value), hash) && !ok {
+			ok, old = true, true
+		}
+	}
+	return ok, old
 }
 
 // equalHex compares two hashes in constant time.

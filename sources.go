@@ -47,14 +47,24 @@ func (a *Auth) deviceOf(r *http.Request) string {
 		return ""
 	}
 	id, sig, ok := strings.Cut(c.Value, ".")
-	if !ok || len(id) != 2*deviceIDBytes || !hmac.Equal([]byte(sig), []byte(a.deviceSignature(id))) {
+	if !ok || len(id) != 2*deviceIDBytes {
+		return ""
+	}
+	valid := hmac.Equal([]byte(sig), []byte(deviceSignature(a.key, id)))
+	for _, k := range a.cfg.PreviousSecrets {
+		valid = hmac.Equal([]byte(sig), []byte(deviceSignature(k, id))) || valid
+	}
+	if !valid {
 		return ""
 	}
 	return id
 }
 
-func (a *Auth) deviceSignature(id string) string {
-	m := hmac.New(sha256.New, a.key)
+// deviceSignature signs a device id with key. A cookie signed with a
+// previous key (Config.PreviousSecrets) is signed again with the current
+// one by the next answer that sets it.
+func deviceSignature(key []byte, id string) string {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte("device:" + id))
 	return hex.EncodeToString(m.Sum(nil))
 }
@@ -62,7 +72,7 @@ func (a *Auth) deviceSignature(id string) string {
 // deviceCookie is the cookie that carries the device id.
 func (a *Auth) deviceCookie(r *http.Request, id string) *http.Cookie {
 	return &http.Cookie{
-		Name: deviceCookieName, Value: id + "." + a.deviceSignature(id), Path: a.cfg.BasePath,
+		Name: deviceCookieName, Value: id + "." + deviceSignature(a.key, id), Path: a.cfg.BasePath,
 		MaxAge: int((400 * 24 * time.Hour).Seconds()), HttpOnly: true, Secure: a.overTLS(r),
 		SameSite: http.SameSiteLaxMode,
 	}

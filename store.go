@@ -78,6 +78,11 @@ type ProjectStore interface {
 	SaveProject(ctx context.Context, p *Project) error
 	// ProjectByClientID returns the project with that client_id.
 	ProjectByClientID(ctx context.Context, clientID string) (Project, error)
+	// SetProjectSecretHash sets the SecretHash of the project with that ID
+	// to hash if it is still old, or returns ErrConflict when it is not
+	// (the secret was changed meanwhile) and ErrNotFound when there is no
+	// such project.
+	SetProjectSecretHash(ctx context.Context, id int64, old, hash string) error
 	// ProjectByID returns the project with that ID.
 	ProjectByID(ctx context.Context, id int64) (Project, error)
 	// DeleteProject deletes, in one transaction, the project with that ID
@@ -236,6 +241,9 @@ type APIKeyStore interface {
 	APIKeys(ctx context.Context) ([]APIKey, error)
 	// DeleteAPIKey deletes the key with that ID, or returns ErrNotFound.
 	DeleteAPIKey(ctx context.Context, id int64) error
+	// SetAPIKeyHash sets the KeyHash of the key with that ID (when the key
+	// is hashed again under a new key), or returns ErrNotFound.
+	SetAPIKeyHash(ctx context.Context, id int64, hash string) error
 }
 
 // KnownSourceTTL is how long a source (a device or an address) stays known

@@ -83,3 +83,28 @@ func (s *Store) DeleteAPIKey(ctx context.Context, id int64) error {
 }
 
 var _ ihoprauth.APIKeyStore = (*Store)(nil)
+
+// SetAPIKeyHash sets the KeyHash of the key with that ID, or returns
+// ihoprauth.ErrNotFound.
+func (s *Store) SetAPIKeyHash(ctx context.Context, id int64, hash string) error {
+	n, err := s.set(ctx, &apiKeyRow{}, "key_hash", hash, "id = ? AND key_hash <> ?", id, hash)
+	if err != nil {
+		return s.wrap("set API key hash", err)
+	}
+	if n == 0 {
+		if _, err := s.apiKeyByID(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apiKeyByID returns the row of the key with that ID, or
+// ihoprauth.ErrNotFound.
+func (s *Store) apiKeyByID(ctx context.Context, id int64) (apiKeyRow, error) {
+	var row apiKeyRow
+	if err := s.take(ctx, &row, "id = ?", id); err != nil {
+		return row, s.wrap("API key", err)
+	}
+	return row, nil
+}

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"fmt"
+
 	"context"
 
 	"gorm.io/gorm"
@@ -99,4 +101,25 @@ func (r projectRow) project() ihoprauth.Project {
 		CreatedAt:   utc(r.CreatedAt),
 		UpdatedAt:   utc(r.UpdatedAt),
 	}
+}
+
+// SetProjectSecretHash sets the secret hash of the project with that ID to
+// hash if it is still old; ihoprauth.ErrConflict when it is not,
+// ihoprauth.ErrNotFound when there is no such project.
+func (s *Store) SetProjectSecretHash(ctx context.Context, id int64, old, hash string) error {
+	n, err := s.set(ctx, &projectRow{}, "secret_hash", hash, "id = ? AND secret_hash = ?", id, old)
+	if err != nil {
+		return s.wrap("set project secret hash", err)
+	}
+	if n == 1 {
+		return nil
+	}
+	var row projectRow
+	if err := s.take(ctx, &row, "id = ?", id); err != nil {
+		return s.wrap("project", err)
+	}
+	if row.SecretHash == hash {
+		return nil // another request re-keyed it first
+	}
+	return fmt.Errorf("store: set project secret hash: %w", ihoprauth.ErrConflict)
 }

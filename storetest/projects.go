@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -10,6 +11,30 @@ import (
 func testProjects(t *testing.T, newStore newStoreFunc) {
 	t.Run("SaveProject inserts", testSaveProjectInserts(newStore))
 	t.Run("SaveProject updates same ClientID", testSaveProjectUpdates(newStore))
+	t.Run("SetProjectSecretHash", func(t *testing.T) {
+		f := newFixture(t, newStore)
+		old := f.project.SecretHash
+		if err := f.store.SetProjectSecretHash(f.ctx, f.project.ID, old, hash("rekeyed")); err != nil {
+			t.Fatalf("SetProjectSecretHash: %v", err)
+		}
+		if got, err := f.store.ProjectByID(f.ctx, f.project.ID); err != nil || got.SecretHash != hash("rekeyed") {
+			t.Fatalf("after SetProjectSecretHash: got %q, %v; want the new hash", got.SecretHash, err)
+		}
+		// Again with the same old hash: done already, so no conflict.
+		if err := f.store.SetProjectSecretHash(f.ctx, f.project.ID, old, hash("rekeyed")); err != nil {
+			t.Errorf("SetProjectSecretHash done already: got %v, want nil", err)
+		}
+		// A secret changed meanwhile is left alone.
+		if err := f.store.SetProjectSecretHash(f.ctx, f.project.ID, old, hash("stale")); !errors.Is(err, ihoprauth.ErrConflict) {
+			t.Errorf("SetProjectSecretHash of a changed secret: got %v, want ErrConflict", err)
+		}
+		if got, _ := f.store.ProjectByID(f.ctx, f.project.ID); got.SecretHash != hash("rekeyed") {
+			t.Errorf("after a conflict: got %q, want the hash kept", got.SecretHash)
+		}
+		if err := f.store.SetProjectSecretHash(f.ctx, f.project.ID+1000, old, hash("x")); !errors.Is(err, ihoprauth.ErrNotFound) {
+			t.Errorf("SetProjectSecretHash of an unknown project: got %v, want ErrNotFound", err)
+		}
+	})
 	t.Run("SaveProject adds BcryptCosts", func(t *testing.T) {
 		s, ctx := newStore(t), t.Context()
 		for _, step := range []struct{ given, want int }{
