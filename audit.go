@@ -53,6 +53,7 @@ func (a *Auth) record(ctx context.Context, e Event) {
 	c := clientFrom(ctx)
 	e.IP, e.UserAgent, e.At, e.Count = c.ip, c.userAgent, a.now(), max(e.Count, 1)
 	e.Actor = cmp.Or(e.Actor, c.actor)
+	a.tel.event(ctx, e)
 	a.log.InfoContext(ctx, "ihoprauth "+e.Kind, "project", e.ProjectID, "user", e.UserID, "ip", e.IP,
 		"result", e.Result, "actor", e.Actor, "count", e.Count)
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -87,6 +88,7 @@ func (a *Auth) throttled(ctx context.Context, projectID int64, reason string) {
 // no event counted yet. So a flood of refusals costs two counter writes
 // each, not an event row each.
 func (a *Auth) recordRefusal(ctx context.Context, e Event) {
+	a.tel.refusal(ctx, e)
 	key := counterKey("audit", sourceOf(ctx), e.Kind, e.Result)
 	prev, err := a.store.Counter(ctx, key)
 	if err != nil {

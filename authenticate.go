@@ -74,7 +74,9 @@ func (a *Auth) loginByHash(ctx context.Context, key [sha256.Size]byte) (User, To
 	now := a.now()
 	fresh := a.cache != nil && a.feedFresh(now)
 	if fresh {
-		if u, t, ok := a.cache.get(key, now); ok {
+		u, t, ok := a.cache.get(key, now)
+		a.tel.cacheLookup(ctx, ok)
+		if ok {
 			return u, t, nil
 		}
 	}

@@ -1,6 +1,9 @@
 package ihoprauth
 
 import (
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"cmp"
 	"context"
 	"log/slog"
@@ -207,6 +210,14 @@ type Config struct {
 	EventRetention time.Duration
 	// OnEvent, when set, receives every audit event after it is stored.
 	OnEvent func(ctx context.Context, e Event)
+	// MeterProvider, when set, receives ihoprauth's metrics through the
+	// OpenTelemetry API (requests, audit events, refusals, hash and store
+	// latency, mail, token cache; the README lists them). Default nil:
+	// none are recorded.
+	MeterProvider metric.MeterProvider
+	// TracerProvider, when set, receives a span for every API request and,
+	// inside it, one for every Store call. Default nil: no spans.
+	TracerProvider trace.TracerProvider
 
 	// Now returns the current time. Default time.Now. Tests inject a clock.
 	Now func() time.Time

@@ -119,3 +119,6 @@ func AppendChangeLate(ctx context.Context, a *Auth, userID int64, during func())
 // DeviceOf returns the device id of r's signed device cookie, "" when it
 // has none or its signature is wrong. It exists for tests only.
 func DeviceOf(a *Auth, r *http.Request) string { return a.deviceOf(r) }
+
+// StoreOf returns the Store a uses. It exists for tests only.
+func StoreOf(a *Auth) Store { return a.store }

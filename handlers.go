@@ -46,6 +46,15 @@ var ok = success{Status: "success"}
 // mux.Handle("/api/v1/", auth). Unknown paths get 404 and known paths with
 // the wrong method 405, both as JSON.
 func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if a.tel.on {
+		a.serveObserved(w, r)
+		return
+	}
+	a.route(w, r)
+}
+
+// route answers r by its path and method.
+func (a *Auth) route(w http.ResponseWriter, r *http.Request) {
 	rest, ok := strings.CutPrefix(r.URL.Path, a.cfg.BasePath+"/")
 	if admin, isAdmin := strings.CutPrefix(rest, "admin/"); ok && isAdmin {
 		a.serveAdmin(w, r, admin)

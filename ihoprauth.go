@@ -19,6 +19,7 @@ type Auth struct {
 	hasher    *hasher
 	templates map[MailKind]compiledTemplate
 	mail      *mailQueue
+	tel       *telemetry
 	cache     *tokenCache
 	projects  *projectCache // on when cache is
 	feed      feed
@@ -58,22 +59,35 @@ func newAuth(ctx context.Context, store Store, mailer Mailer, cfg Config) (*Auth
 	}
 	cfg = cfg.withDefaults()
 	a := &Auth{store: store, cfg: cfg, log: cfg.Logger, key: cfg.Secret}
+	var err error
+	if a.tel, err = newTelemetry(cfg); err != nil {
+		return nil, err
+	}
+	if a.tel.on {
+		a.store = instrumentedStore{store, a.tel}
+	}
 	if len(a.key) == 0 {
-		key, err := store.Secret(ctx, secretName, randomBytes(32))
+		key, err := a.store.Secret(ctx, secretName, randomBytes(32))
 		if err != nil {
 			return nil, fmt.Errorf("ihoprauth: reading the key: %w", err)
 		}
 		a.key = key
 	}
-	var err error
 	if a.templates, err = compileTemplates(cfg.Templates); err != nil {
 		return nil, err
 	}
 	a.hasher = newHasher(cfg.Argon2, cfg.MaxConcurrentHashes)
+	a.hasher.tel = a.tel
 	a.mail = newMailQueue(mailer, &a.cfg)
+	a.mail.tel = a.tel
 	a.cache = newTokenCache(cfg.TokenCacheTTL, cfg.TokenCacheBytes)
 	a.projects = newProjectCache(cfg.TokenCacheTTL)
 	a.routes = a.routeTable()
+	if a.tel.on {
+		if err := a.tel.observeGauges(a); err != nil {
+			return nil, fmt.Errorf("ihoprauth: metrics: %w", err)
+		}
+	}
 	if a.cache != nil {
 		if err := a.pollFeed(ctx); err != nil {
 			a.cfg.OnError(ctx, err) // the cache waits for a read that works

@@ -7,6 +7,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 )
 
 // ErrMailNotSent wraps every failure to deliver a mail reported to
@@ -28,6 +31,7 @@ type mailQueue struct {
 	wg        sync.WaitGroup
 	mu        sync.Mutex
 	stopped   bool
+	tel       *telemetry
 	// lastTaken is when a worker last took a mail from the queue (Unix
 	// nanoseconds), for stuck.
 	lastTaken atomic.Int64
@@ -118,6 +122,9 @@ func (q *mailQueue) send(msg Message) {
 		if q.closing() {
 			break
 		}
+	}
+	if q.tel != nil {
+		q.tel.mailFailures.Add(context.Background(), 1, metric.WithAttributes(attribute.String("kind", string(msg.Kind))))
 	}
 	q.cfg.OnError(context.Background(), fmt.Errorf("%w: %s mail after %d tries: %w", ErrMailNotSent, msg.Kind, tries, err))
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -43,6 +44,7 @@ type hasher struct {
 	params Argon2Params
 	slots  *hashSlots
 	dummy  string
+	tel    *telemetry // nil: no metrics
 	// verified counts verifications, the dummy ones included, so tests can
 	// see that an unknown email costs a hash like a known one.
 	verified atomic.Int64
@@ -65,10 +67,13 @@ func newHasher(p Argon2Params, concurrency int) *hasher {
 // hash returns the argon2id PHC string of password; first puts it ahead
 // of strangers' hashes (see hashSlots).
 func (h *hasher) hash(ctx context.Context, password string, first bool) (string, error) {
+	asked := time.Now()
 	if err := h.slots.acquire(ctx, first); err != nil {
 		return "", err
 	}
 	defer h.slots.release()
+	began := time.Now()
+	defer h.tel.hashed(ctx, "hash", asked, began)
 	h.hashed.Add(1)
 	return h.encode([]byte(password), randomBytes(argonSaltLen)), nil
 }
@@ -97,10 +102,13 @@ func (h *hasher) encode(password, salt []byte) string {
 // verification after it: of concurrent wrong guesses, at most the number of
 // slots pass a gate that the failures before them should have closed.
 func (h *hasher) verify(ctx context.Context, encoded, password string, bcryptCosts int, first bool, gate func() error, done func(ok bool) error) (ok, rehash bool, err error) {
+	asked := time.Now()
 	if err := h.slots.acquire(ctx, first); err != nil {
 		return false, false, err
 	}
 	defer h.slots.release()
+	began := time.Now()
+	defer h.tel.hashed(ctx, "verify", asked, began)
 	if gate != nil {
 		if err := gate(); err != nil {
 			return false, false, err

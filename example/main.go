@@ -46,6 +46,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/ihoprauth/ihoprauth"
 	"github.com/ihoprauth/ihoprauth/authmw"
+	"github.com/ihoprauth/ihoprauth/internal/memmetrics"
 	"github.com/ihoprauth/ihoprauth/store"
 )
 
@@ -62,7 +63,7 @@ func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, st
 	if err != nil {
 		return nil, err
 	}
-	s := &server{db: db}
+	s := &server{db: db, metrics: memmetrics.New()}
 	st, err := store.New(ctx, db, store.Config{NoMigrate: o.migrate == "off"})
 	if err != nil {
 		return nil, errors.Join(err, s.Close())
@@ -73,6 +74,7 @@ func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, st
 		NewUserRole:         adminRole(o.admins),
 		TokenCacheTTL:       o.tokenCache.config(),
 		MaxConcurrentHashes: o.hashes,
+		MeterProvider:       s.metrics,
 	})
 	if err != nil {
 		return nil, errors.Join(err, s.Close())
@@ -93,6 +95,7 @@ func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, st
 func routes(auth *ihoprauth.Auth, sessions *scs.SessionManager, projects projectFinder, cfg pageConfig, in *inbox, p probes) http.Handler {
 	mux := http.NewServeMux()
 	auth.Mount(mux)
+	mux.Handle("GET /metrics", localOnly(p.metrics))
 	mux.Handle("GET /healthz", p.live)
 	mux.Handle("GET /readyz", p.ready)
 	mux.Handle("GET /hello", authmw.RequireUser(auth)(http.HandlerFunc(hello)))

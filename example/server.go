@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/ihoprauth/ihoprauth"
+	"github.com/ihoprauth/ihoprauth/internal/memmetrics"
 )
 
 // server is the example put together over one database: the API with
@@ -24,10 +25,13 @@ type server struct {
 	handler     http.Handler
 	stopCleanup func()
 	draining    atomic.Bool // set at SIGINT or SIGTERM
+	// metrics keeps what the Auth records (Config.MeterProvider) for
+	// /metrics; an app would pass its OpenTelemetry SDK's provider.
+	metrics *memmetrics.Provider
 }
 
-// probes are the handlers of /healthz and /readyz.
-type probes struct{ live, ready http.Handler }
+// probes are the handlers of /healthz, /readyz and /metrics.
+type probes struct{ live, ready, metrics http.Handler }
 
 // probes returns the example's health checks: /healthz answers 200 while
 // the process serves at all (liveness), /readyz 200 only while it should
@@ -44,6 +48,7 @@ func (s *server) probes() probes {
 		json.NewEncoder(w).Encode(body)
 	}
 	return probes{
+		metrics: s.metrics,
 		live: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			answer(w, http.StatusOK, map[string]string{"status": "ok"})
 		}),

@@ -38,6 +38,7 @@ func TestRoutes(t *testing.T) {
 		{"pages are GET only", "", "POST", "/", 405, ""},
 		{"liveness", "", "GET", "/healthz", 200, `{"status":"ok"}`},
 		{"readiness", "", "GET", "/readyz", 200, `{"status":"ready"}`},
+		{"metrics", "", "GET", "/metrics", 200, `ihoprauth_store_duration_count{method="SaveProject",outcome="ok"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -296,6 +296,22 @@ function logCall(method, path, body, status, answer) {
   if (body) item.append(el('pre', JSON.stringify(shorten(body))));
   item.append(el('pre', JSON.stringify(shorten(answer))));
   $('#log').prepend(item);
+  loadMetrics();
+}
+
+// loadMetrics shows the server's request and event counters from /metrics
+// (the Prometheus text format).
+async function loadMetrics() {
+  try {
+    const res = await fetch('/metrics', { cache: 'no-store' });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const lines = (await res.text()).split('\n')
+      .filter((l) => /^ihoprauth_(requests|events|refusals)_total/.test(l))
+      .map((l) => l.replace(/^ihoprauth_/, ''));
+    $('#metrics').textContent = lines.join('\n') || 'Nothing counted yet.';
+  } catch (err) {
+    $('#metrics').textContent = 'The metrics could not be read: ' + err.message;
+  }
 }
 
 // ---- wiring
@@ -385,6 +401,7 @@ async function start() {
   $('#inbox-link').hidden = !state.config.inbox;
   renderProjects();
   render();
+  loadMetrics();
   document.body.dataset.ready = 'true';
 }
 

@@ -1,0 +1,57 @@
+package ihoprauth
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// instrumentedStore is the Store of an Auth with a MeterProvider or a
+// TracerProvider: every call is timed into ihoprauth.store.duration by
+// method and outcome, and is a span (a child of the request's), so a slow
+// database shows which calls it slows.
+type instrumentedStore struct {
+	Store
+	tel *telemetry
+}
+
+var _ Store = instrumentedStore{}
+
+// start begins a Store call named method; done ends it with its error.
+func (s instrumentedStore) start(ctx context.Context, method string) (context.Context, func(error)) {
+	began := time.Now()
+	ctx, span := s.tel.tracer.Start(ctx, "ihoprauth.store "+method, trace.WithSpanKind(trace.SpanKindClient))
+	return ctx, func(err error) {
+		outcome := "ok"
+		switch {
+		case errors.Is(err, ErrNotFound):
+			outcome = "not_found"
+		case err != nil:
+			outcome = "error"
+			span.SetStatus(codes.Error, "")
+		}
+		s.tel.storeTime.Record(ctx, time.Since(began).Seconds(), metric.WithAttributes(
+			attribute.String("method", method), attribute.String("outcome", outcome)))
+		span.End()
+	}
+}
+
+// Ping asks the underlying Store, when it can tell (see Auth.Ready).
+func (s instrumentedStore) Ping(ctx context.Context) (err error) {
+	p, ok := s.Store.(pinger)
+	if !ok {
+		_, err = s.ProjectByClientID(ctx, "")
+		if errors.Is(err, ErrNotFound) {
+			err = nil
+		}
+		return err
+	}
+	ctx, done := s.start(ctx, "Ping")
+	defer func() { done(err) }()
+	return p.Ping(ctx)
+}

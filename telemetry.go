@@ -1,0 +1,222 @@
+package ihoprauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	noopmetric "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/trace"
+	nooptrace "go.opentelemetry.io/otel/trace/noop"
+)
+
+// Metrics and traces go through the OpenTelemetry API, the one an app
+// already uses with whatever it exports to (Prometheus, OTLP): the app
+// passes its MeterProvider and TracerProvider in Config, and without them
+// nothing is recorded (the API's no-op implementations cost a few
+// nanoseconds a call). No attribute carries an email, token, user id,
+// address or any other value without a small bound: endpoints are route
+// patterns, kinds and results are the constants of Event, store methods
+// are method names. The README lists every instrument.
+
+// instrumentationName names ihoprauth's meter and tracer.
+const instrumentationName = "github.com/ihoprauth/ihoprauth"
+
+// telemetry holds the instruments of an Auth. A nil *telemetry records
+// nothing.
+type telemetry struct {
+	requests     metric.Int64Counter     // ihoprauth.requests
+	latency      metric.Float64Histogram // ihoprauth.request.duration
+	events       metric.Int64Counter     // ihoprauth.events
+	refusals     metric.Int64Counter     // ihoprauth.refusals
+	hashWait     metric.Float64Histogram // ihoprauth.hash.wait
+	hashTime     metric.Float64Histogram // ihoprauth.hash.duration
+	storeTime    metric.Float64Histogram // ihoprauth.store.duration
+	mailFailures metric.Int64Counter     // ihoprauth.mail.failures
+	cacheLookups metric.Int64Counter     // ihoprauth.token_cache.lookups
+	meter        metric.Meter
+	tracer       trace.Tracer
+	on           bool // a MeterProvider or TracerProvider was given
+}
+
+// newTelemetry makes the instruments on the providers of cfg, or no-op
+// ones where cfg has none.
+func newTelemetry(cfg Config) (*telemetry, error) {
+	mp, tp := cfg.MeterProvider, cfg.TracerProvider
+	t := &telemetry{on: mp != nil || tp != nil}
+	if mp == nil {
+		mp = noopmetric.NewMeterProvider()
+	}
+	if tp == nil {
+		tp = nooptrace.NewTracerProvider()
+	}
+	t.meter, t.tracer = mp.Meter(instrumentationName), tp.Tracer(instrumentationName)
+	seconds := metric.WithExplicitBucketBoundaries(.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10)
+	var errs [9]error
+	t.requests, errs[0] = t.meter.Int64Counter("ihoprauth.requests",
+		metric.WithDescription("API requests answered, by endpoint, method and status."), metric.WithUnit("{request}"))
+	t.latency, errs[1] = t.meter.Float64Histogram("ihoprauth.request.duration",
+		metric.WithDescription("Time to answer an API request, by endpoint."), metric.WithUnit("s"), seconds)
+	t.events, errs[2] = t.meter.Int64Counter("ihoprauth.events",
+		metric.WithDescription("Audit events (logins, failed logins, codes, tokens, …), by kind and result."), metric.WithUnit("{event}"))
+	t.refusals, errs[3] = t.meter.Int64Counter("ihoprauth.refusals",
+		metric.WithDescription("Requests refused by a throttle or the admin policy, by kind and reason (every one, not once a minute as in the audit trail)."),
+		metric.WithUnit("{request}"))
+	t.hashWait, errs[4] = t.meter.Float64Histogram("ihoprauth.hash.wait",
+		metric.WithDescription("Time a password hash waited for a hashing slot (MaxConcurrentHashes)."), metric.WithUnit("s"), seconds)
+	t.hashTime, errs[5] = t.meter.Float64Histogram("ihoprauth.hash.duration",
+		metric.WithDescription("Time of a password hash, by operation (hash or verify)."), metric.WithUnit("s"), seconds)
+	t.storeTime, errs[6] = t.meter.Float64Histogram("ihoprauth.store.duration",
+		metric.WithDescription("Time of a Store call, by method and outcome (ok, not_found, error)."), metric.WithUnit("s"), seconds)
+	t.mailFailures, errs[7] = t.meter.Int64Counter("ihoprauth.mail.failures",
+		metric.WithDescription("Mails not delivered after every try, by kind."), metric.WithUnit("{mail}"))
+	t.cacheLookups, errs[8] = t.meter.Int64Counter("ihoprauth.token_cache.lookups",
+		metric.WithDescription("Bearer checks asked of the token cache, by result (hit or miss)."), metric.WithUnit("{lookup}"))
+	if err := errors.Join(errs[:]...); err != nil {
+		return nil, fmt.Errorf("ihoprauth: metrics: %w", err)
+	}
+	return t, nil
+}
+
+// observeGauges registers the gauges read from a at each collection: the
+// mail queue's depth and the token cache's size.
+func (t *telemetry) observeGauges(a *Auth) error {
+	queue, err := t.meter.Int64ObservableGauge("ihoprauth.mail.queue",
+		metric.WithDescription("Mails waiting in the queue."), metric.WithUnit("{mail}"))
+	if err != nil {
+		return err
+	}
+	cache, err := t.meter.Int64ObservableGauge("ihoprauth.token_cache.size",
+		metric.WithDescription("Bytes the token cache holds (bounded by TokenCacheBytes)."), metric.WithUnit("By"))
+	if err != nil {
+		return err
+	}
+	_, err = t.meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		o.ObserveInt64(queue, int64(len(a.mail.ch)))
+		o.ObserveInt64(cache, a.cache.size())
+		return nil
+	}, queue, cache)
+	return err
+}
+
+// request records an answered API request and ends its span.
+func (t *telemetry) request(ctx context.Context, span trace.Span, endpoint, method string, status int, began time.Time) {
+	if t == nil {
+		return
+	}
+	t.requests.Add(ctx, 1, metric.WithAttributes(attribute.String("endpoint", endpoint),
+		attribute.String("http.request.method", method), attribute.Int("http.response.status_code", status)))
+	t.latency.Record(ctx, time.Since(began).Seconds(), metric.WithAttributes(attribute.String("endpoint", endpoint)))
+	span.SetAttributes(attribute.Int("http.response.status_code", status))
+	if status >= 500 {
+		span.SetStatus(codes.Error, "")
+	}
+	span.End()
+}
+
+// event counts an audit event.
+func (t *telemetry) event(ctx context.Context, e Event) {
+	if t == nil {
+		return
+	}
+	t.events.Add(ctx, 1, metric.WithAttributes(attribute.String("kind", e.Kind), attribute.String("result", e.Result)))
+}
+
+// refusal counts a refused request.
+func (t *telemetry) refusal(ctx context.Context, e Event) {
+	if t == nil {
+		return
+	}
+	t.refusals.Add(ctx, 1, metric.WithAttributes(attribute.String("kind", e.Kind), attribute.String("reason", e.Result)))
+}
+
+// hashed records the wait for a hashing slot and the hash itself.
+func (t *telemetry) hashed(ctx context.Context, op string, asked, began time.Time) {
+	if t == nil {
+		return
+	}
+	t.hashWait.Record(ctx, began.Sub(asked).Seconds())
+	t.hashTime.Record(ctx, time.Since(began).Seconds(), metric.WithAttributes(attribute.String("operation", op)))
+}
+
+// cacheLookup counts a lookup of the token cache.
+func (t *telemetry) cacheLookup(ctx context.Context, hit bool) {
+	if t == nil {
+		return
+	}
+	result := "miss"
+	if hit {
+		result = "hit"
+	}
+	t.cacheLookups.Add(ctx, 1, metric.WithAttributes(attribute.String("result", result)))
+}
+
+// serveObserved is ServeHTTP with a span and the request metrics.
+func (a *Auth) serveObserved(w http.ResponseWriter, r *http.Request) {
+	began := time.Now()
+	endpoint := a.endpoint(r.URL.Path)
+	ctx, span := a.tel.tracer.Start(r.Context(), "ihoprauth "+endpoint, trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("http.route", endpoint)))
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	a.route(sw, r.WithContext(ctx))
+	a.tel.request(ctx, span, endpoint, r.Method, sw.status, began)
+}
+
+// endpoint names the route of path for metrics and spans: a path of the
+// API without BasePath, with the admin API's user_id and client_id as
+// {user_id} and {client_id}, or "unknown". It never carries what a client
+// put in the path.
+func (a *Auth) endpoint(path string) string {
+	rest, ok := strings.CutPrefix(path, a.cfg.BasePath+"/")
+	if !ok {
+		return "unknown"
+	}
+	if admin, ok := strings.CutPrefix(rest, "admin/"); ok {
+		routes, arg := a.adminRoute(admin)
+		switch {
+		case routes == nil:
+			return "unknown"
+		case strings.HasPrefix(admin, "projects/"):
+			return "admin/projects/{client_id}"
+		case arg == "":
+			return "admin/users"
+		}
+		pattern := "admin/users/{user_id}"
+		if _, action, ok := strings.Cut(strings.TrimPrefix(admin, "users/"), "/"); ok {
+			pattern += "/" + action
+		}
+		return pattern
+	}
+	if a.routes[rest] == nil {
+		return "unknown"
+	}
+	return rest
+}
+
+// statusWriter remembers the status of the answer it writes.
+type statusWriter struct {
+	http.ResponseWriter
+	status      int
+	wroteHeader bool
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if !w.wroteHeader {
+		w.status, w.wroteHeader = status, true
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wroteHeader = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap gives http.ResponseController the writer underneath.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
