@@ -64,6 +64,9 @@ func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, st
 		return nil, err
 	}
 	s := &server{db: db, metrics: memmetrics.New()}
+	if err := observeGoroutines(s.metrics); err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
 	st, err := store.New(ctx, db, store.Config{NoMigrate: o.migrate == "off"})
 	if err != nil {
 		return nil, errors.Join(err, s.Close())

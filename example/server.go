@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
 	"gorm.io/gorm"
 
 	"github.com/ihoprauth/ihoprauth"
@@ -149,4 +151,19 @@ func localOnly(h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// observeGoroutines adds the process's goroutines to the example's own
+// metrics (process_goroutines on /metrics), which the soak run watches.
+func observeGoroutines(p metric.MeterProvider) error {
+	m := p.Meter("example")
+	g, err := m.Int64ObservableGauge("process.goroutines", metric.WithDescription("Goroutines of the process."))
+	if err != nil {
+		return err
+	}
+	_, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		o.ObserveInt64(g, int64(runtime.NumGoroutine()))
+		return nil
+	}, g)
+	return err
 }

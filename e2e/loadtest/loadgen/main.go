@@ -19,6 +19,9 @@
 //	burst    -burst requests at once, of the cheap kinds of -burst-kinds in
 //	         turn, counted by status (see burst.go); any answer but the
 //	         kind's own or a 503 with Retry-After is an error
+//	soak     mixed traffic for -duration: signups, code exchanges, reads,
+//	         refreshes, logouts, logins, a malformed body and a wrong client
+//	         secret, each of -c workers one round every -soak-pause
 //	token    prints the access token of a new user (for the wrk script)
 //
 // It uses valid credentials only, so no throttle fires (docs/design.md,
@@ -55,7 +58,7 @@ type options struct {
 	accounts                     int
 	sources, burst               int
 	burstKinds, token            string
-	duration, idle               time.Duration
+	duration, idle, soakPause    time.Duration
 	probeRate                    float64
 }
 
@@ -65,7 +68,7 @@ func main() {
 	flag.StringVar(&o.clientID, "client-id", "demo-none", "client_id of a project of type none")
 	flag.StringVar(&o.clientSecret, "client-secret", "", "its client_secret")
 	flag.IntVar(&o.pid, "pid", 0, "process id of the server, for its peak RSS; 0: not reported")
-	flag.StringVar(&o.scenarios, "scenario", "flow,login,refresh,storm", "comma-separated scenarios: flow, login, refresh, storm, burst, token")
+	flag.StringVar(&o.scenarios, "scenario", "flow,login,refresh,storm", "comma-separated scenarios: flow, login, refresh, storm, burst, soak, token")
 	flag.IntVar(&o.workers, "c", 4, "concurrent clients of flow, login and refresh")
 	flag.IntVar(&o.storm, "storm", 100, "concurrent logins of the storm")
 	flag.IntVar(&o.accounts, "accounts", 1, "users that the login and storm scenarios log in, in turn")
@@ -76,6 +79,7 @@ func main() {
 	flag.IntVar(&o.max, "max", 100_000, "most requests of one scenario")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "longest run of one scenario (and of the storm)")
 	flag.DurationVar(&o.idle, "idle", 5*time.Second, "how long the storm probes the idle server first")
+	flag.DurationVar(&o.soakPause, "soak-pause", time.Second, "least time between the starts of two rounds of one soak worker")
 	flag.Float64Var(&o.probeRate, "probe-rate", 200, "GET /user per second during the storm's two phases, over one connection")
 	flag.Parse()
 	if err := run(o); err != nil {
@@ -139,6 +143,8 @@ func runScenario(ctx context.Context, c *client, o options, name string) ([]resu
 		return storm(ctx, c, o)
 	case "burst":
 		return burst(ctx, c, o)
+	case "soak":
+		return one(soak(ctx, c, o))
 	}
 	return nil, fmt.Errorf("unknown scenario %q", name)
 }
