@@ -37,10 +37,38 @@ func TestBrowser(t *testing.T) {
 		t.Skipf("skipping the browser test: no Chromium at %s (install Debian's chromium package; .ci/run does)", chromiumPath)
 	}
 	e := &browserEnv{browser: startBrowser(t)}
-	e.base, e.mails = startExample(t)
+	e.base, e.mails = startExample(t, "-admin", adminEmail)
 	t.Run("two-step", e.twoStep)
 	t.Run("otp", e.otp)
 	t.Run("none", e.none)
+	t.Run("admin", e.admin)
+}
+
+// adminEmail gets role admin when it signs up (the example's -admin).
+const adminEmail = "margaret@example.com"
+
+// admin signs up as the -admin address in web-none, where the none
+// subtest made Ada, sees the project's users in the admin card, disables
+// and enables Ada, then deletes her.
+func (e *browserEnv) admin(t *testing.T) {
+	app, _ := e.open(t, "web-none")
+	app.signUp(adminEmail, password, "Margaret", "Hamilton")
+	app.waitSignedIn(adminEmail)
+	ada := `#admin-users tr[data-email="ada@example.com"]`
+	app.waitVisible(ada)
+	app.do("disable Ada", chromedp.Click(chromedp.CSS(ada+` button[data-action="disable"]`)))
+	app.waitNotice("success", "User disabled")
+	app.wantText(ada+" .state", "disabled")
+	app.do("enable Ada", chromedp.Click(chromedp.CSS(ada+` button[data-action="enable"]`)))
+	app.waitNotice("success", "User enabled")
+	app.wantText(ada+" .state", "enabled")
+	app.do("delete Ada, confirming", chromedp.Click(chromedp.CSS(ada+` button[data-action="delete"]`)))
+	app.wantText(ada+` button[data-action="delete"]`, "Really delete?")
+	app.do("confirm", chromedp.Click(chromedp.CSS(ada+` button[data-action="delete"]`)))
+	app.waitNotice("success", "User deleted")
+	value(app, "wait for Ada's row to go", chromedp.Poll[bool](fmt.Sprintf(`document.querySelectorAll(%s).length === 0`, jsString(ada)),
+		chromedp.WithPollingTimeout(stepTimeout)))
+	app.logOut()
 }
 
 // browserEnv is the example and the browser that the subtests share.
@@ -295,6 +323,14 @@ func (tb tab) wantUser(email, name string) {
 	if !strings.Contains(user, email) || !strings.Contains(user, name) {
 		tb.fail("read the user", fmt.Errorf("got %q, want %s and %s", user, name, email))
 	}
+}
+
+// wantText waits until the element sel shows text.
+func (tb tab) wantText(sel, text string) {
+	tb.t.Helper()
+	js := fmt.Sprintf(`(() => { const el = document.querySelector(%s); return el !== null && el.textContent === %s; })()`,
+		jsString(sel), jsString(text))
+	value(tb, fmt.Sprintf("wait for %s to show %q", sel, text), chromedp.Poll[bool](js, chromedp.WithPollingTimeout(stepTimeout)))
 }
 
 // logOut logs out on the page.

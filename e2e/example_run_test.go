@@ -57,13 +57,14 @@ func buildExample(t *testing.T) string {
 var listening = regexp.MustCompile(`listening on (http://\S+)\n`)
 
 // startExample runs the example with its demo projects on a loopback port,
-// over a new SQLite file, and stops it with SIGINT when the test ends,
+// over a new SQLite file, with flags added, and stops it with SIGINT when the test ends,
 // which must end it cleanly within 10 s. It returns the example's URL and
 // its stderr, where the dev mailer writes every mail.
-func startExample(t *testing.T) (string, *output) {
+func startExample(t *testing.T, flags ...string) (string, *output) {
 	t.Helper()
 	stdout, stderr := &output{}, &output{}
-	cmd := exec.Command(buildExample(t), "-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "example.db"))
+	args := append([]string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "example.db")}, flags...)
+	cmd := exec.Command(buildExample(t), args...)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting the example: %v", err)

@@ -18,6 +18,8 @@ const state = {
   pending: null,
   tokens: null, // { access, refresh, expiresAt }
   user: null,
+  adminUsers: null, // the admin card's list, once loaded
+  deleting: null, // the user_id whose Delete was clicked once
 };
 
 const $ = (selector, root = document) => root.querySelector(selector);
@@ -186,6 +188,7 @@ async function logout() {
 function signedOut() {
   state.tokens = null;
   state.user = null;
+  state.adminUsers = null;
   $$('form').forEach((form) => form.reset());
   render();
 }
@@ -231,6 +234,67 @@ function render() {
   $$('.pending-email').forEach((el) => { el.textContent = state.pending ? state.pending.email : ''; });
   $$('.inbox-hint').forEach((el) => { el.hidden = !state.config.inbox; });
   if (signedIn) renderUser();
+  const admin = signedIn && state.user && String(state.user.role).toLowerCase() === 'admin';
+  $('#admin-card').hidden = !admin;
+  if (admin && state.adminUsers === null) {
+    state.adminUsers = [];
+    loadAdminUsers().catch(notifyError);
+  }
+}
+
+// ---- the admin card: the admin API (GET /api/v1/admin/users and the
+// per-user actions), open to users whose role is admin.
+
+async function loadAdminUsers() {
+  state.adminUsers = (await authed('GET', '/api/v1/admin/users?limit=100')).users;
+  renderAdminUsers();
+}
+
+function renderAdminUsers() {
+  $('#admin-users').replaceChildren(...state.adminUsers.map((u) => {
+    const tr = document.createElement('tr');
+    tr.dataset.email = u.email;
+    const status = u.disabled_at ? 'disabled' : 'enabled';
+    const actions = document.createElement('td');
+    actions.className = 'row-actions';
+    if (u.user_id !== state.user.user_id) {
+      actions.append(
+        adminButton(u.disabled_at ? 'Enable' : 'Disable', u.disabled_at ? 'enable' : 'disable', u.user_id),
+        adminButton(state.deleting === u.user_id ? 'Really delete?' : 'Delete', 'delete', u.user_id, 'danger'));
+    }
+    tr.append(el('td', u.email), el('td', `${u.first_name} ${u.last_name}`), el('td', u.role),
+      Object.assign(el('td', status), { className: 'state' }), actions);
+    return tr;
+  }));
+}
+
+function adminButton(label, action, userID, className = '') {
+  const b = el('button', label);
+  Object.assign(b, { type: 'button', className });
+  b.dataset.action = action;
+  b.dataset.user = userID;
+  return b;
+}
+
+// adminAction runs the action of a button of the admin card; Delete needs
+// a second click.
+async function adminAction(button) {
+  const { action, user } = button.dataset;
+  if (action === 'delete' && state.deleting !== user) {
+    state.deleting = user;
+    renderAdminUsers();
+    return;
+  }
+  state.deleting = null;
+  const path = `/api/v1/admin/users/${encodeURIComponent(user)}`;
+  if (action === 'delete') {
+    await authed('DELETE', path);
+    notify('success', 'User deleted: the account and its logins are gone.');
+  } else {
+    await authed('POST', `${path}/${action}`);
+    notify('success', action === 'disable' ? 'User disabled: their logins ended at once.' : 'User enabled.');
+  }
+  await loadAdminUsers();
 }
 
 function renderUser() {
@@ -384,6 +448,11 @@ function wire() {
   $('#reload-user').addEventListener('click', handle(loadUser));
   $('#refresh').addEventListener('click', handle(refresh));
   $('#logout').addEventListener('click', handle(logout));
+  $('#admin-reload').addEventListener('click', handle(loadAdminUsers));
+  $('#admin-users').addEventListener('click', (event) => {
+    const button = event.target.closest('button[data-action]');
+    if (button) handle(() => adminAction(button))(event);
+  });
 }
 
 async function start() {
