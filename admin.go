@@ -152,6 +152,11 @@ func (a *Auth) admitAdmin(r *http.Request, clientID string) (adminCall, context.
 			return adminCall{project: p, key: true}, ctx, err
 		}
 	}
+	if a.cfg.Sessions != nil && r.Header.Get("Authorization") == "" && crossOrigin(r) {
+		// Reads too: each is audited under the admin's name, so another
+		// site must not make the admin's browser send one.
+		return adminCall{}, ctx, errCrossSite
+	}
 	u, _, err := a.credentials(r)
 	if err != nil {
 		return adminCall{}, ctx, err

@@ -3,7 +3,9 @@ package ihoprauth_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -255,7 +257,7 @@ func TestAdminAPIWithServerKeys(t *testing.T) {
 	if _, err := e.auth.UserByUserID(ctx, e.stranger); !errors.Is(err, ihoprauth.ErrNotFound) {
 		t.Fatalf("a user of the deleted project: got %v, want ErrNotFound", err)
 	}
-	want(t, e.do("DELETE", "/api/v1/admin/projects/web-two", both, nil), 404)
+	want(t, e.do("DELETE", "/api/v1/admin/projects/web-two", both, nil), 403) // the key left the project with it
 
 	// A deleted key stops working at once.
 	keys, err := e.auth.APIKeys(ctx)
@@ -267,4 +269,79 @@ func TestAdminAPIWithServerKeys(t *testing.T) {
 	}
 	want(t, e.do("GET", "/api/v1/admin/users?client_id=web-none", key, nil), 401)
 	want(t, e.do("GET", "/api/v1/admin/users?client_id=web-none", both, nil), 200)
+}
+
+// TestAdminAPIReviewFixes covers what an attack review of the admin API
+// found: cross-site reads with an admin's cookie, refusals counted under
+// the wrong caller, keys that outlived their project, and events missing
+// for a project's users and for keys.
+func TestAdminAPIReviewFixes(t *testing.T) {
+	t.Run("a cross-site read with the admin's cookie is refused", func(t *testing.T) {
+		s := newSessionEnv(t)
+		tok := s.signupNone("boss@example.com")
+		u, _ := s.auth.UserByEmail(context.Background(), "web-none", "boss@example.com")
+		if _, err := s.auth.SetRole(context.Background(), u.UserID, "admin"); err != nil {
+			t.Fatal(err)
+		}
+		s.startSession(tok)
+		if status, _ := s.visit("GET", "/api/v1/admin/users", "", http.Header{"Sec-Fetch-Site": {"cross-site"}}); status != 403 {
+			t.Errorf("cross-site GET with the cookie: got %d, want 403", status)
+		}
+		if status, body := s.visit("GET", "/api/v1/admin/users", "", http.Header{"Sec-Fetch-Site": {"same-origin"}}); status != 200 {
+			t.Errorf("same-origin GET with the cookie: got %d %s, want 200", status, body)
+		}
+	})
+	t.Run("each refused caller is recorded under their own name", func(t *testing.T) {
+		e := newAdminEnv(t)
+		other := e.exchange(e.none, e.loginWith(e.none, "other@example.com", goodPassword).str("code"), "").str("access_token")
+		want(t, e.do("GET", "/api/v1/admin/users", e.user, nil), 403)
+		for range 3 {
+			want(t, e.do("GET", "/api/v1/admin/users", other, nil), 403)
+		}
+		events, err := e.auth.Events(context.Background(), time.Time{}, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		actors := map[string]bool{}
+		for _, ev := range events {
+			if ev.Kind == ihoprauth.EventAdminRefused {
+				actors[ev.Actor] = true
+			}
+		}
+		if !actors[e.userID] || !actors[e.other] {
+			t.Errorf("refusal events by actor: got %v, want one for each of %s and %s", actors, e.userID, e.other)
+		}
+	})
+	t.Run("a deleted project leaves its keys", func(t *testing.T) {
+		e := newAdminEnv(t)
+		ctx := context.Background()
+		only, _, _ := e.auth.CreateAPIKey(ctx, "web-two only", []string{"web-two"})
+		both, bothKey, _ := e.auth.CreateAPIKey(ctx, "both", []string{"web-none", "web-two"})
+		want(t, e.do("DELETE", "/api/v1/admin/projects/web-two", only, nil), 200)
+		// A new project under the old client_id is a new tenant.
+		e.project(ihoprauth.TypeTwoStep, "web-two", "another-secret-0123456789", false)
+		want(t, e.do("GET", "/api/v1/admin/users?client_id=web-two", only, nil), 401)
+		want(t, e.do("GET", "/api/v1/admin/users?client_id=web-two", both, nil), 403)
+		want(t, e.do("GET", "/api/v1/admin/users?client_id=web-none", both, nil), 200)
+		keys, _ := e.auth.APIKeys(ctx)
+		if len(keys) != 1 || keys[0].ID != bothKey.ID || !slices.Equal(keys[0].ClientIDs, []string{"web-none"}) {
+			t.Errorf("keys after the delete: got %+v, want only %q for web-none", keys, "both")
+		}
+		deleted, created, keyDeleted := 0, 0, 0
+		events, _ := e.auth.Events(ctx, time.Time{}, 1000)
+		for _, ev := range events {
+			switch ev.Kind {
+			case ihoprauth.EventUserDeleted:
+				deleted++
+			case ihoprauth.EventAPIKeyCreated:
+				created++
+			case ihoprauth.EventAPIKeyDeleted:
+				keyDeleted++
+			}
+		}
+		if deleted != 1 || created != 2 || keyDeleted != 1 {
+			t.Errorf("events: %d user deleted (want 1, the stranger), %d keys created (want 2), %d deleted (want 1)",
+				deleted, created, keyDeleted)
+		}
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -43,6 +44,7 @@ func (a *Auth) CreateAPIKey(ctx context.Context, name string, clientIDs []string
 	if err := a.store.CreateAPIKey(ctx, &k); err != nil {
 		return "", APIKey{}, fmt.Errorf("ihoprauth: saving API key %q: %w", name, err)
 	}
+	a.event(ctx, EventAPIKeyCreated, 0, "key:"+strconv.FormatInt(k.ID, 10), "ok")
 	return key, k, nil
 }
 
@@ -56,7 +58,11 @@ func (a *Auth) APIKeys(ctx context.Context) ([]APIKey, error) {
 // the next request that sends it gets 401. It returns an error wrapping
 // ErrNotFound when there is no such key.
 func (a *Auth) DeleteAPIKey(ctx context.Context, id int64) error {
-	return a.store.DeleteAPIKey(ctx, id)
+	if err := a.store.DeleteAPIKey(ctx, id); err != nil {
+		return err
+	}
+	a.event(ctx, EventAPIKeyDeleted, 0, "key:"+strconv.FormatInt(id, 10), "ok")
+	return nil
 }
 
 // apiKey returns the record of the key that token is, if token looks like
@@ -73,10 +79,17 @@ func (a *Auth) apiKey(ctx context.Context, token string) (k APIKey, ok bool, err
 		}
 		if k, err = a.store.APIKeyByHash(ctx, keyedWith(old, "api-key", token)); err == nil {
 			// Made under a previous key: hashed again under the current one.
-			if err := a.store.SetAPIKeyHash(ctx, k.ID, hash); err != nil {
+			k.KeyHash = hash
+			if err := a.store.UpdateAPIKey(ctx, k); err != nil {
 				a.cfg.OnError(ctx, fmt.Errorf("ihoprauth: re-keying API key %d: %w", k.ID, err))
 			}
 		}
+	}
+	for _, next := range a.cfg.NextSecrets {
+		if !errors.Is(err, ErrNotFound) {
+			break
+		}
+		k, err = a.store.APIKeyByHash(ctx, keyedWith(next, "api-key", token))
 	}
 	if errors.Is(err, ErrNotFound) {
 		return APIKey{}, true, errBadToken

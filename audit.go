@@ -38,6 +38,10 @@ const (
 	// AdminPolicy does not admit, or by a key for another project; like
 	// throttling, written at most once a minute per source.
 	EventAdminRefused = "admin call refused"
+	// EventAPIKeyCreated and EventAPIKeyDeleted name the server API key
+	// in place of a user_id: "key:" and its ID, as Event.Actor does.
+	EventAPIKeyCreated = "api key created"
+	EventAPIKeyDeleted = "api key deleted"
 )
 
 // event records a security event in the audit trail, logs it and hands it
@@ -83,13 +87,14 @@ func (a *Auth) throttled(ctx context.Context, projectID int64, reason string) {
 }
 
 // recordRefusal records e, a refusal, in the audit trail at most once per
-// auditWindow for each source, kind and result: the event written when a
+// auditWindow for each source, kind, result and actor (an admin caller
+// refused: each is counted under their own name): the event written when a
 // new window opens counts itself and the refusals of the last window that
 // no event counted yet. So a flood of refusals costs two counter writes
 // each, not an event row each.
 func (a *Auth) recordRefusal(ctx context.Context, e Event) {
 	a.tel.refusal(ctx, e)
-	key := counterKey("audit", sourceOf(ctx), e.Kind, e.Result)
+	key := counterKey("audit", sourceOf(ctx), e.Kind, e.Result, clientFrom(ctx).actor)
 	prev, err := a.store.Counter(ctx, key)
 	if err != nil {
 		a.cfg.OnError(ctx, err)

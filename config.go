@@ -42,6 +42,11 @@ type Config struct {
 	// Secret. See "Rotating the key" in the README for the steps with many
 	// instances. Default none.
 	PreviousSecrets [][]byte
+	// NextSecrets are keys about to replace Secret, for the first rollout
+	// of a rotation: what they make verifies, but nothing is hashed again,
+	// neither to them nor from them. Each must have at least 32 bytes, and
+	// they need Secret. Default none.
+	NextSecrets [][]byte
 
 	// AccessTokenTTL is how long an access token works. Default 1 hour.
 	AccessTokenTTL time.Duration

@@ -38,13 +38,19 @@ func (c Config) check() error {
 	if n := len(c.Secret); n > 0 && n < 32 {
 		errs = append(errs, invalidField("Secret", "has %d bytes, want at least 32 (or none, to use a generated key)", n))
 	}
-	for i, k := range c.PreviousSecrets {
-		if len(k) < 32 {
-			errs = append(errs, invalidField(fmt.Sprintf("PreviousSecrets[%d]", i), "has %d bytes, want at least 32", len(k)))
+	for _, f := range []struct {
+		name string
+		keys [][]byte
+	}{{"PreviousSecrets", c.PreviousSecrets}, {"NextSecrets", c.NextSecrets}} {
+		name, keys := f.name, f.keys
+		for i, k := range keys {
+			if len(k) < 32 {
+				errs = append(errs, invalidField(fmt.Sprintf("%s[%d]", name, i), "has %d bytes, want at least 32", len(k)))
+			}
 		}
-	}
-	if len(c.PreviousSecrets) > 0 && len(c.Secret) == 0 {
-		errs = append(errs, invalidField("PreviousSecrets", "needs Secret: the key that replaced them"))
+		if len(keys) > 0 && len(c.Secret) == 0 {
+			errs = append(errs, invalidField(name, "needs Secret"))
+		}
 	}
 	if p := c.Argon2; p != (Argon2Params{}) {
 		if p.Memory == 0 || p.Time == 0 || p.Threads == 0 {

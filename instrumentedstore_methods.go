@@ -267,10 +267,10 @@ func (s instrumentedStore) DeleteAPIKey(ctx context.Context, id int64) (err erro
 	return s.Store.DeleteAPIKey(ctx, id)
 }
 
-func (s instrumentedStore) SetAPIKeyHash(ctx context.Context, id int64, hash string) (err error) {
-	ctx, done := s.start(ctx, "SetAPIKeyHash")
+func (s instrumentedStore) UpdateAPIKey(ctx context.Context, k APIKey) (err error) {
+	ctx, done := s.start(ctx, "UpdateAPIKey")
 	defer func() { done(err) }()
-	return s.Store.SetAPIKeyHash(ctx, id, hash)
+	return s.Store.UpdateAPIKey(ctx, k)
 }
 
 func (s instrumentedStore) RememberSource(ctx context.Context, account, source string, at time.Time) (err error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // ProjectSpec describes a project to create or update with SaveProject.
@@ -45,7 +46,9 @@ func (a *Auth) SaveProject(ctx context.Context, spec ProjectSpec) (Project, erro
 
 // DeleteProject deletes the project with that client_id and everything of
 // it: each of its users as DeleteUser erases one (their audit events keep
-// a pseudonym only), then the project, whose client_id then works no more.
+// a pseudonym only, named by a "user deleted" event each), then the
+// project, whose client_id then works no more and leaves every server API
+// key (a key left with no project is deleted).
 // Each user is deleted in a transaction of its own, so no table is locked
 // for long, and a DeleteProject that failed part way finishes when called
 // again. A signup that completes in the instant between the last user and
@@ -67,9 +70,14 @@ func (a *Auth) DeleteProject(ctx context.Context, clientID string) error {
 			break
 		}
 		for _, u := range users {
-			if _, err := a.deleteUser(ctx, u); err != nil && !errors.Is(err, ErrNotFound) {
+			pseudonym, err := a.deleteUser(ctx, u)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
 				return err
 			}
+			a.event(ctx, EventUserDeleted, u.ProjectID, pseudonym, "ok")
 		}
 	}
 	err = a.changeProject(ctx, func(tx Store) (int64, error) { return p.ID, tx.DeleteProject(ctx, p.ID) })
@@ -77,6 +85,31 @@ func (a *Auth) DeleteProject(ctx context.Context, clientID string) error {
 		return err
 	}
 	a.event(ctx, EventProjectDeleted, p.ID, "", "ok")
+	return a.dropFromAPIKeys(ctx, p)
+}
+
+// dropFromAPIKeys takes the deleted project p out of every server API key,
+// so that a later project with the same client_id is not in a key's reach;
+// a key left with no project is deleted.
+func (a *Auth) dropFromAPIKeys(ctx context.Context, p Project) error {
+	keys, err := a.store.APIKeys(ctx)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if !k.Allows(p.ClientID) {
+			continue
+		}
+		k.ClientIDs = slices.DeleteFunc(k.ClientIDs, func(id string) bool { return id == p.ClientID })
+		if len(k.ClientIDs) == 0 {
+			err = a.DeleteAPIKey(ctx, k.ID)
+		} else {
+			err = a.store.UpdateAPIKey(ctx, k)
+		}
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -21,7 +21,8 @@ type pinger interface {
 // closed, and its mail queue is moving (mail waits while no worker has
 // taken one for longer than MailAttempts tries of MailTimeout each and the
 // waits between them). It returns nil, or an error wrapping ErrNotReady
-// that says what is wrong, without secrets. It is what a readiness probe
+// that says what is wrong in a few words, without secrets, hosts or
+// names (the database's own error goes to OnError). It is what a readiness probe
 // asks (the example's /readyz); it never changes anything.
 func (a *Auth) Ready(ctx context.Context) error {
 	ctx, cancel := a.bounded(ctx)
@@ -41,7 +42,10 @@ func (a *Auth) Ready(ctx context.Context) error {
 		err = nil
 	}
 	if err != nil {
-		return fmt.Errorf("%w: the database: %w", ErrNotReady, err)
+		// The detail (hosts, user and database names) goes to OnError; the
+		// answer, which a probe endpoint may show anyone, only says which.
+		a.cfg.OnError(ctx, fmt.Errorf("ihoprauth: readiness: the database: %w", err))
+		return fmt.Errorf("%w: the database does not answer", ErrNotReady)
 	}
 	return nil
 }

@@ -84,3 +84,25 @@ func TestPreviousSecretsAreChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestRotationRollout plays the README's steps with instances of both
+// rollouts at once: the first (Secret A, NextSecrets [B]) accepts what the
+// second (Secret B, PreviousSecrets [A]) hashes again, and does not hash it
+// back, so once every instance is on B alone nothing used in between is
+// lost.
+func TestRotationRollout(t *testing.T) {
+	keyA, keyB := bytes.Repeat([]byte("a"), 32), bytes.Repeat([]byte("b"), 32)
+	_, st := openStore(t)
+	rec := &mailer.Recorder{}
+	first := buildEnv(t, st, rec, func(c *ihoprauth.Config) { c.Secret, c.NextSecrets = keyA, [][]byte{keyB} })
+	rot := first.project(ihoprauth.TypeNone, "rolling", "rolling-secret-0123456789", false)
+	want(t, first.post("/api/v1/signup", signupBody(rot, "roll@example.com")), 200)
+	second := buildEnv(t, st, rec, func(c *ihoprauth.Config) { c.Secret, c.PreviousSecrets = keyB, [][]byte{keyA} })
+	for range 2 {
+		want(t, second.loginWith(rot, "roll@example.com", goodPassword), 200) // hashes it again under B
+		first.poll()
+		want(t, first.loginWith(rot, "roll@example.com", goodPassword), 200) // accepts B, keeps it
+	}
+	last := buildEnv(t, st, rec, func(c *ihoprauth.Config) { c.Secret = keyB })
+	want(t, last.loginWith(rot, "roll@example.com", goodPassword), 200)
+}

@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"math/big"
+	"slices"
 )
 
 // Lengths of the random values handed to clients, in bytes of entropy.
@@ -52,11 +53,11 @@ func keyedWith(key []byte, purpose, value string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// matchKeyed reports whether hash is the keyed hash of value under the key
-// or one of Config.PreviousSecrets, and whether it was an old one, which
-// the caller then replaces by a.keyed's when it can. Every key is tried,
-// each compared in constant time, so the time says nothing of which
-// matched.
+// matchKeyed reports whether hash is the keyed hash of value under the key,
+// one of Config.PreviousSecrets or one of Config.NextSecrets, and whether
+// it was a previous one, which the caller then replaces by a.keyed's when
+// it can. Every key is tried, each compared in constant time, so the time
+// says nothing of which matched.
 func (a *Auth) matchKeyed(purpose, value, hash string) (ok, old bool) {
 	ok = equalHex(a.keyed(purpose, value), hash)
 	for _, k := range a.cfg.PreviousSecrets {
@@ -64,7 +65,17 @@ func (a *Auth) matchKeyed(purpose, value, hash string) (ok, old bool) {
 			ok, old = true, true
 		}
 	}
-	return ok, old
+	for _, k := range a.cfg.NextSecrets {
+		if equalHex(keyedWith(k, purpose, value), hash) {
+			ok = true
+		}
+	}
+	return ok, old && ok
+}
+
+// otherKeys are the keys besides the current one that verify.
+func (a *Auth) otherKeys() [][]byte {
+	return append(slices.Clip(a.cfg.PreviousSecrets), a.cfg.NextSecrets...)
 }
 
 // equalHex compares two hashes in constant time.

@@ -164,6 +164,12 @@ func crossSite(r *http.Request) bool {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		return false
 	}
+	return crossOrigin(r)
+}
+
+// crossOrigin reports whether r, whatever its method, comes from a page of
+// another site, as its browser says.
+func crossOrigin(r *http.Request) bool {
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
 		return true
 	}

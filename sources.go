@@ -51,7 +51,7 @@ func (a *Auth) deviceOf(r *http.Request) string {
 		return ""
 	}
 	valid := hmac.Equal([]byte(sig), []byte(deviceSignature(a.key, id)))
-	for _, k := range a.cfg.PreviousSecrets {
+	for _, k := range a.otherKeys() {
 		valid = hmac.Equal([]byte(sig), []byte(deviceSignature(k, id))) || valid
 	}
 	if !valid {

@@ -241,9 +241,10 @@ type APIKeyStore interface {
 	APIKeys(ctx context.Context) ([]APIKey, error)
 	// DeleteAPIKey deletes the key with that ID, or returns ErrNotFound.
 	DeleteAPIKey(ctx context.Context, id int64) error
-	// SetAPIKeyHash sets the KeyHash of the key with that ID (when the key
-	// is hashed again under a new key), or returns ErrNotFound.
-	SetAPIKeyHash(ctx context.Context, id int64, hash string) error
+	// UpdateAPIKey writes the KeyHash and ClientIDs of k over those of the
+	// key with k's ID (a key hashed again under a new key, or one whose
+	// project was deleted), or returns ErrNotFound.
+	UpdateAPIKey(ctx context.Context, k APIKey) error
 }
 
 // KnownSourceTTL is how long a source (a device or an address) stays known

@@ -167,12 +167,24 @@ func (t *telemetry) cacheLookup(ctx context.Context, hit bool) {
 // serveObserved is ServeHTTP with a span and the request metrics.
 func (a *Auth) serveObserved(w http.ResponseWriter, r *http.Request) {
 	began := time.Now()
-	endpoint := a.endpoint(r.URL.Path)
+	endpoint, method := a.endpoint(r.URL.Path), knownMethod(r.Method)
 	ctx, span := a.tel.tracer.Start(r.Context(), "ihoprauth "+endpoint, trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("http.route", endpoint)))
+		trace.WithAttributes(attribute.String("http.request.method", method), attribute.String("http.route", endpoint)))
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	a.route(sw, r.WithContext(ctx))
-	a.tel.request(ctx, span, endpoint, r.Method, sw.status, began)
+	a.tel.request(ctx, span, endpoint, method, sw.status, began)
+}
+
+// knownMethod is m if it is a method of RFC 9110 or PATCH, else "_OTHER",
+// as OpenTelemetry's conventions say: a client picks the method, and an
+// attribute must not take any value a client sends.
+func knownMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return m
+	}
+	return "_OTHER"
 }
 
 // endpoint names the route of path for metrics and spans: a path of the

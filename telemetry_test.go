@@ -66,6 +66,7 @@ func TestMetricsAndTraces(t *testing.T) {
 		e.loginWith(e.none, "metered@example.com", "wrong password")
 	}
 	want(t, e.do("GET", "/api/v1/nothing-here", "", nil), 404)
+	want(t, e.do("ADA-LOVELACE", "/api/v1/login", "", nil), 405)
 	u, err := e.auth.UserByEmail(context.Background(), "web-none", "metered@example.com")
 	if err != nil {
 		t.Fatal(err)
@@ -83,6 +84,7 @@ func TestMetricsAndTraces(t *testing.T) {
 		{"ihoprauth.requests", []attribute.KeyValue{str("endpoint", "login"), str("http.request.method", "POST"), num("http.response.status_code", 429)}, 1},
 		{"ihoprauth.requests", []attribute.KeyValue{str("endpoint", "unknown"), str("http.request.method", "GET"), num("http.response.status_code", 404)}, 1},
 		{"ihoprauth.requests", []attribute.KeyValue{str("endpoint", "admin/users/{user_id}"), str("http.request.method", "GET"), num("http.response.status_code", 403)}, 1},
+		{"ihoprauth.requests", []attribute.KeyValue{str("endpoint", "login"), str("http.request.method", "_OTHER"), num("http.response.status_code", 405)}, 1},
 		{"ihoprauth.request.duration", []attribute.KeyValue{str("endpoint", "login")}, 6},
 		{"ihoprauth.events", []attribute.KeyValue{str("kind", ihoprauth.EventSignup), str("result", "ok")}, 1},
 		{"ihoprauth.events", []attribute.KeyValue{str("kind", ihoprauth.EventLoginFailed), str("result", "bad credentials")}, 5},
@@ -108,7 +110,7 @@ func TestMetricsAndTraces(t *testing.T) {
 	}
 	var text strings.Builder
 	metrics.WriteText(&text)
-	for _, secret := range []string{"metered@example.com", u.UserID, tok, "127.0.0.1"} {
+	for _, secret := range []string{"metered@example.com", u.UserID, tok, "127.0.0.1", "ADA-LOVELACE"} {
 		if strings.Contains(text.String(), secret) {
 			t.Errorf("the metrics carry %q:\n%s", secret, text.String())
 		}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -135,9 +136,12 @@ func browserURL(flagAddr string, ln net.Addr) string {
 }
 
 // localOnly serves h only to requests from this machine that name it as
-// their host: the dev inbox shows every code, so neither another machine
-// (with -addr 0.0.0.0) nor a page on another site that rebinds its DNS name
-// to 127.0.0.1 may read it.
+// their host and came through no proxy: the dev inbox shows every code, so
+// neither another machine (with -addr 0.0.0.0), nor a page on another site
+// that rebinds its DNS name to 127.0.0.1, nor a client of a reverse proxy
+// on this machine (which marks what it forwards) may read it. A plain
+// port forwarder on this machine cannot be told from a local browser: the
+// README says not to run the dev mailer behind one.
 func localOnly(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		peer, _, _ := net.SplitHostPort(r.RemoteAddr)
@@ -145,8 +149,11 @@ func localOnly(h http.Handler) http.Handler {
 		if h, _, err := net.SplitHostPort(host); err == nil {
 			host = h
 		}
-		if !isLoopback(peer) || !isLoopback(host) {
-			http.Error(w, "the dev inbox is served only to localhost", http.StatusForbidden)
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+		proxied := r.Header.Get("Forwarded") != "" || r.Header.Get("X-Forwarded-For") != "" ||
+			r.Header.Get("X-Real-IP") != "" || r.Header.Get("X-Forwarded-Host") != ""
+		if !isLoopback(peer) || !isLoopback(host) || proxied {
+			http.Error(w, "served only to localhost", http.StatusForbidden)
 			return
 		}
 		h.ServeHTTP(w, r)

@@ -170,13 +170,24 @@ func TestInboxOnlyForLocalhost(t *testing.T) {
 	for name, edit := range map[string]func(*http.Request){
 		"another host name": func(r *http.Request) { r.Host = "attacker.example" },
 		"another machine":   func(r *http.Request) { r.RemoteAddr = "192.0.2.7:40000" },
+		"through a proxy":   func(r *http.Request) { r.Header.Set("X-Forwarded-For", "192.0.2.7") },
+		"forwarded":         func(r *http.Request) { r.Header.Set("Forwarded", "for=192.0.2.7") },
 	} {
-		r := localRequest("GET", "/dev/inbox")
-		edit(r)
-		w := httptest.NewRecorder()
-		srv.handler.ServeHTTP(w, r)
-		if w.Code != http.StatusForbidden {
-			t.Errorf("%s: got %d, want 403", name, w.Code)
+		for _, path := range []string{"/dev/inbox", "/metrics"} {
+			r := localRequest("GET", path)
+			edit(r)
+			w := httptest.NewRecorder()
+			srv.handler.ServeHTTP(w, r)
+			if w.Code != http.StatusForbidden {
+				t.Errorf("%s %s: got %d, want 403", name, path, w.Code)
+			}
 		}
+	}
+	r := localRequest("GET", "/dev/inbox")
+	r.Host = "[::1]"
+	w := httptest.NewRecorder()
+	srv.handler.ServeHTTP(w, r)
+	if w.Code != http.StatusOK {
+		t.Errorf("Host [::1]: got %d, want 200", w.Code)
 	}
 }

@@ -84,19 +84,19 @@ func (s *Store) DeleteAPIKey(ctx context.Context, id int64) error {
 
 var _ ihoprauth.APIKeyStore = (*Store)(nil)
 
-// SetAPIKeyHash sets the KeyHash of the key with that ID, or returns
-// ihoprauth.ErrNotFound.
-func (s *Store) SetAPIKeyHash(ctx context.Context, id int64, hash string) error {
-	n, err := s.set(ctx, &apiKeyRow{}, "key_hash", hash, "id = ? AND key_hash <> ?", id, hash)
+// UpdateAPIKey writes the KeyHash and ClientIDs of k over those of the key
+// with k's ID, or returns ihoprauth.ErrNotFound.
+func (s *Store) UpdateAPIKey(ctx context.Context, k ihoprauth.APIKey) error {
+	ids, err := json.Marshal(k.ClientIDs)
 	if err != nil {
-		return s.wrap("set API key hash", err)
+		return err
 	}
-	if n == 0 {
-		if _, err := s.apiKeyByID(ctx, id); err != nil {
-			return err
-		}
+	if _, err := s.apiKeyByID(ctx, k.ID); err != nil {
+		return err
 	}
-	return nil
+	err = s.db.WithContext(ctx).Model(&apiKeyRow{}).Where("id = ?", k.ID).
+		Updates(map[string]any{"key_hash": k.KeyHash, "client_ids": string(ids)}).Error
+	return s.wrap("update API key", err)
 }
 
 // apiKeyByID returns the row of the key with that ID, or

@@ -36,6 +36,9 @@ func (s *Store) Backup(ctx context.Context, path string) (err error) {
 	if err != nil {
 		return fmt.Errorf("store: backup: %w", err)
 	}
+	if err := s.notOwnFile(ctx, abs); err != nil {
+		return err
+	}
 	// An empty file of our own, 0600: VACUUM INTO accepts an empty file,
 	// and never replaces one that holds data.
 	tmp, err := os.CreateTemp(filepath.Dir(abs), filepath.Base(abs)+".tmp-*")
@@ -60,6 +63,31 @@ func (s *Store) Backup(ctx context.Context, path string) (err error) {
 	}
 	if err := syncFile(filepath.Dir(abs)); err != nil {
 		return fmt.Errorf("store: backup: %w", err)
+	}
+	return nil
+}
+
+// notOwnFile refuses a target that is the database's own file or one of
+// its -wal, -shm and -journal files: renaming the copy over the database
+// while it is open would leave its WAL to be replayed onto another file.
+func (s *Store) notOwnFile(ctx context.Context, target string) error {
+	var file string
+	err := s.db.WithContext(ctx).Raw("SELECT file FROM pragma_database_list WHERE name = 'main'").Row().Scan(&file)
+	if err != nil {
+		return s.wrap("backup: the database's file", err)
+	}
+	if file == "" {
+		return nil // an in-memory database has none
+	}
+	to, _ := os.Stat(target)
+	for _, own := range []string{file, file + "-wal", file + "-shm", file + "-journal"} {
+		same := filepath.Clean(own) == target
+		if fi, err := os.Stat(own); err == nil && to != nil {
+			same = same || os.SameFile(fi, to)
+		}
+		if same {
+			return fmt.Errorf("store: backup: %s is the database's own file; copy it elsewhere", target)
+		}
 	}
 	return nil
 }

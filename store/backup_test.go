@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -170,6 +171,36 @@ func TestBackupOnlySQLite(t *testing.T) {
 				t.Fatalf("got %v, want ErrBackupUnsupported", err)
 			}
 		})
+	}
+}
+
+// TestBackupRefusesItsOwnFile checks that the database, or one of its
+// files, is never the target: the copy would be renamed over a database
+// that is open, corrupting it.
+func TestBackupRefusesItsOwnFile(t *testing.T) {
+	dir := t.TempDir()
+	live := filepath.Join(dir, "live.db")
+	db, err := sqlite.Open(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := newStore(t, db)
+	p := ihoprauth.Project{ClientID: "web", Type: ihoprauth.TypeNone, SecretHash: "00"}
+	if err := st.SaveProject(context.Background(), &p); err != nil {
+		t.Fatal(err)
+	}
+	os.Symlink(live, filepath.Join(dir, "link.db"))
+	for _, target := range []string{live, live + "-wal", live + "-shm", filepath.Join(dir, "link.db"), dir + "/./live.db"} {
+		if err := st.Backup(context.Background(), target); err == nil || !strings.Contains(err.Error(), "own file") {
+			t.Errorf("Backup to %s: got %v, want a refusal", target, err)
+		}
+	}
+	var check string
+	if err := db.Raw("PRAGMA integrity_check").Row().Scan(&check); err != nil || check != "ok" {
+		t.Fatalf("the database after the refusals: %q, %v", check, err)
+	}
+	if _, err := st.ProjectByClientID(context.Background(), "web"); err != nil {
+		t.Fatal(err)
 	}
 }
 

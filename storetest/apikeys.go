@@ -37,20 +37,20 @@ func testAPIKeys(t *testing.T, newStore newStoreFunc) {
 	for i := range all {
 		checkEqual(t, all[i], keys[i])
 	}
-	if err := f.store.SetAPIKeyHash(f.ctx, keys[0].ID, hash("key one, again")); err != nil {
-		t.Fatalf("SetAPIKeyHash: %v", err)
+	keys[0].KeyHash, keys[0].ClientIDs = hash("key one, again"), []string{"mobile app"}
+	if err := f.store.UpdateAPIKey(f.ctx, keys[0]); err != nil {
+		t.Fatalf("UpdateAPIKey: %v", err)
 	}
 	if _, err := f.store.APIKeyByHash(f.ctx, hash("key one")); !errors.Is(err, ihoprauth.ErrNotFound) {
 		t.Errorf("APIKeyByHash of the replaced hash: got error %v, want ErrNotFound", err)
 	}
-	keys[0].KeyHash = hash("key one, again")
 	if got, err := f.store.APIKeyByHash(f.ctx, keys[0].KeyHash); err != nil {
 		t.Errorf("APIKeyByHash of the new hash: %v", err)
 	} else {
 		checkEqual(t, got, keys[0])
 	}
-	if err := f.store.SetAPIKeyHash(f.ctx, keys[0].ID+1000, hash("nothing")); !errors.Is(err, ihoprauth.ErrNotFound) {
-		t.Errorf("SetAPIKeyHash of an unknown key: got error %v, want ErrNotFound", err)
+	if err := f.store.UpdateAPIKey(f.ctx, ihoprauth.APIKey{ID: keys[0].ID + 1000, KeyHash: hash("nothing")}); !errors.Is(err, ihoprauth.ErrNotFound) {
+		t.Errorf("UpdateAPIKey of an unknown key: got error %v, want ErrNotFound", err)
 	}
 	if err := f.store.DeleteAPIKey(f.ctx, keys[0].ID); err != nil {
 		t.Fatalf("DeleteAPIKey: %v", err)
