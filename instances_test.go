@@ -2,6 +2,7 @@ package ihoprauth_test
 
 import (
 	"context"
+	"maps"
 	"sync"
 	"testing"
 
@@ -14,7 +15,8 @@ import (
 
 // TestTwoInstancesShareOneDatabase runs two Auths, each with its own Store
 // and connection pool, on one database, as two app instances behind a load
-// balancer would: all they share is the database.
+// balancer would: all they share is the database. On Galera the two are
+// on different nodes of the cluster (testdb.Reopen).
 func TestTwoInstancesShareOneDatabase(t *testing.T) {
 	for _, backend := range testdb.All() {
 		t.Run(backend, func(t *testing.T) {
@@ -67,18 +69,21 @@ func testTwoInstances(t *testing.T, a, b *env) {
 	t.Run("20 concurrent redemptions across A and B", func(t *testing.T) {
 		r := a.post("/api/v1/signup", signupBody(a.otp, "race-ab@example.com"))
 		body := map[string]any{"otp_code": a.mailedCode("race-ab@example.com"), "otp_token": r.str("otp_token")}
-		var n sync.Mutex
-		i := 0
-		oks := race(t, 20, func() resp {
-			n.Lock()
-			e := []*env{a, b}[i%2]
-			i++
-			n.Unlock()
-			return e.post("/api/v1/otp-code", body)
+		raceAcross(t, a, b, func(e *env) resp { return e.post("/api/v1/otp-code", body) })
+	})
+	t.Run("20 concurrent exchanges of one code across A and B", func(t *testing.T) {
+		r := a.post("/api/v1/signup", signupBody(a.none, "exchange-ab@example.com"))
+		want(t, r, 200)
+		raceAcross(t, a, b, func(e *env) resp {
+			return e.post("/api/v1/api-tauth-token", with(e.none, "code", r.str("code")))
 		})
-		if len(oks) != 1 {
-			t.Fatalf("got %d successes of 20, want 1", len(oks))
-		}
+	})
+	t.Run("one refresh token used 20 times at once across A and B", func(t *testing.T) {
+		r := b.post("/api/v1/signup", signupBody(b.none, "refresh-ab@example.com"))
+		rt := b.exchange(b.none, r.str("code"), "").str("refresh_token")
+		raceAcross(t, a, b, func(e *env) resp {
+			return e.post("/api/v1/refresh-token", with(e.none, "refresh_token", rt))
+		})
 	})
 	t.Run("throttles are shared", func(t *testing.T) {
 		for i := range 5 {
@@ -110,4 +115,41 @@ func testTwoInstances(t *testing.T, a, b *env) {
 			t.Fatalf("got %v, %v; want B to see A's user", u, err)
 		}
 	})
+}
+
+// raceAcross sends 20 requests of f at once, half through a and half
+// through b, and checks that exactly one succeeds and every other is
+// refused with 401: single use holds across instances (and across the
+// nodes of a cluster), and a conflict between their transactions is
+// neither a 500 nor a 503.
+func raceAcross(t *testing.T, a, b *env, f func(e *env) resp) {
+	t.Helper()
+	const n = 20
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		statuses = map[int]int{}
+		gate     = make(chan struct{})
+	)
+	for i := range n {
+		e := []*env{a, b}[i%2]
+		wg.Go(func() {
+			<-gate
+			r := f(e)
+			mu.Lock()
+			defer mu.Unlock()
+			statuses[r.status]++
+			if r.status != 200 && r.status != 401 {
+				t.Errorf("got %s, want 200 or 401", r)
+			}
+		})
+	}
+	close(gate)
+	wg.Wait()
+	if want := map[int]int{200: 1, 401: n - 1}; !maps.Equal(statuses, want) {
+		t.Errorf("answers by status: got %v, want %v", statuses, want)
+		for _, err := range append(a.errs.all(), b.errs.all()...) {
+			t.Logf("OnError: %v", err)
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/ihoprauth/ihoprauth"
 	"github.com/ihoprauth/ihoprauth/internal/testdb"
 	"github.com/ihoprauth/ihoprauth/store"
+	"gorm.io/gorm"
 )
 
 func withTokenCache(c *ihoprauth.Config) { c.TokenCacheTTL = 30 * time.Second }
@@ -16,9 +17,15 @@ func withTokenCache(c *ihoprauth.Config) { c.TokenCacheTTL = 30 * time.Second }
 // TestFeedEndsRevocationsOnEveryInstance: with the cache on, what one
 // instance revokes ends there at once and on another at its next read of
 // the change feed; an instance whose feed has not been read for 750 ms
-// does not trust its cache.
+// does not trust its cache. It runs on every backend, the two instances on
+// two nodes of a Galera cluster (testdb.Reopen).
 func TestFeedEndsRevocationsOnEveryInstance(t *testing.T) {
-	db := testdb.Open(t, testdb.Backend())
+	for _, backend := range testdb.All() {
+		t.Run(backend, func(t *testing.T) { testFeedEndsRevocations(t, testdb.Open(t, backend)) })
+	}
+}
+
+func testFeedEndsRevocations(t *testing.T, db *gorm.DB) {
 	stA, err := store.New(context.Background(), db, store.Config{})
 	if err != nil {
 		t.Fatal(err)

@@ -79,7 +79,7 @@ func (s *Store) Counter(ctx context.Context, key string) (ihoprauth.Counter, err
 // ResetCounter deletes the counter under key; it is not an error when there
 // is none.
 func (s *Store) ResetCounter(ctx context.Context, key string) error {
-	err := s.db.WithContext(ctx).Where("counter_key = ?", key).Delete(&counterRow{}).Error
+	err := s.retry(ctx, func() error { return s.db.WithContext(ctx).Where("counter_key = ?", key).Delete(&counterRow{}).Error })
 	if err != nil {
 		return s.wrap("reset counter", err)
 	}

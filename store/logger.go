@@ -79,11 +79,14 @@ func (l quietLogger) Trace(_ context.Context, begin time.Time, fc func() (string
 }
 
 // expected reports whether err is an answer the caller handles rather than
-// a fault of the database.
+// a fault of the database: a conflict with a concurrent transaction is
+// retried (see Store.retry), and reported with the request's 503 only when
+// the tries run out; on a Galera cluster conflicts are routine.
 func (l quietLogger) expected(err error) bool {
 	return errors.Is(err, gorm.ErrRecordNotFound) ||
 		errors.Is(err, context.Canceled) ||
-		isDuplicate(l.dialector, err)
+		isDuplicate(l.dialector, err) ||
+		isConflict(err)
 }
 
 func (l quietLogger) printf(level logger.LogLevel, format string, args ...any) {

@@ -11,7 +11,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // migration is one numbered step of the schema. Steps are applied in order,
@@ -70,14 +72,41 @@ func Migrate(ctx context.Context, db *gorm.DB, log *slog.Logger) error {
 	return nil
 }
 
-// migrate is Migrate on the Store's session of db.
+// migrate is Migrate on the Store's session of db. On a Galera cluster
+// GET_LOCK is each node's own, so instances on two nodes can run one step
+// at once, and the slower one's DDL finds the table, column or index that
+// the other just made (MySQL errors 1050, 1060, 1061): the steps are safe to
+// run again, so migrate then starts over, from the steps recorded by then,
+// up to three times.
 func migrate(db *gorm.DB) error {
+	var err error
+	for range 3 {
+		if err = migrateOnce(db); !madeMeanwhile(err) {
+			return err
+		}
+	}
+	return err
+}
+
+// madeMeanwhile reports whether err is MySQL's answer to a DDL statement
+// whose table, column or index exists already.
+func madeMeanwhile(err error) bool {
+	var myErr *mysql.MySQLError
+	return errors.As(err, &myErr) && (myErr.Number == 1050 || myErr.Number == 1060 || myErr.Number == 1061)
+}
+
+// migrateOnce applies the steps that db has not recorded, under the
+// migration lock.
+func migrateOnce(db *gorm.DB) error {
 	if pending, err := pendingMigrations(db); err != nil || len(pending) == 0 {
 		return err
 	}
 	return withMigrationLock(db, func(db *gorm.DB) error {
 		if !db.Migrator().HasTable(&schemaMigrationRow{}) {
-			if err := tableOptions(db).Migrator().CreateTable(&schemaMigrationRow{}); err != nil {
+			// The second test of HasTable is for Galera, where the lock does
+			// not keep instances on other nodes out (see withMySQLLock).
+			err := tableOptions(db).Migrator().CreateTable(&schemaMigrationRow{})
+			if err != nil && !db.Migrator().HasTable(&schemaMigrationRow{}) {
 				return fmt.Errorf("create %s: %w", schemaMigrationRow{}.TableName(), err)
 			}
 		}
@@ -120,13 +149,19 @@ func pendingMigrations(db *gorm.DB) ([]migration, error) {
 // apply runs one step and records it. Where the database can undo a change
 // of its tables (PostgreSQL, SQLite) the two happen in one transaction;
 // MySQL and MariaDB commit each such change at once, which is why every
-// step must be safe to run again.
+// step must be safe to run again, and there a step that another instance
+// recorded meanwhile is not an error: on a Galera cluster instances on two
+// nodes can run one step at once (see withMySQLLock).
 func apply(db *gorm.DB, m migration) error {
 	run := func(tx *gorm.DB) error {
 		if err := m.up(tx); err != nil {
 			return err
 		}
-		return tx.Create(&schemaMigrationRow{Version: m.version, AppliedAt: utc(time.Now())}).Error
+		row := schemaMigrationRow{Version: m.version, AppliedAt: utc(time.Now())}
+		if isMySQL(tx) {
+			tx = tx.Clauses(clause.OnConflict{DoNothing: true})
+		}
+		return tx.Create(&row).Error
 	}
 	if isMySQL(db) {
 		return run(db)
@@ -176,6 +211,9 @@ func withPostgresLock(db *gorm.DB, fn func(tx *gorm.DB) error) error {
 // (GET_LOCK), since MySQL commits every change of a table at once and a
 // transaction would hold nothing. A connection whose lock could not be
 // released is closed rather than returned to the pool, which releases it.
+// On a Galera cluster the lock is the node's own: instances on different
+// nodes migrate at once, and the steps, safe to run again, converge
+// (TestConcurrentNew on Galera).
 func withMySQLLock(db *gorm.DB, fn func(conn *gorm.DB) error) error {
 	const name = "concat('ihoprauth_migrate_', md5(coalesce(database(), '')))"
 	return db.Connection(func(conn *gorm.DB) error {

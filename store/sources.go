@@ -33,7 +33,7 @@ func (s *Store) RememberSource(ctx context.Context, account, source string, at t
 			Value: gorm.Expr("CASE WHEN ? < ? THEN ? ELSE ? END", lastAt, at, at, lastAt)}},
 	}
 	row := knownSourceRow{Account: account, Source: source, LastAt: at}
-	return s.wrap("remember source", s.db.WithContext(ctx).Clauses(upsert).Create(&row).Error)
+	return s.wrap("remember source", s.retry(ctx, func() error { return s.db.WithContext(ctx).Clauses(upsert).Create(&row).Error }))
 }
 
 // SourceLastSeen returns when source last completed a login to the

@@ -213,9 +213,9 @@ func session(db *gorm.DB, log *slog.Logger) *gorm.DB {
 // A transaction the database refuses for a conflict with a concurrent one
 // (PostgreSQL's serialization failures and deadlocks, 40001 and 40P01;
 // MySQL and MariaDB's deadlocks and Galera's certification failures, 1213
-// and 40001) is rolled back and run again, up to five times with a jittered
-// backoff, so fn must be safe to run again; when the tries run out the
-// error wraps ihoprauth.ErrUnavailable (503, Retry-After).
+// and 40001) is rolled back and run again, up to ten times with a jittered
+// backoff (see retry), so fn must be safe to run again; when the tries run
+// out the error wraps ihoprauth.ErrUnavailable (503, Retry-After).
 // On a Store that is already bound to a transaction it just runs fn with
 // that Store.
 func (s *Store) InTx(ctx context.Context, fn func(tx ihoprauth.Store) error) error {
@@ -227,17 +227,35 @@ func (s *Store) transaction(ctx context.Context, fn func(tx *Store) error) error
 	if s.inTx {
 		return fn(s)
 	}
+	return s.retry(ctx, func() error { return s.runTransaction(ctx, fn) })
+}
+
+// retry runs op, a transaction or a statement outside one, and runs it
+// again while the database refuses it for a conflict with a concurrent
+// transaction, which rolled it back, up to conflictTries times in all; when
+// the tries run out the error wraps ihoprauth.ErrUnavailable. Inside a
+// transaction it runs op once: a conflict there rolls back the whole
+// transaction, which its own retry runs again.
+//
+// On a Galera cluster every write on a hot row (a throttle's counter, a
+// code that twenty requests race to redeem) through one node conflicts
+// with those through the others at commit, and only one of each round
+// wins: the backoff, doubling from 1 ms up to 50 ms with as much again at
+// random, spreads the losers out so that twenty of them across two nodes
+// all get through (the race tests of instances_test.go).
+func (s *Store) retry(ctx context.Context, op func() error) error {
+	if s.inTx {
+		return op()
+	}
 	for try := 1; ; try++ {
-		err := s.runTransaction(ctx, fn)
+		err := op()
 		if err == nil || !isConflict(err) || ctx.Err() != nil {
 			return err
 		}
 		if try == conflictTries {
-			return fmt.Errorf("store: transaction: %d tries: %w: %w", try, ihoprauth.ErrUnavailable, err)
+			return fmt.Errorf("store: %d tries: %w: %w", try, ihoprauth.ErrUnavailable, err)
 		}
-		// Jittered backoff: 1-2 ms, then 2-4, 4-8, …, so that the
-		// transactions that collided do not collide again.
-		wait := time.Duration(1<<(try-1)) * time.Millisecond
+		wait := min(time.Duration(1<<(try-1))*time.Millisecond, maxConflictWait)
 		select {
 		case <-time.After(wait + time.Duration(rand.Int64N(int64(wait)))):
 		case <-ctx.Done():
@@ -246,10 +264,15 @@ func (s *Store) transaction(ctx context.Context, fn func(tx *Store) error) error
 	}
 }
 
-// conflictTries is how many times a transaction is run when the database
-// keeps refusing it for a conflict with another (a serialization failure,
-// a deadlock, a Galera certification failure) before its request gets 503.
-const conflictTries = 5
+// conflictTries is how many times a transaction or statement is run when
+// the database keeps refusing it for a conflict with another (a
+// serialization failure, a deadlock, a Galera certification failure)
+// before its request gets 503; maxConflictWait bounds the backoff between
+// two tries, so that all of them take at most about 0.5 s.
+const (
+	conflictTries   = 10
+	maxConflictWait = 50 * time.Millisecond
+)
 
 // runTransaction runs fn in one transaction, once.
 func (s *Store) runTransaction(ctx context.Context, fn func(tx *Store) error) error {
@@ -277,7 +300,7 @@ func (s *Store) take(ctx context.Context, dst any, query string, args ...any) er
 // create inserts row and sets its ID, or returns ihoprauth.ErrDuplicate
 // when a unique index refuses it.
 func (s *Store) create(ctx context.Context, row any) error {
-	err := s.db.WithContext(ctx).Create(row).Error
+	err := s.retry(ctx, func() error { return s.db.WithContext(ctx).Create(row).Error })
 	if err != nil && isDuplicate(s.db.Dialector, err) {
 		return ihoprauth.ErrDuplicate
 	}
@@ -287,10 +310,16 @@ func (s *Store) create(ctx context.Context, row any) error {
 // set runs UPDATE model SET column = value WHERE query and reports how many
 // rows it changed. Every caller changes each row it matches (a NULL time
 // gets set, a count grows), so MySQL, which counts only changed rows, gives
-// the same count as the databases that count matched ones.
+// the same count as the databases that count matched ones. A conflict with
+// a concurrent transaction is retried (see retry).
 func (s *Store) set(ctx context.Context, model any, column string, value any, query string, args ...any) (int64, error) {
-	res := s.db.WithContext(ctx).Model(model).Where(query, args...).Update(column, value)
-	return res.RowsAffected, res.Error
+	var n int64
+	err := s.retry(ctx, func() error {
+		res := s.db.WithContext(ctx).Model(model).Where(query, args...).Update(column, value)
+		n = res.RowsAffected
+		return res.Error
+	})
+	return n, err
 }
 
 // Ping reports whether the database answers a trivial query within ctx;

@@ -1,9 +1,11 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -76,6 +78,81 @@ func TestConcurrentTransactions(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestConcurrentHitsOnTwoInstances counts hits of one key from two Stores
+// at once, as two instances on two nodes of a Galera cluster (testdb.Reopen)
+// count one client's failures: on Galera every such upsert conflicts with
+// those through the other node at commit. Every hit must succeed, and the
+// conflicts, retried, must not be logged as errors. Every hit must count,
+// except on Galera: there a transaction that writes a row and then reads
+// loses its write now and then although its commit succeeded (MariaDB
+// 10.11 with galera-4 26.4 here: 1 hit of 40 in about one run in four; a
+// bare UPDATE … SET n = n + 1 followed by a SELECT in one transaction, 4 to
+// 8 of 800; the lost update of MDEV-29044 and codership/galera#618), so the
+// count there may fall short by a tenth at most.
+func TestConcurrentHitsOnTwoInstances(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend string) {
+		const hits = 40
+		var buf syncBuffer
+		log := slog.New(slog.NewTextHandler(&buf, nil))
+		db := testdb.Open(t, backend)
+		stores := []*store.Store{newStoreLogging(t, db, log), newStoreLogging(t, testdb.Reopen(t, db), log)}
+		now, ctx := time.Now(), t.Context()
+		var wg sync.WaitGroup
+		errs := make(chan error, hits)
+		for i := range hits {
+			wg.Go(func() {
+				_, err := stores[i%2].Hit(ctx, "source", now, time.Hour)
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Errorf("Hit: got error %v, want nil", err)
+			}
+		}
+		least := hits
+		if backend == testdb.Galera {
+			least = hits - hits/10
+		}
+		if c, err := stores[0].Counter(ctx, "source"); err != nil || c.Count < least || c.Count > hits {
+			t.Errorf("Counter: got %d, error %v, want %d (at least %d on %s)", c.Count, err, hits, least, backend)
+		}
+		if logged := buf.String(); logged != "" {
+			t.Errorf("log: got %q, want nothing", logged)
+		}
+	})
+}
+
+// newStoreLogging returns a Store on db that logs to log.
+func newStoreLogging(t *testing.T, db *gorm.DB, log *slog.Logger) *store.Store {
+	t.Helper()
+	s, err := store.New(context.Background(), db, store.Config{Logger: log})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return s
+}
+
+// syncBuffer is a bytes.Buffer that goroutines may write at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // signUp reads the project, then creates user i in it.
@@ -338,7 +415,7 @@ func makeUnnumbered(t *testing.T, db *gorm.DB, backend string) {
 		"DROP TABLE ihoprauth_schema_migrations",
 		"ALTER TABLE ihoprauth_challenges DROP COLUMN account_key",
 	}
-	if backend == testdb.MySQL {
+	if testdb.IsMySQL(backend) {
 		tables, err := db.Migrator().GetTables()
 		if err != nil {
 			t.Fatalf("GetTables: %v", err)
@@ -451,8 +528,8 @@ func TestConflictsAreRetried(t *testing.T) {
 			}
 			tries = 0
 			err = st.InTx(t.Context(), func(ihoprauth.Store) error { tries++; return c.err })
-			if !errors.Is(err, ihoprauth.ErrUnavailable) || tries != 5 {
-				t.Errorf("conflicts every time: got %v after %d tries, want ErrUnavailable after 5", err, tries)
+			if !errors.Is(err, ihoprauth.ErrUnavailable) || tries != store.ConflictTries {
+				t.Errorf("conflicts every time: got %v after %d tries, want ErrUnavailable after %d", err, tries, store.ConflictTries)
 			}
 		})
 	}

@@ -24,8 +24,15 @@
 //     must be allowed to create and drop databases named ihoprauth_test_%:
 //     each Open creates one, named like the PostgreSQL schemas. parseTime
 //     and loc=UTC are set whatever the DSN says.
+//   - IHOPRAUTH_TEST_GALERA, the DSNs of the nodes of a MariaDB Galera
+//     cluster, one per node in the form of IHOPRAUTH_TEST_MYSQL, separated
+//     by commas. Open creates the database through the first node and
+//     connects to it there; each Reopen of it connects to the next node
+//     in turn, so that two instances of a test are on different nodes.
+//     wsrep_sync_wait=1 is set whatever the DSNs say (see Open).
+//     .ci/galera.sh starts such a cluster.
 //
-// Either is dropped again when the test ends. The package is for tests
+// Each is dropped again when the test ends. The package is for tests
 // only.
 package testdb
 
@@ -52,6 +59,7 @@ const (
 	SQLite   = "sqlite"
 	Postgres = "postgres"
 	MySQL    = "mysql"
+	Galera   = "galera"
 )
 
 // Environment variables that configure the tests.
@@ -62,6 +70,9 @@ const (
 	// MySQLEnv holds the DSN of the MySQL or MariaDB server; unset: no
 	// MySQL tests.
 	MySQLEnv = "IHOPRAUTH_TEST_MYSQL"
+	// GaleraEnv holds the comma-separated DSNs of the nodes of a MariaDB
+	// Galera cluster; unset: no Galera tests.
+	GaleraEnv = "IHOPRAUTH_TEST_GALERA"
 	// BackendEnv names the backend that Backend returns.
 	BackendEnv = "IHOPRAUTH_TEST_BACKEND"
 )
@@ -74,7 +85,7 @@ const maxOpenConns = 10
 // All returns the name of every backend, configured or not, for tests
 // that report a backend without a server as skipped.
 func All() []string {
-	return []string{SQLite, Postgres, MySQL}
+	return []string{SQLite, Postgres, MySQL, Galera}
 }
 
 // Backends returns "sqlite" and each backend whose DSN variable is set.
@@ -85,6 +96,9 @@ func Backends() []string {
 	}
 	if os.Getenv(MySQLEnv) != "" {
 		backends = append(backends, MySQL)
+	}
+	if os.Getenv(GaleraEnv) != "" {
+		backends = append(backends, Galera)
 	}
 	return backends
 }
@@ -102,6 +116,8 @@ func Backend() string {
 		panic("testdb: " + BackendEnv + "=postgres needs " + PostgresEnv + " set to a DSN")
 	case b == MySQL && os.Getenv(MySQLEnv) == "":
 		panic("testdb: " + BackendEnv + "=mysql needs " + MySQLEnv + " set to a DSN")
+	case b == Galera && os.Getenv(GaleraEnv) == "":
+		panic("testdb: " + BackendEnv + "=galera needs " + GaleraEnv + " set to the nodes' DSNs")
 	}
 	return b
 }
@@ -117,15 +133,29 @@ func Require(t testing.TB, backend string) {
 		dsn(t, PostgresEnv)
 	case MySQL:
 		dsn(t, MySQLEnv)
+	case Galera:
+		galeraNodes(t)
 	default:
-		t.Fatalf("testdb: unknown backend %q, want %q, %q or %q", backend, SQLite, Postgres, MySQL)
+		t.Fatalf("testdb: unknown backend %q, want one of %q", backend, All())
 	}
 }
 
+// IsMySQL reports whether backend speaks MySQL's dialect (MySQL and
+// Galera), for tests of what only that dialect does.
+func IsMySQL(backend string) bool {
+	return backend == MySQL || backend == Galera
+}
+
 // Open returns an empty database of its own on backend ("sqlite",
-// "postgres" or "mysql"), which is closed and dropped when t ends. It
-// skips t when the DSN variable of backend is unset, and fails t for an
-// unknown backend or a server it cannot use.
+// "postgres", "mysql" or "galera"), which is closed and dropped when t
+// ends. It skips t when the DSN variable of backend is unset, and fails t
+// for an unknown backend or a server it cannot use.
+//
+// On Galera its connections wait for causality (wsrep_sync_wait=1): a
+// read on one node sees every write committed on another before the read
+// began, as on one server. Without it a node may answer from a state a
+// few writesets behind, and a code minted through one node is not found
+// through another a moment later.
 func Open(t testing.TB, backend string) *gorm.DB {
 	t.Helper()
 	switch backend {
@@ -134,7 +164,9 @@ func Open(t testing.TB, backend string) *gorm.DB {
 	case Postgres:
 		return openPostgres(t, dsn(t, PostgresEnv))
 	case MySQL:
-		return openMySQL(t, dsn(t, MySQLEnv))
+		return openMySQL(t, MySQLEnv, dsn(t, MySQLEnv))
+	case Galera:
+		return openMySQL(t, GaleraEnv, galeraNodes(t)[0])
 	}
 	Require(t, backend)
 	return nil
@@ -142,8 +174,10 @@ func Open(t testing.TB, backend string) *gorm.DB {
 
 // Reopen returns a second database handle, with a connection pool of its
 // own, onto the database that db, returned by Open, is using: what a second
-// instance of an app on the same database has. It is closed when t ends;
-// the database is still dropped by the Open that made it.
+// instance of an app on the same database has. On Galera it connects to
+// the node after db's (node 2 after node 1, node 1 after the last). It is
+// closed when t ends; the database is still dropped by the Open that made
+// it.
 func Reopen(t testing.TB, db *gorm.DB) *gorm.DB {
 	t.Helper()
 	if db.Dialector.Name() == SQLite {
@@ -157,7 +191,11 @@ func Reopen(t testing.TB, db *gorm.DB) *gorm.DB {
 	case *postgres.Dialector:
 		return connect(t, postgres.Open(d.DSN))
 	case *mysql.Dialector:
-		return connect(t, mysql.Open(d.DSN))
+		dsn := nextNode(t, d.DSN)
+		if dsn != d.DSN {
+			awaitDatabase(t, dsn)
+		}
+		return connect(t, mysql.Open(dsn))
 	}
 	t.Fatalf("testdb: Reopen: %T is not a database from Open", db.Dialector)
 	return nil
@@ -212,21 +250,86 @@ func withSearchPath(dsn, schema string) string {
 	return u.String()
 }
 
-// openMySQL creates a database of its own on the server of dsn and
-// returns it.
-func openMySQL(t testing.TB, dsn string) *gorm.DB {
+// galeraNodes returns the DSNs of IHOPRAUTH_TEST_GALERA, or skips t.
+func galeraNodes(t testing.TB) []string {
+	t.Helper()
+	v := os.Getenv(GaleraEnv)
+	if v == "" {
+		t.Skipf("testdb: %s is not set; set it to the comma-separated DSNs of a Galera cluster's nodes "+
+			"(bash .ci/galera.sh start DIR writes them to DIR/dsns) to run this test on that cluster", GaleraEnv)
+	}
+	return strings.Split(v, ",")
+}
+
+// nextNode returns dsn with the address of the Galera node after the one
+// it names, or dsn itself when it names no node of IHOPRAUTH_TEST_GALERA.
+func nextNode(t testing.TB, dsn string) string {
+	t.Helper()
+	cfg, err := gomysql.ParseDSN(dsn)
+	if err != nil || os.Getenv(GaleraEnv) == "" {
+		return dsn
+	}
+	nodes := galeraNodes(t)
+	for i, node := range nodes {
+		nodeCfg, err := gomysql.ParseDSN(node)
+		if err != nil {
+			t.Fatalf("testdb: %s: %v", GaleraEnv, err)
+		}
+		if nodeCfg.Addr == cfg.Addr {
+			next, err := gomysql.ParseDSN(nodes[(i+1)%len(nodes)])
+			if err != nil {
+				t.Fatalf("testdb: %s: %v", GaleraEnv, err)
+			}
+			cfg.Addr = next.Addr
+			return cfg.FormatDSN()
+		}
+	}
+	return dsn
+}
+
+// awaitDatabase returns once the Galera node of dsn has applied the
+// creation of dsn's database, which the node that ran it reported done
+// before the others had: a read with wsrep_sync_wait=1 waits for every
+// write the cluster committed before it.
+func awaitDatabase(t testing.TB, dsn string) {
 	t.Helper()
 	cfg, err := gomysql.ParseDSN(dsn)
 	if err != nil {
-		t.Fatalf("testdb: %s: %v", MySQLEnv, err)
+		t.Fatalf("testdb: %v", err)
+	}
+	name := cfg.DBName
+	cfg.DBName = ""
+	admin := connect(t, mysql.Open(cfg.FormatDSN()))
+	var n int
+	err = admin.Raw("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = ?", name).Scan(&n).Error
+	if err != nil || n != 1 {
+		t.Fatalf("testdb: database %s on %s: got %d, error %v; want it there", name, cfg.Addr, n, err)
+	}
+	sqlDB, _ := admin.DB()
+	sqlDB.Close()
+}
+
+// openMySQL creates a database of its own on the server of dsn, taken
+// from the variable env, and returns it.
+func openMySQL(t testing.TB, env, dsn string) *gorm.DB {
+	t.Helper()
+	cfg, err := gomysql.ParseDSN(dsn)
+	if err != nil {
+		t.Fatalf("testdb: %s: %v", env, err)
 	}
 	cfg.ParseTime, cfg.Loc = true, time.UTC
+	if env == GaleraEnv {
+		if cfg.Params == nil {
+			cfg.Params = map[string]string{}
+		}
+		cfg.Params["wsrep_sync_wait"] = "1"
+	}
 	name := uniqueName()
 	adminCfg := cfg.Clone()
 	adminCfg.DBName = ""
 	admin := connect(t, mysql.Open(adminCfg.FormatDSN()))
 	if err := admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4").Error; err != nil {
-		t.Fatalf("testdb: create database on %s: %v", MySQLEnv, err)
+		t.Fatalf("testdb: create database on %s: %v", env, err)
 	}
 	t.Cleanup(func() {
 		if err := admin.Exec("DROP DATABASE " + name).Error; err != nil {

@@ -10,19 +10,21 @@ import (
 
 func TestBackends(t *testing.T) {
 	tests := []struct {
-		name            string
-		postgres, mysql string
-		want            []string
+		name                    string
+		postgres, mysql, galera string
+		want                    []string
 	}{
-		{"none set", "", "", []string{SQLite}},
-		{"postgres set", "postgres://x", "", []string{SQLite, Postgres}},
-		{"mysql set", "", "x@tcp(y)/z", []string{SQLite, MySQL}},
-		{"both set", "postgres://x", "x@tcp(y)/z", []string{SQLite, Postgres, MySQL}},
+		{"none set", "", "", "", []string{SQLite}},
+		{"postgres set", "postgres://x", "", "", []string{SQLite, Postgres}},
+		{"mysql set", "", "x@tcp(y)/z", "", []string{SQLite, MySQL}},
+		{"galera set", "", "", "x@tcp(y:1)/,x@tcp(y:2)/", []string{SQLite, Galera}},
+		{"all set", "postgres://x", "x@tcp(y)/z", "x@tcp(y:1)/", []string{SQLite, Postgres, MySQL, Galera}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv(PostgresEnv, tt.postgres)
 			t.Setenv(MySQLEnv, tt.mysql)
+			t.Setenv(GaleraEnv, tt.galera)
 			if got := Backends(); !slices.Equal(got, tt.want) {
 				t.Errorf("Backends: got %v, want %v", got, tt.want)
 			}
@@ -33,7 +35,8 @@ func TestBackends(t *testing.T) {
 func TestBackend(t *testing.T) {
 	t.Setenv(PostgresEnv, "postgres://x")
 	t.Setenv(MySQLEnv, "x@tcp(y)/z")
-	for _, tt := range []struct{ env, want string }{{"", SQLite}, {Postgres, Postgres}, {MySQL, MySQL}} {
+	t.Setenv(GaleraEnv, "x@tcp(y:1)/")
+	for _, tt := range []struct{ env, want string }{{"", SQLite}, {Postgres, Postgres}, {MySQL, MySQL}, {Galera, Galera}} {
 		t.Setenv(BackendEnv, tt.env)
 		if got := Backend(); got != tt.want {
 			t.Errorf("%s=%q: got %q, want %q", BackendEnv, tt.env, got, tt.want)
@@ -44,7 +47,7 @@ func TestBackend(t *testing.T) {
 // TestBackendWithoutDSN checks that naming a backend without its DSN stops
 // the run instead of skipping almost every test.
 func TestBackendWithoutDSN(t *testing.T) {
-	for backend, env := range map[string]string{Postgres: PostgresEnv, MySQL: MySQLEnv} {
+	for backend, env := range map[string]string{Postgres: PostgresEnv, MySQL: MySQLEnv, Galera: GaleraEnv} {
 		t.Run(backend, func(t *testing.T) {
 			t.Setenv(env, "")
 			t.Setenv(BackendEnv, backend)
@@ -106,7 +109,7 @@ func tables(t *testing.T, db *gorm.DB) tableNames {
 }
 
 func TestOpenSkipsUnset(t *testing.T) {
-	for _, tt := range []struct{ backend, env string }{{Postgres, PostgresEnv}, {MySQL, MySQLEnv}} {
+	for _, tt := range []struct{ backend, env string }{{Postgres, PostgresEnv}, {MySQL, MySQLEnv}, {Galera, GaleraEnv}} {
 		t.Run(tt.backend, func(t *testing.T) {
 			t.Setenv(tt.env, "")
 			ran := false
@@ -118,5 +121,45 @@ func TestOpenSkipsUnset(t *testing.T) {
 				t.Errorf("Open with %s unset: got the test run on, want it skipped", tt.env)
 			}
 		})
+	}
+}
+
+// TestReopenOnNextNode checks that Reopen moves a Galera database to the
+// next node of IHOPRAUTH_TEST_GALERA, round, and leaves a DSN of no node
+// as it is.
+func TestReopenOnNextNode(t *testing.T) {
+	t.Setenv(GaleraEnv, "u:p@tcp(127.0.0.1:1)/,u:p@tcp(127.0.0.1:2)/,u:p@tcp(127.0.0.1:3)/")
+	tests := []struct{ dsn, want string }{
+		{"u:p@tcp(127.0.0.1:1)/db", "u:p@tcp(127.0.0.1:2)/db"},
+		{"u:p@tcp(127.0.0.1:3)/db?parseTime=true", "u:p@tcp(127.0.0.1:1)/db?parseTime=true"},
+		{"u:p@tcp(127.0.0.1:3306)/db", "u:p@tcp(127.0.0.1:3306)/db"},
+	}
+	for _, tt := range tests {
+		if got := nextNode(t, tt.dsn); got != tt.want {
+			t.Errorf("nextNode(%q): got %q, want %q", tt.dsn, got, tt.want)
+		}
+	}
+}
+
+// TestGaleraNodesDiffer checks on the cluster of IHOPRAUTH_TEST_GALERA
+// that a database and its Reopen are on two different nodes of one
+// cluster.
+func TestGaleraNodesDiffer(t *testing.T) {
+	Require(t, Galera)
+	db := Open(t, Galera)
+	again := Reopen(t, db)
+	var first, second string
+	var size int
+	if err := db.Raw("SELECT @@wsrep_node_name").Scan(&first).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := again.Raw("SELECT @@wsrep_node_name").Scan(&second).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := again.Raw("SELECT variable_value FROM information_schema.global_status WHERE variable_name = 'WSREP_CLUSTER_SIZE'").Scan(&size).Error; err != nil {
+		t.Fatal(err)
+	}
+	if first == "" || first == second || size < 2 {
+		t.Errorf("nodes of Open and Reopen, cluster size: got %q, %q, %d; want two different nodes of a cluster of 2 or more", first, second, size)
 	}
 }
