@@ -327,8 +327,10 @@ func BenchmarkSignup(b *testing.B) {
 // /user (token cache off) of a none project, with cheap argon2id
 // parameters so that the database's share shows, on each SQLite driver:
 // "sqlite" is store/sqlite (mattn/go-sqlite3, cgo), "puresqlite" is
-// store/puresqlite (modernc, pure Go). With -count the two take turns, so
-// that the machine's noise falls on both alike.
+// store/puresqlite (modernc, pure Go). go test -count repeats each
+// sub-benchmark back to back; BENCHMARKS.md runs the test binary -count 1
+// in a loop instead, so that the two take turns and the machine's noise
+// falls on both alike.
 func BenchmarkSQLiteDrivers(b *testing.B) {
 	for _, backend := range []string{testdb.SQLite, testdb.PureSQLite} {
 		b.Run(backend+"/signup", func(b *testing.B) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"log"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/ihoprauth/ihoprauth/store/puresqlite"
 	"github.com/ihoprauth/ihoprauth/store/sqlite"
 )
 
@@ -24,13 +26,16 @@ import (
 //     takes the URL as it is (sslmode, connect_timeout and the like);
 //   - a mysql:// URL, mysql://USER:PASSWORD@HOST[:PORT]/DATABASE[?PARAMS]:
 //     MySQL or MariaDB, through the go-sql-driver DSN that mysqlDSN makes;
-//   - anything else: the path of a SQLite file, created if missing.
+//   - anything else: the path of a SQLite file, created if missing,
+//     opened with the driver that -sqlite names: "cgo" (store/sqlite,
+//     mattn/go-sqlite3) or "pure" (store/puresqlite, pure Go); the
+//     servers ignore it.
 //
 // For the servers it connects once, so that a wrong DSN fails at start.
-func openDB(spec string) (*gorm.DB, error) {
+func openDB(spec, sqliteDriver string) (*gorm.DB, error) {
 	scheme, _, isURL := strings.Cut(spec, "://")
 	if !isURL {
-		return sqlite.Open(spec)
+		return openSQLite(spec, sqliteDriver)
 	}
 	var dialector gorm.Dialector
 	switch scheme {
@@ -50,6 +55,22 @@ func openDB(spec string) (*gorm.DB, error) {
 		return nil, fmt.Errorf("-db: open %s: %w", scheme, err)
 	}
 	return db, nil
+}
+
+// openSQLite opens the SQLite file at path with the driver that -sqlite
+// names.
+func openSQLite(path, driver string) (*gorm.DB, error) {
+	switch driver {
+	case "cgo":
+		db, err := sqlite.Open(path)
+		if errors.Is(err, sqlite.ErrNoCgo) {
+			return nil, fmt.Errorf("-db: %w (here: -sqlite pure)", err)
+		}
+		return db, err
+	case "pure":
+		return puresqlite.Open(path)
+	}
+	return nil, fmt.Errorf("-sqlite: unknown driver %q: want cgo or pure", driver)
 }
 
 // quietLogger logs failed and slow statements without the values bound to

@@ -57,7 +57,7 @@ func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, st
 	if err != nil {
 		return nil, err
 	}
-	db, err := openDB(o.db)
+	db, err := openDB(o.db, o.sqlite)
 	if err != nil {
 		return nil, err
 	}

@@ -144,8 +144,10 @@ func benchTokenUser(b *testing.B, st *store.Store, hash string) {
 // (RequireUser and TokenUser, same fixture and token) and a sign-up's
 // write (a transaction that reads the project and inserts a user), on
 // each SQLite driver: "sqlite" is store/sqlite (mattn/go-sqlite3, cgo),
-// "puresqlite" is store/puresqlite (modernc, pure Go). With -count the
-// two take turns, so that the machine's noise falls on both alike.
+// "puresqlite" is store/puresqlite (modernc, pure Go). go test -count
+// repeats each sub-benchmark back to back; BENCHMARKS.md runs the test
+// binary -count 1 in a loop instead, so that the two take turns and the
+// machine's noise falls on both alike.
 func BenchmarkSQLiteDrivers(b *testing.B) {
 	const users = 1_000
 	for _, backend := range []string{testdb.SQLite, testdb.PureSQLite} {
