@@ -137,10 +137,8 @@ func Require(t testing.TB, backend string) {
 func Open(t testing.TB, backend string) *gorm.DB {
 	t.Helper()
 	switch backend {
-	case SQLite:
-		return openSQLite(t, openBuildSQLite, filepath.Join(t.TempDir(), "test.db"))
-	case PureSQLite:
-		return openSQLite(t, puresqlite.Open, filepath.Join(t.TempDir(), "test.db"))
+	case SQLite, PureSQLite:
+		return OpenFile(t, backend, filepath.Join(t.TempDir(), "test.db"))
 	case Postgres:
 		return openPostgres(t, dsn(t, PostgresEnv))
 	case MySQL:
@@ -166,9 +164,9 @@ func Reopen(t testing.TB, db *gorm.DB) *gorm.DB {
 			t.Fatalf("testdb: Reopen: %v", err)
 		}
 		if _, pure := sqlDB.Driver().(*gosqlite.Driver); pure {
-			return openSQLite(t, puresqlite.Open, path)
+			return OpenFile(t, PureSQLite, path)
 		}
-		return openSQLite(t, openBuildSQLite, path)
+		return OpenFile(t, SQLite, path)
 	}
 	switch d := db.Dialector.(type) {
 	case *postgres.Dialector:
@@ -177,6 +175,21 @@ func Reopen(t testing.TB, db *gorm.DB) *gorm.DB {
 		return connect(t, mysql.Open(d.DSN))
 	}
 	t.Fatalf("testdb: Reopen: %T is not a database from Open", db.Dialector)
+	return nil
+}
+
+// OpenFile opens the SQLite file at path with the driver of backend,
+// "sqlite" (the build's) or "puresqlite", and closes it when t ends; it
+// fails t for any other backend.
+func OpenFile(t testing.TB, backend, path string) *gorm.DB {
+	t.Helper()
+	switch backend {
+	case SQLite:
+		return openSQLite(t, openBuildSQLite, path)
+	case PureSQLite:
+		return openSQLite(t, puresqlite.Open, path)
+	}
+	t.Fatalf("testdb: OpenFile: %q is not a SQLite backend", backend)
 	return nil
 }
 
