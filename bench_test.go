@@ -55,7 +55,14 @@ type benchEnv struct {
 
 func newBenchEnv(b *testing.B, argon ihoprauth.Argon2Params, tweak ...func(*ihoprauth.Config)) *benchEnv {
 	b.Helper()
-	st, err := store.New(context.Background(), testdb.Open(b, testdb.SQLite), store.Config{})
+	return newBenchEnvOn(b, testdb.SQLite, argon, tweak...)
+}
+
+// newBenchEnvOn is newBenchEnv on a fresh database of backend (see
+// package testdb).
+func newBenchEnvOn(b *testing.B, backend string, argon ihoprauth.Argon2Params, tweak ...func(*ihoprauth.Config)) *benchEnv {
+	b.Helper()
+	st, err := store.New(context.Background(), testdb.Open(b, backend), store.Config{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -312,6 +319,40 @@ func BenchmarkSignup(b *testing.B) {
 			e := newBenchEnv(b, c.argon)
 			eachPrepared(b, func() []byte { return mustJSON(b, signupBody(e.none, e.newEmail())) },
 				func(body []byte) { e.call("POST", "/api/v1/signup", "", body) })
+		})
+	}
+}
+
+// BenchmarkSQLiteDrivers is a signup, a login and a bearer-checked GET
+// /user (token cache off) of a none project, with cheap argon2id
+// parameters so that the database's share shows, on each SQLite driver:
+// "sqlite" is store/sqlite (mattn/go-sqlite3, cgo), "puresqlite" is
+// store/puresqlite (modernc, pure Go). go test -count repeats each
+// sub-benchmark back to back; BENCHMARKS.md runs the test binary -count 1
+// in a loop instead, so that the two take turns and the machine's noise
+// falls on both alike.
+func BenchmarkSQLiteDrivers(b *testing.B) {
+	for _, backend := range []string{testdb.SQLite, testdb.PureSQLite} {
+		b.Run(backend+"/signup", func(b *testing.B) {
+			e := newBenchEnvOn(b, backend, cheapArgon2)
+			eachPrepared(b, func() []byte { return mustJSON(b, signupBody(e.none, e.newEmail())) },
+				func(body []byte) { e.call("POST", "/api/v1/signup", "", body) })
+		})
+		b.Run(backend+"/login", func(b *testing.B) {
+			e := newBenchEnvOn(b, backend, cheapArgon2)
+			body := mustJSON(b, with(e.none, "email", e.signup(), "password", goodPassword))
+			b.ReportAllocs()
+			for b.Loop() {
+				e.call("POST", "/api/v1/login", "", body)
+			}
+		})
+		b.Run(backend+"/user", func(b *testing.B) {
+			e := newBenchEnvOn(b, backend, cheapArgon2, func(c *ihoprauth.Config) { c.TokenCacheTTL = -1 })
+			access, _ := e.tokens(e.login(e.signup()))
+			b.ReportAllocs()
+			for b.Loop() {
+				e.call("GET", "/api/v1/user", access, nil)
+			}
 		})
 	}
 }

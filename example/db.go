@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -18,6 +19,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/ihoprauth/ihoprauth/store"
+	"github.com/ihoprauth/ihoprauth/store/puresqlite"
 	"github.com/ihoprauth/ihoprauth/store/sqlite"
 )
 
@@ -27,13 +29,16 @@ import (
 //     takes the URL as it is (sslmode, connect_timeout and the like);
 //   - a mysql:// URL, mysql://USER:PASSWORD@HOST[:PORT]/DATABASE[?PARAMS]:
 //     MySQL or MariaDB, through the go-sql-driver DSN that mysqlDSN makes;
-//   - anything else: the path of a SQLite file, created if missing.
+//   - anything else: the path of a SQLite file, created if missing,
+//     opened with the driver that -sqlite names: "cgo" (store/sqlite,
+//     mattn/go-sqlite3) or "pure" (store/puresqlite, pure Go); the
+//     servers ignore it.
 //
 // For the servers it connects once, so that a wrong DSN fails at start.
-func openDB(spec string) (*gorm.DB, error) {
+func openDB(spec, sqliteDriver string) (*gorm.DB, error) {
 	scheme, _, isURL := strings.Cut(spec, "://")
 	if !isURL {
-		return sqlite.Open(spec)
+		return openSQLite(spec, sqliteDriver)
 	}
 	var dialector gorm.Dialector
 	switch scheme {
@@ -53,6 +58,22 @@ func openDB(spec string) (*gorm.DB, error) {
 		return nil, fmt.Errorf("-db: open %s: %w", scheme, err)
 	}
 	return db, nil
+}
+
+// openSQLite opens the SQLite file at path with the driver that -sqlite
+// names.
+func openSQLite(path, driver string) (*gorm.DB, error) {
+	switch driver {
+	case "cgo":
+		db, err := sqlite.Open(path)
+		if errors.Is(err, sqlite.ErrNoCgo) {
+			return nil, fmt.Errorf("-db: %w (here: -sqlite pure)", err)
+		}
+		return db, err
+	case "pure":
+		return puresqlite.Open(path)
+	}
+	return nil, fmt.Errorf("-sqlite: unknown driver %q: want cgo or pure", driver)
 }
 
 // quietLogger logs failed and slow statements without the values bound to
@@ -108,8 +129,8 @@ func mysqlDSN(spec string) (string, error) {
 // database up to date would run (store.MigrationSQL), one statement a
 // line, each ended by ';', for a DBA to review and apply; then the app
 // starts with -migrate off.
-func printMigrations(ctx context.Context, spec string, w io.Writer) error {
-	db, err := openDB(spec)
+func printMigrations(ctx context.Context, o options, w io.Writer) error {
+	db, err := openDB(o.db, o.sqlite)
 	if err != nil {
 		return err
 	}

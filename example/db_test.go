@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -101,22 +102,46 @@ func TestMySQLDSNRefuses(t *testing.T) {
 	}
 }
 
+// TestOpenDBSQLite opens a SQLite file with each -sqlite driver and checks
+// that the database is that driver's.
 func TestOpenDBSQLite(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "auth.db")
-	db := mustOpenDB(t, path)
-	if _, err := store.New(context.Background(), db, store.Config{}); err != nil {
-		t.Fatalf("store.New: %v", err)
+	tests := []struct{ driver, sqlDriver string }{
+		{"cgo", "*sqlite3.SQLiteDriver"},
+		{"pure", "*sqlite.Driver"},
 	}
-	if _, err := os.Stat(path); err != nil {
-		t.Errorf("SQLite file: %v", err)
+	for _, tt := range tests {
+		t.Run(tt.driver, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "auth.db")
+			db := mustOpenDB(t, path, tt.driver)
+			if _, err := store.New(context.Background(), db, store.Config{}); err != nil {
+				t.Fatalf("store.New: %v", err)
+			}
+			if _, err := os.Stat(path); err != nil {
+				t.Errorf("SQLite file: %v", err)
+			}
+			sqlDB, _ := db.DB()
+			if got := fmt.Sprintf("%T", sqlDB.Driver()); got != tt.sqlDriver {
+				t.Errorf("database/sql driver: got %s, want %s", got, tt.sqlDriver)
+			}
+		})
 	}
 }
 
 func TestOpenDBUnknownScheme(t *testing.T) {
 	for _, spec := range []string{"sqlite://auth.db", "sqlserver://db/auth"} {
-		if _, err := openDB(spec); err == nil {
+		if _, err := openDB(spec, "cgo"); err == nil {
 			t.Errorf("openDB(%q): got nil error, want an error", spec)
 		}
+	}
+}
+
+func TestOpenDBUnknownSQLiteDriver(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "auth.db")
+	if _, err := openDB(path, "mattn"); err == nil || !strings.Contains(err.Error(), "-sqlite") {
+		t.Errorf("openDB with -sqlite mattn: got %v, want an error naming -sqlite", err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Errorf("openDB with an unknown driver created %s, want nothing created", path)
 	}
 }
 
@@ -128,7 +153,7 @@ func TestOpenDBServers(t *testing.T) {
 		if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
 			t.Skipf("%s is not a URL", testdb.PostgresEnv)
 		}
-		ping(t, mustOpenDB(t, dsn))
+		ping(t, mustOpenDB(t, dsn, "cgo"))
 	})
 	t.Run(testdb.MySQL, func(t *testing.T) {
 		testdb.Require(t, testdb.MySQL)
@@ -137,14 +162,14 @@ func TestOpenDBServers(t *testing.T) {
 			t.Fatalf("%s: %v", testdb.MySQLEnv, err)
 		}
 		u := url.URL{Scheme: "mysql", User: url.UserPassword(cfg.User, cfg.Passwd), Host: cfg.Addr, Path: "/" + cfg.DBName}
-		ping(t, mustOpenDB(t, u.String()))
+		ping(t, mustOpenDB(t, u.String(), "cgo"))
 	})
 }
 
 // mustOpenDB is openDB that closes the database when the test ends.
-func mustOpenDB(t *testing.T, spec string) *gorm.DB {
+func mustOpenDB(t *testing.T, spec, sqliteDriver string) *gorm.DB {
 	t.Helper()
-	db, err := openDB(spec)
+	db, err := openDB(spec, sqliteDriver)
 	if err != nil {
 		t.Fatalf("openDB: got error %v, want nil", err)
 	}

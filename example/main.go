@@ -59,7 +59,7 @@ func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, st
 	if err != nil {
 		return nil, err
 	}
-	db, err := openDB(o.db)
+	db, err := openDB(o.db, o.sqlite)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +135,7 @@ func run(ctx context.Context, o options) error {
 	switch o.migrate {
 	case "auto", "off":
 	case "print":
-		return printMigrations(ctx, o.db, os.Stdout)
+		return printMigrations(ctx, o, os.Stdout)
 	default:
 		return fmt.Errorf("-migrate %q: want auto, off or print", o.migrate)
 	}

@@ -142,7 +142,7 @@ func testServer(t *testing.T, o options, stderr io.Writer) *server {
 	if stderr == nil {
 		stderr = io.Discard
 	}
-	o.db = filepath.Join(t.TempDir(), "example.db")
+	o.db, o.sqlite = filepath.Join(t.TempDir(), "example.db"), "cgo"
 	srv, err := newServer(t.Context(), o, demoProjects(), stderr)
 	if err != nil {
 		t.Fatal(err)

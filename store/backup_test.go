@@ -19,7 +19,6 @@ import (
 	"github.com/ihoprauth/ihoprauth/internal/testdb"
 	"github.com/ihoprauth/ihoprauth/mailer"
 	"github.com/ihoprauth/ihoprauth/store"
-	"github.com/ihoprauth/ihoprauth/store/sqlite"
 )
 
 // serveAuth runs an Auth on st behind a test server, with one none project
@@ -65,10 +64,7 @@ func credentials(email string) map[string]any {
 // copy began logs in from it.
 func TestBackupWhileServing(t *testing.T) {
 	dir := t.TempDir()
-	db, err := sqlite.Open(filepath.Join(dir, "live.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testdb.OpenFile(t, testdb.SQLite, filepath.Join(dir, "live.db"))
 	st := newStore(t, db)
 	srv := serveAuth(t, st)
 
@@ -134,10 +130,7 @@ func TestBackupWhileServing(t *testing.T) {
 		t.Errorf("temporary files left: %v", leftovers)
 	}
 
-	restored, err := sqlite.Open(copyPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	restored := testdb.OpenFile(t, testdb.SQLite, copyPath)
 	copySrv := serveAuth(t, newStore(t, restored))
 	for _, email := range acked[:before] {
 		if status, err := post(copySrv, "/api/v1/login", credentials(email)); err != nil || status != 200 {
@@ -180,10 +173,7 @@ func TestBackupOnlySQLite(t *testing.T) {
 func TestBackupRefusesItsOwnFile(t *testing.T) {
 	dir := t.TempDir()
 	live := filepath.Join(dir, "live.db")
-	db, err := sqlite.Open(live)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testdb.OpenFile(t, testdb.SQLite, live)
 	st := newStore(t, db)
 	p := ihoprauth.Project{ClientID: "web", Type: ihoprauth.TypeNone, SecretHash: "00"}
 	if err := st.SaveProject(context.Background(), &p); err != nil {
@@ -206,10 +196,7 @@ func TestBackupRefusesItsOwnFile(t *testing.T) {
 
 func TestBackupCancelled(t *testing.T) {
 	dir := t.TempDir()
-	db, err := sqlite.Open(filepath.Join(dir, "live.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testdb.OpenFile(t, testdb.SQLite, filepath.Join(dir, "live.db"))
 	st := newStore(t, db)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

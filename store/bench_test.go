@@ -81,34 +81,8 @@ func BenchmarkBearerCheck(b *testing.B) {
 	st := fillFixture(b, db, users)
 	i := 7919 % users
 	token, hash := "access-"+strconv.Itoa(i), fixtureAccessHash(i)
-	b.Run("RequireUser", func(b *testing.B) {
-		counted := &countingStore{Store: st}
-		h := requireUser(b, counted)
-		req := httptest.NewRequest("GET", "/hello", nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		rec := httptest.NewRecorder()
-		b.ReportAllocs()
-		for b.Loop() {
-			h.ServeHTTP(rec, req)
-		}
-		if rec.Code != http.StatusNoContent {
-			b.Fatalf("got %d, want %d", rec.Code, http.StatusNoContent)
-		}
-		if n := counted.reads.Load(); n < int64(b.N) {
-			b.Fatalf("got %d reads of the database for %d checks, want one each: a cache answered", n, b.N)
-		}
-	})
-	b.Run("TokenUser", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
-			_, _, err := st.TokenUser(ctx, hash)
-			cancel()
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	b.Run("RequireUser", func(b *testing.B) { benchRequireUser(b, st, token) })
+	b.Run("TokenUser", func(b *testing.B) { benchTokenUser(b, st, hash) })
 	b.Run("database-sql", func(b *testing.B) {
 		sqlDB, err := db.DB()
 		if err != nil {
@@ -129,6 +103,73 @@ func BenchmarkBearerCheck(b *testing.B) {
 			}
 		}
 	})
+}
+
+// benchRequireUser is authmw.RequireUser checking token, with st
+// answering every check (the token cache off), in front of a handler that
+// does nothing; the request and the recorder are made once.
+func benchRequireUser(b *testing.B, st *store.Store, token string) {
+	counted := &countingStore{Store: st}
+	h := requireUser(b, counted)
+	req := httptest.NewRequest("GET", "/hello", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	rec := httptest.NewRecorder()
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ServeHTTP(rec, req)
+	}
+	if rec.Code != http.StatusNoContent {
+		b.Fatalf("got %d, want %d", rec.Code, http.StatusNoContent)
+	}
+	if n := counted.reads.Load(); n < int64(b.N) {
+		b.Fatalf("got %d reads of the database for %d checks, want one each: a cache answered", n, b.N)
+	}
+}
+
+// benchTokenUser is st's TokenUser of the access-token hash, under a
+// deadline as in a request.
+func benchTokenUser(b *testing.B, st *store.Store, hash string) {
+	b.ReportAllocs()
+	for b.Loop() {
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		_, _, err := st.TokenUser(ctx, hash)
+		cancel()
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSQLiteDrivers is the bearer check of BenchmarkBearerCheck
+// (RequireUser and TokenUser, same fixture and token) and a sign-up's
+// write (a transaction that reads the project and inserts a user), on
+// each SQLite driver: "sqlite" is store/sqlite (mattn/go-sqlite3, cgo),
+// "puresqlite" is store/puresqlite (modernc, pure Go). go test -count
+// repeats each sub-benchmark back to back; BENCHMARKS.md runs the test
+// binary -count 1 in a loop instead, so that the two take turns and the
+// machine's noise falls on both alike.
+func BenchmarkSQLiteDrivers(b *testing.B) {
+	const users = 1_000
+	for _, backend := range []string{testdb.SQLite, testdb.PureSQLite} {
+		b.Run(backend, func(b *testing.B) {
+			st := fillFixture(b, testdb.Open(b, backend), users)
+			i := 7919 % users
+			token, hash := "access-"+strconv.Itoa(i), fixtureAccessHash(i)
+			b.Run("RequireUser", func(b *testing.B) { benchRequireUser(b, st, token) })
+			b.Run("TokenUser", func(b *testing.B) { benchTokenUser(b, st, hash) })
+			b.Run("SignUp", func(b *testing.B) {
+				ctx := context.Background()
+				n := users
+				b.ReportAllocs()
+				for b.Loop() {
+					n++
+					if err := st.InTx(ctx, func(tx ihoprauth.Store) error { return signUp(ctx, tx, "bench", n) }); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
 }
 
 // BenchmarkReads is the Store's prepared reads, under a deadline as in a

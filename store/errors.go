@@ -43,7 +43,7 @@ func (s *Store) wrap(op string, err error) error {
 //     SafeToRetry, as for a connection the server closed);
 //   - too many open files;
 //   - what the dialector's error translation marks ErrUnavailable (package
-//     sqlite does so for SQLITE_BUSY and SQLITE_LOCKED);
+//     sqlite and puresqlite do so for SQLITE_BUSY and SQLITE_LOCKED);
 //   - a PostgreSQL SQLSTATE of class 08 (connection exception) or 53
 //     (insufficient resources: too many connections), or 57P03 (cannot
 //     connect now);

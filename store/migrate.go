@@ -184,7 +184,8 @@ func withMigrationLock(db *gorm.DB, fn func(db *gorm.DB) error) error {
 		return withMySQLLock(db, fn)
 	default:
 		// SQLite takes its write lock at BEGIN IMMEDIATE, which sqlite.Open
-		// makes the default, and holds it to the end of the transaction.
+		// and puresqlite.Open make the default, and holds it to the end
+		// of the transaction.
 		return db.Transaction(fn)
 	}
 }

@@ -33,7 +33,8 @@
 // # Databases
 //
 // SQLite, PostgreSQL and MySQL or MariaDB are tested, each against the
-// conformance suite in package storetest. Open SQLite with package sqlite (store/sqlite), the
+// conformance suite in package storetest. Open SQLite with package sqlite (store/sqlite),
+// or, in a build without cgo, with package puresqlite (store/puresqlite), the
 // servers with their GORM drivers, and pass the *gorm.DB to New:
 //
 //	db, err := gorm.Open(postgres.Open("postgres://app@db.example.com/app"), &gorm.Config{})
@@ -134,7 +135,7 @@ type Config struct {
 	// MariaDB's of 151 for a few instances; the pool then also keeps that
 	// many idle connections, so that steady load does not reconnect all
 	// the time. A pool the app bounded itself is left alone, and so is
-	// sqlite.Open's.
+	// sqlite.Open's and puresqlite.Open's.
 	MaxOpenConns int
 	// NoMigrate makes New leave the schema alone: it fails with an error
 	// wrapping ErrSchemaBehind, naming the missing steps, when the

@@ -539,3 +539,50 @@ func TestConflictsAreRetried(t *testing.T) {
 		t.Errorf("another error: got %v after %d tries, want it as it is after 1", err, tries)
 	}
 }
+
+// TestSQLiteDriversShareAFile writes a user with one SQLite driver and
+// reads it back, times included, with the other, both ways: an app can
+// move between store/sqlite and store/puresqlite with its data in place.
+// (In a build without cgo both are the pure-Go driver.)
+func TestSQLiteDriversShareAFile(t *testing.T) {
+	drivers := []string{testdb.SQLite, testdb.PureSQLite}
+	for i, writer := range drivers {
+		reader := drivers[1-i]
+		t.Run(writer+" then "+reader, func(t *testing.T) {
+			ctx := t.Context()
+			first := testdb.Open(t, writer)
+			s := newStore(t, first)
+			p := ihoprauth.Project{ClientID: "web", Type: ihoprauth.TypeOTP}
+			if err := s.SaveProject(ctx, &p); err != nil {
+				t.Fatalf("SaveProject: %v", err)
+			}
+			if err := signUp(ctx, s, p.ClientID, 1); err != nil {
+				t.Fatalf("signUp: %v", err)
+			}
+			want, err := s.UserByEmail(ctx, p.ID, "user1@example.com")
+			if err != nil {
+				t.Fatalf("UserByEmail (%s): %v", writer, err)
+			}
+			var path string
+			if err := first.Raw("SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&path).Error; err != nil {
+				t.Fatal(err)
+			}
+			// Two copies of SQLite in one process must not have one file
+			// open at once: each would release the other's POSIX locks.
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if sqlDB, err := first.DB(); err != nil || sqlDB.Close() != nil {
+				t.Fatalf("closing the %s database: %v", writer, err)
+			}
+			got, err := newStore(t, testdb.OpenFile(t, reader, path)).UserByEmail(ctx, p.ID, "user1@example.com")
+			if err != nil {
+				t.Fatalf("UserByEmail (%s): %v", reader, err)
+			}
+			if got.ID != want.ID || got.UserID != want.UserID || !got.CreatedAt.Equal(want.CreatedAt) || got.CreatedAt.Location() != time.UTC {
+				t.Errorf("user read by %s: got %d %s %v, want %d %s %v in UTC", reader,
+					got.ID, got.UserID, got.CreatedAt, want.ID, want.UserID, want.CreatedAt)
+			}
+		})
+	}
+}

@@ -11,7 +11,12 @@
 //		}
 //	}
 //
-// SQLite always works: the database is a file in t.TempDir(). PostgreSQL
+// SQLite always works: the database is a file in t.TempDir(). "sqlite" is
+// the SQLite of the build: package sqlite (mattn/go-sqlite3) when cgo is on,
+// package puresqlite (pure Go) in a CGO_ENABLED=0 build, so that
+// CGO_ENABLED=0 go test runs every SQLite test on the pure-Go driver.
+// "puresqlite" is package puresqlite in any build, for the benchmarks that
+// set the two side by side and for IHOPRAUTH_TEST_BACKEND. PostgreSQL
 // and MySQL need a server, named by a DSN in an environment variable:
 //
 //   - IHOPRAUTH_TEST_POSTGRES, a pgx DSN, URL or key=value form, such as
@@ -45,21 +50,23 @@ import (
 	"testing"
 	"time"
 
+	gosqlite "github.com/glebarez/go-sqlite"
 	gomysql "github.com/go-sql-driver/mysql"
 	"gorm.io/driver/mysql"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
-	"github.com/ihoprauth/ihoprauth/store/sqlite"
+	"github.com/ihoprauth/ihoprauth/store/puresqlite"
 )
 
 // The backends, as Open, Backends and Backend name them.
 const (
-	SQLite   = "sqlite"
-	Postgres = "postgres"
-	MySQL    = "mysql"
-	Galera   = "galera"
+	SQLite     = "sqlite"
+	PureSQLite = "puresqlite"
+	Postgres   = "postgres"
+	MySQL      = "mysql"
+	Galera     = "galera"
 )
 
 // Environment variables that configure the tests.
@@ -83,7 +90,8 @@ const (
 const maxOpenConns = 10
 
 // All returns the name of every backend, configured or not, for tests
-// that report a backend without a server as skipped.
+// that report a backend without a server as skipped: "sqlite" (the
+// build's), "postgres", "mysql" and "galera".
 func All() []string {
 	return []string{SQLite, Postgres, MySQL, Galera}
 }
@@ -128,7 +136,7 @@ func Backend() string {
 func Require(t testing.TB, backend string) {
 	t.Helper()
 	switch backend {
-	case SQLite:
+	case SQLite, PureSQLite:
 	case Postgres:
 		dsn(t, PostgresEnv)
 	case MySQL:
@@ -147,7 +155,7 @@ func IsMySQL(backend string) bool {
 }
 
 // Open returns an empty database of its own on backend ("sqlite",
-// "postgres", "mysql" or "galera"), which is closed and dropped when t
+// "puresqlite", "postgres", "mysql" or "galera"), which is closed and dropped when t
 // ends. It skips t when the DSN variable of backend is unset, and fails t
 // for an unknown backend or a server it cannot use.
 //
@@ -159,8 +167,8 @@ func IsMySQL(backend string) bool {
 func Open(t testing.TB, backend string) *gorm.DB {
 	t.Helper()
 	switch backend {
-	case SQLite:
-		return openSQLite(t, filepath.Join(t.TempDir(), "test.db"))
+	case SQLite, PureSQLite:
+		return OpenFile(t, backend, filepath.Join(t.TempDir(), "test.db"))
 	case Postgres:
 		return openPostgres(t, dsn(t, PostgresEnv))
 	case MySQL:
@@ -185,7 +193,14 @@ func Reopen(t testing.TB, db *gorm.DB) *gorm.DB {
 		if err := db.Raw("SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&path).Error; err != nil {
 			t.Fatalf("testdb: Reopen: %v", err)
 		}
-		return openSQLite(t, path)
+		sqlDB, err := db.DB()
+		if err != nil {
+			t.Fatalf("testdb: Reopen: %v", err)
+		}
+		if _, pure := sqlDB.Driver().(*gosqlite.Driver); pure {
+			return OpenFile(t, PureSQLite, path)
+		}
+		return OpenFile(t, SQLite, path)
 	}
 	switch d := db.Dialector.(type) {
 	case *postgres.Dialector:
@@ -201,6 +216,21 @@ func Reopen(t testing.TB, db *gorm.DB) *gorm.DB {
 	return nil
 }
 
+// OpenFile opens the SQLite file at path with the driver of backend,
+// "sqlite" (the build's) or "puresqlite", and closes it when t ends; it
+// fails t for any other backend.
+func OpenFile(t testing.TB, backend, path string) *gorm.DB {
+	t.Helper()
+	switch backend {
+	case SQLite:
+		return openSQLite(t, openBuildSQLite, path)
+	case PureSQLite:
+		return openSQLite(t, puresqlite.Open, path)
+	}
+	t.Fatalf("testdb: OpenFile: %q is not a SQLite backend", backend)
+	return nil
+}
+
 // dsn returns the value of the environment variable env, or skips t.
 func dsn(t testing.TB, env string) string {
 	t.Helper()
@@ -211,9 +241,11 @@ func dsn(t testing.TB, env string) string {
 	return v
 }
 
-func openSQLite(t testing.TB, path string) *gorm.DB {
+// openSQLite opens the SQLite file at path with open, sqlite.Open or
+// puresqlite.Open.
+func openSQLite(t testing.TB, open func(path string) (*gorm.DB, error), path string) *gorm.DB {
 	t.Helper()
-	db, err := sqlite.Open(path)
+	db, err := open(path)
 	if err != nil {
 		t.Fatalf("testdb: %v", err)
 	}

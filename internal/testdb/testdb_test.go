@@ -1,6 +1,7 @@
 package testdb
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -36,7 +37,7 @@ func TestBackend(t *testing.T) {
 	t.Setenv(PostgresEnv, "postgres://x")
 	t.Setenv(MySQLEnv, "x@tcp(y)/z")
 	t.Setenv(GaleraEnv, "x@tcp(y:1)/")
-	for _, tt := range []struct{ env, want string }{{"", SQLite}, {Postgres, Postgres}, {MySQL, MySQL}, {Galera, Galera}} {
+	for _, tt := range []struct{ env, want string }{{"", SQLite}, {PureSQLite, PureSQLite}, {Postgres, Postgres}, {MySQL, MySQL}, {Galera, Galera}} {
 		t.Setenv(BackendEnv, tt.env)
 		if got := Backend(); got != tt.want {
 			t.Errorf("%s=%q: got %q, want %q", BackendEnv, tt.env, got, tt.want)
@@ -76,9 +77,9 @@ func TestWithSearchPath(t *testing.T) {
 
 // TestOpenIsolates checks on every configured backend that two databases
 // from Open share no table and that Reopen reaches the same database as
-// its Open.
+// its Open, through the same driver.
 func TestOpenIsolates(t *testing.T) {
-	for _, backend := range All() {
+	for _, backend := range append(All(), PureSQLite) {
 		t.Run(backend, func(t *testing.T) {
 			Require(t, backend)
 			var first, second, again tableNames
@@ -87,7 +88,11 @@ func TestOpenIsolates(t *testing.T) {
 				if err := a.Exec("CREATE TABLE only_in_a (id INT)").Error; err != nil {
 					t.Fatalf("CREATE TABLE: %v", err)
 				}
-				first, second, again = tables(t, a), tables(t, b), tables(t, Reopen(t, a))
+				reopened := Reopen(t, a)
+				first, second, again = tables(t, a), tables(t, b), tables(t, reopened)
+				if got, want := driverType(t, reopened), driverType(t, a); got != want {
+					t.Errorf("driver of the reopened database: got %v, want %v", got, want)
+				}
 			})
 			if !slices.Equal(first, tableNames{"only_in_a"}) || len(second) != 0 || !slices.Equal(again, first) {
 				t.Errorf("tables of the first, the second and the first reopened: got %v, %v, %v, want [only_in_a], [], [only_in_a]",
@@ -98,6 +103,16 @@ func TestOpenIsolates(t *testing.T) {
 }
 
 type tableNames = []string
+
+// driverType returns the type of the database/sql driver under db.
+func driverType(t *testing.T, db *gorm.DB) reflect.Type {
+	t.Helper()
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reflect.TypeOf(sqlDB.Driver())
+}
 
 func tables(t *testing.T, db *gorm.DB) tableNames {
 	t.Helper()

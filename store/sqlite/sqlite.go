@@ -9,6 +9,8 @@
 //
 // It lives apart from package store so that an app on PostgreSQL or
 // MariaDB links neither mattn/go-sqlite3 (cgo) nor gorm.io/driver/sqlite.
+// For a build without cgo, package puresqlite (store/puresqlite) opens the
+// same database through a SQLite written in Go.
 package sqlite
 
 import (
@@ -18,14 +20,10 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"syscall"
 
-	"github.com/mattn/go-sqlite3"
 	gormsqlite "gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
-
-	"github.com/ihoprauth/ihoprauth"
 )
 
 // params are mattn/go-sqlite3 DSN parameters. Being in the DSN, they apply
@@ -60,7 +58,14 @@ var params = url.Values{
 // Errors that mean the database is busy or out of resources (SQLITE_BUSY,
 // SQLITE_LOCKED, too many open files) reach ihoprauth wrapping
 // ihoprauth.ErrUnavailable, so requests get 503 with Retry-After, not 500.
+//
+// In a binary built without cgo (CGO_ENABLED=0), where mattn/go-sqlite3
+// cannot work, Open returns ErrNoCgo: open the file with package
+// puresqlite instead.
 func Open(path string) (*gorm.DB, error) {
+	if !cgo {
+		return nil, ErrNoCgo
+	}
 	if path == "" || strings.Contains(path, "?") {
 		return nil, errors.New("sqlite: Open: path must be a non-empty file name without '?'")
 	}
@@ -84,6 +89,9 @@ func Open(path string) (*gorm.DB, error) {
 	return db, nil
 }
 
+// ErrNoCgo is what Open returns in a binary built without cgo.
+var ErrNoCgo = errors.New("sqlite: this binary was built with CGO_ENABLED=0 and mattn/go-sqlite3 needs cgo: open the database with package puresqlite (store/puresqlite)")
+
 // PoolSize is how many connections Open keeps at most: twice the CPUs, at
 // least 4. SQLite runs one write at a time whatever the pool, so a bigger
 // pool only adds connections that wait for the write lock (each holding
@@ -91,28 +99,3 @@ func Open(path string) (*gorm.DB, error) {
 // free connection, bounded by their context (ihoprauth.Config.
 // RequestTimeout, then 503). Change it with db.DB() and SetMaxOpenConns.
 func PoolSize() int { return max(4, 2*runtime.NumCPU()) }
-
-// dialector is gorm's SQLite dialector with an error translation that
-// also tells ihoprauth when the database is busy rather than broken.
-type dialector struct {
-	*gormsqlite.Dialector
-}
-
-// Translate maps a unique-constraint error to gorm.ErrDuplicatedKey and a
-// busy, locked or out-of-descriptors error to one that wraps
-// ihoprauth.ErrUnavailable; any other error is returned as it is.
-func (d dialector) Translate(err error) error {
-	var e sqlite3.Error
-	if errors.As(err, &e) {
-		switch {
-		case e.ExtendedCode == sqlite3.ErrConstraintUnique || e.ExtendedCode == sqlite3.ErrConstraintPrimaryKey:
-			return gorm.ErrDuplicatedKey
-		case e.Code == sqlite3.ErrBusy || e.Code == sqlite3.ErrLocked || e.Code == sqlite3.ErrCantOpen:
-			return fmt.Errorf("%w: %w", ihoprauth.ErrUnavailable, err)
-		}
-	}
-	if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
-		return fmt.Errorf("%w: %w", ihoprauth.ErrUnavailable, err)
-	}
-	return d.Dialector.Translate(err)
-}
