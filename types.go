@@ -106,6 +106,9 @@ const (
 	PurposeOTP     Purpose = "otp"
 	PurposeTwoStep Purpose = "two-step"
 	PurposeReset   Purpose = "reset"
+	// PurposeMFA is the mfa_token of a login that still needs its second
+	// factor; no code is mailed for it.
+	PurposeMFA Purpose = "mfa"
 )
 
 // The three project types of the iHopr API.
@@ -205,4 +208,41 @@ type Event struct {
 	// and reason and counts the refusals since the last one.
 	Count int
 	At    time.Time // when it happened, UTC
+}
+
+// FactorKind names a kind of second factor.
+type FactorKind string
+
+// The kinds of second factor.
+const (
+	// FactorTOTP is an authenticator app (RFC 6238: SHA-1, 6 digits, 30 s).
+	FactorTOTP FactorKind = "totp"
+)
+
+// Factor is one second factor of a user. A factor counts only once it is
+// confirmed (ConfirmedAt set): enrolment stores it unconfirmed, and the
+// first valid code confirms it.
+type Factor struct {
+	ID     int64      // primary key, set by the Store
+	UserID int64      // the internal id of its user
+	Kind   FactorKind // what kind of factor it is
+	// Secret is the factor's secret sealed with AES-256-GCM under a key
+	// derived from the library's key; never the plain secret.
+	Secret []byte
+	// LastStep is the last TOTP time step (Unix time / 30) a code of this
+	// factor was accepted for; a code of that step or an earlier one is
+	// refused, so each code works once. 0 before the first.
+	LastStep    int64
+	ConfirmedAt *time.Time // when its first code was accepted; nil before
+	CreatedAt   time.Time  // when it was created, UTC
+}
+
+// RecoveryCode is one single-use code that stands in for a second factor.
+type RecoveryCode struct {
+	ID     int64 // primary key, set by the Store
+	UserID int64 // the internal id of its user
+	// Hash is the keyed hash (HMAC-SHA256) of the code, hex encoded.
+	Hash      string
+	UsedAt    *time.Time // when it was used; nil while unused
+	CreatedAt time.Time  // when it was created, UTC
 }

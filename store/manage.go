@@ -66,6 +66,8 @@ func (s *Store) DeleteUser(ctx context.Context, id int64, account, pseudonym str
 			{"delete auth codes", "DELETE FROM ihoprauth_auth_codes WHERE user_id = ?", []any{id}},
 			{"delete challenges", "DELETE FROM ihoprauth_challenges WHERE user_id = ? OR account_key = ?", []any{id, account}},
 			{"delete known sources", "DELETE FROM ihoprauth_known_sources WHERE account_key = ?", []any{account}},
+			{"delete factors", "DELETE FROM ihoprauth_factors WHERE user_id = ?", []any{id}},
+			{"delete recovery codes", "DELETE FROM ihoprauth_recovery_codes WHERE user_id = ?", []any{id}},
 			{"pseudonymise events", "UPDATE ihoprauth_events SET user_id = ?, ip = '', user_agent = '' WHERE user_id = ?",
 				[]any{pseudonym, row.UserID}},
 			{"delete user", "DELETE FROM ihoprauth_users WHERE id = ?", []any{id}},
@@ -102,6 +104,12 @@ func (s *Store) DeleteProject(ctx context.Context, id int64) error {
 		}
 		if res.RowsAffected == 0 {
 			return fmt.Errorf("store: delete project %d: %w", id, ihoprauth.ErrNotFound)
+		}
+		for _, model := range []any{&factorRow{}, &recoveryCodeRow{}} {
+			err := tx.db.WithContext(ctx).Where("user_id IN (SELECT id FROM ihoprauth_users WHERE project_id = ?)", id).Delete(model).Error
+			if err != nil {
+				return s.wrap("delete project factors", err)
+			}
 		}
 		for _, model := range []any{&tokenRow{}, &authCodeRow{}, &challengeRow{}, &userRow{}} {
 			if err := tx.db.WithContext(ctx).Where("project_id = ?", id).Delete(model).Error; err != nil {

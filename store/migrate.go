@@ -35,6 +35,7 @@ var migrations = []migration{
 	{5, "known sources, counted events, projects' bcrypt cost", addKnownSources},
 	{6, "the change feed of the token cache", createChanges},
 	{7, "users.disabled_at", addUserDisabledAt},
+	{8, "second factors and recovery codes", createFactors},
 }
 
 // schemaMigrationRow records one applied step.

@@ -130,7 +130,7 @@ func TestConcurrentNew(t *testing.T) {
 }
 
 // allSteps lists the migration steps of this version.
-var allSteps = []int{1, 2, 3, 4, 5, 6, 7}
+var allSteps = []int{1, 2, 3, 4, 5, 6, 7, 8}
 
 // checkApplied checks that ihoprauth_schema_migrations lists want, each
 // once.
@@ -295,6 +295,37 @@ func TestMigrateAddsUserDisabledAt(t *testing.T) {
 		}
 		if got, err := s.UserByID(ctx, u.ID); err != nil || got.DisabledAt == nil || !got.DisabledAt.Equal(at) {
 			t.Errorf("after UpdateUser: got DisabledAt %v, error %v, want %v", got.DisabledAt, err, at)
+		}
+	})
+}
+
+// TestMigrateAddsFactors checks step 8 on a database at step 7: the
+// tables of second factors and recovery codes are created, and work.
+func TestMigrateAddsFactors(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend string) {
+		db, ctx := testdb.Open(t, backend), t.Context()
+		_, p := storeWithUser(t, db)
+		for _, stmt := range []string{"DROP TABLE ihoprauth_factors", "DROP TABLE ihoprauth_recovery_codes",
+			"DELETE FROM ihoprauth_schema_migrations WHERE version = 8"} {
+			if err := db.Exec(stmt).Error; err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		s := newStore(t, testdb.Reopen(t, db))
+		checkApplied(t, db, allSteps)
+		u, err := s.UserByEmail(ctx, p.ID, "user1@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := ihoprauth.Factor{UserID: u.ID, Kind: ihoprauth.FactorTOTP, Secret: []byte("sealed")}
+		if err := s.SaveFactor(ctx, &f); err != nil {
+			t.Fatalf("SaveFactor after the upgrade: %v", err)
+		}
+		if err := s.ReplaceRecoveryCodes(ctx, u.ID, []string{"h1", "h2"}, time.Now()); err != nil {
+			t.Fatalf("ReplaceRecoveryCodes after the upgrade: %v", err)
+		}
+		if codes, err := s.RecoveryCodes(ctx, u.ID); err != nil || len(codes) != 2 {
+			t.Errorf("RecoveryCodes after the upgrade: got %d, %v, want 2", len(codes), err)
 		}
 	})
 }

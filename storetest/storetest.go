@@ -54,6 +54,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ihoprauth.Store) {
 		{"Sources", testSources},
 		{"Changes", testChanges},
 		{"Events", testEvents},
+		{"Factors", testFactors},
 		{"Manage", testManage},
 		{"Purge", testPurge},
 		{"NotFound", testNotFound},
