@@ -2,6 +2,7 @@ package ihoprauth
 
 import (
 	"context"
+	"crypto/cipher"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -16,6 +17,7 @@ type Auth struct {
 	cfg       Config
 	log       *slog.Logger
 	key       []byte
+	sealer    cipher.AEAD // seals factor secrets (factorkeys.go)
 	hasher    *hasher
 	templates map[MailKind]compiledTemplate
 	mail      *mailQueue
@@ -65,6 +67,9 @@ func newAuth(ctx context.Context, store Store, mailer Mailer, cfg Config) (*Auth
 		a.key = key
 	}
 	var err error
+	if a.sealer, err = newSealer(a.key); err != nil {
+		return nil, err
+	}
 	if a.templates, err = compileTemplates(cfg.Templates); err != nil {
 		return nil, err
 	}
