@@ -33,6 +33,15 @@ const (
 	// events carry from then on, in place of the user_id.
 	EventUserDeleted    = "user deleted"
 	EventProjectDeleted = "project deleted"
+	// Second factors (docs/design.md, D34-D36); Result names the method.
+	EventFactorStarted    = "factor enrolment started"
+	EventFactorAdded      = "factor added"
+	EventFactorRemoved    = "factor removed"
+	EventFactorVerified   = "factor verified"
+	EventFactorFailed     = "factor failed"
+	EventRecoveryCodeUsed = "recovery code used"
+	// EventRecoveryCodesReplaced: a new set ended the old one.
+	EventRecoveryCodesReplaced = "recovery codes replaced"
 )
 
 // event records a security event in the audit trail, logs it and hands it

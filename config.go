@@ -69,9 +69,16 @@ type Config struct {
 	// AuthCodeTTL is how long the auth code of login works. Default 5
 	// minutes.
 	AuthCodeTTL time.Duration
-	// MaxCodeAttempts is how many wrong guesses kill an emailed code.
-	// Default 5.
+	// MaxCodeAttempts is how many wrong guesses kill an emailed code, and
+	// an mfa_token. Default 5.
 	MaxCodeAttempts int
+	// MFATokenTTL is how long the mfa_token works that a login answers in
+	// place of its code when the user has a second factor. Default 5
+	// minutes.
+	MFATokenTTL time.Duration
+	// TOTPIssuer names the service in authenticator apps (the issuer of
+	// the otpauth:// URI). Default: the project's client_id.
+	TOTPIssuer string
 
 	// Argon2 sets the cost of new password hashes. Default
 	// {Memory: 19456, Time: 2, Threads: 1} (OWASP). Tests may lower it. Set
@@ -207,6 +214,7 @@ func (c Config) withDefaults() Config {
 	c.CodeTTL = cmp.Or(c.CodeTTL, 10*time.Minute)
 	c.AuthCodeTTL = cmp.Or(c.AuthCodeTTL, 5*time.Minute)
 	c.MaxCodeAttempts = cmp.Or(c.MaxCodeAttempts, 5)
+	c.MFATokenTTL = cmp.Or(c.MFATokenTTL, 5*time.Minute)
 	c.Argon2 = cmp.Or(c.Argon2, Argon2Params{Memory: 19456, Time: 2, Threads: 1})
 	c.MaxConcurrentHashes = cmp.Or(c.MaxConcurrentHashes, defaultHashes())
 	c.MinPasswordLength = cmp.Or(c.MinPasswordLength, 8)

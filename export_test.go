@@ -2,7 +2,10 @@ package ihoprauth
 
 import (
 	"context"
+	"time"
+
 	"encoding/json"
+	"github.com/pquerna/otp/totp"
 	"maps"
 	"slices"
 )
@@ -113,4 +116,10 @@ func AppendChangeLate(ctx context.Context, a *Auth, userID int64, during func())
 		during()
 		return nil
 	})
+}
+
+// TOTPCode returns the code of secret (base32, as the enrolment answers it)
+// at t: what an authenticator app shows. It exists for tests only.
+func TOTPCode(secret string, t time.Time) (string, error) {
+	return totp.GenerateCodeCustom(secret, t, totp.ValidateOpts{Period: totpPeriod, Digits: totpOpts.Digits, Algorithm: totpOpts.Algorithm})
 }
