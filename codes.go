@@ -168,7 +168,7 @@ func (a *Auth) redeemLoginCode(ctx context.Context, purpose Purpose, req codeReq
 			step, err = a.newMFAStep(ctx, tx, pendingLogin{c.ProjectID, c.UserID, c.AccountKey, pk}, methods)
 			return err
 		}
-		authCode, err = a.newAuthCode(ctx, tx, c.ProjectID, c.UserID, pk)
+		authCode, err = a.newAuthCode(ctx, tx, c.ProjectID, c.UserID, pk, AAL1)
 		return err
 	})
 	if err != nil {

@@ -98,7 +98,7 @@ func (a *Auth) logIn(ctx context.Context, req loginRequest) (loginAnswer, error)
 		}
 		return loginAnswer{Status: "success", Message: mfaMessage, ProjectType: p.Type, mfaStep: step}, nil
 	}
-	code, err := a.newAuthCode(ctx, a.store, p.ID, u.ID, req.pkce)
+	code, err := a.newAuthCode(ctx, a.store, p.ID, u.ID, req.pkce, AAL1)
 	if err != nil {
 		return loginAnswer{}, err
 	}

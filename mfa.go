@@ -188,7 +188,7 @@ func (a *Auth) redeemMFA(ctx context.Context, req mfaRequest) (codeAnswer, error
 		if err := a.consumeChallenge(ctx, tx, c); err != nil {
 			return err
 		}
-		code, err = a.newAuthCode(ctx, tx, c.ProjectID, c.UserID, pkce{c.CodeChallenge, c.CodeChallengeMethod})
+		code, err = a.newAuthCode(ctx, tx, c.ProjectID, c.UserID, pkce{c.CodeChallenge, c.CodeChallengeMethod}, AAL2)
 		return err
 	})
 	if errors.Is(err, errProofSpent) {

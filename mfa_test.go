@@ -5,6 +5,9 @@ import (
 	"encoding/base32"
 	"encoding/base64"
 	"image/png"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -13,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ihoprauth/ihoprauth"
+	"github.com/ihoprauth/ihoprauth/authmw"
 	"github.com/ihoprauth/ihoprauth/internal/testdb"
 )
 
@@ -412,4 +416,52 @@ func decodeBase32(t *testing.T, s string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestRequireFactorEndToEnd checks the assurance level the Auth tells
+// authmw: a password login is aal1 and refused by RequireFactor, a login
+// through mfa-code is aal2, and a refresh keeps it.
+func TestRequireFactorEndToEnd(t *testing.T) {
+	e := newEnv(t)
+	mux := http.NewServeMux()
+	mux.Handle("GET /strong", authmw.RequireFactor(e.auth)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		level, _ := authmw.AssuranceFrom(r.Context())
+		io.WriteString(w, level.String())
+	})))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	get := func(tok string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", srv.URL+"/strong", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(body)
+	}
+
+	const email = "strong@example.com"
+	weak := e.signupNone(email)
+	if status, body := get(weak); status != 403 {
+		t.Errorf("a password login: got %d %s, want 403", status, body)
+	}
+	secret, _ := e.enrolTOTP(weak)
+	e.clock.Advance(step)
+	r := e.mfaCode(e.loginMFA(email), "totp_code", e.totp(secret))
+	want(t, r, 200)
+	tokens := e.exchange(e.none, r.str("code"), "")
+	if status, body := get(tokens.str("access_token")); status != 200 || body != "aal2" {
+		t.Errorf("a login with a second factor: got %d %s, want 200 aal2", status, body)
+	}
+	r = e.post("/api/v1/refresh-token", with(e.none, "refresh_token", tokens.str("refresh_token")))
+	want(t, r, 200)
+	if status, body := get(r.str("access_token")); status != 200 || body != "aal2" {
+		t.Errorf("after a refresh: got %d %s, want 200 aal2", status, body)
+	}
+	if status, _ := get(weak); status != 403 {
+		t.Errorf("the earlier password login: got %d, want 403 still", status)
+	}
 }

@@ -56,7 +56,7 @@ func (a *Auth) exchangeCode(ctx context.Context, req tokenRequest) (tokenAnswer,
 		if !won {
 			return errCodeTaken
 		}
-		answer, err = a.issueTokens(ctx, tx, ac.UserID, ac.ID, newOpaque(16), a.now().Add(a.cfg.RefreshTokenTTL))
+		answer, err = a.issueTokens(ctx, tx, ac.UserID, ac.ID, newOpaque(16), a.now().Add(a.cfg.RefreshTokenTTL), ac.AAL)
 		return err
 	})
 	if errors.Is(err, errCodeTaken) {
@@ -78,8 +78,9 @@ func (a *Auth) exchangeCode(ctx context.Context, req tokenRequest) (tokenAnswer,
 var errDisabled = errors.New("ihoprauth: user disabled")
 
 // issueTokens stores a new access and refresh token for the user in the
-// family, whose refresh tokens end at refreshEnd, and answers them.
-func (a *Auth) issueTokens(ctx context.Context, tx Store, userID, authCodeID int64, family string, refreshEnd time.Time) (tokenAnswer, error) {
+// family, whose refresh tokens end at refreshEnd and whose login was
+// authenticated at aal, and answers them.
+func (a *Auth) issueTokens(ctx context.Context, tx Store, userID, authCodeID int64, family string, refreshEnd time.Time, aal AssuranceLevel) (tokenAnswer, error) {
 	u, err := tx.UserByID(ctx, userID)
 	if err != nil {
 		return tokenAnswer{}, err
@@ -91,7 +92,7 @@ func (a *Auth) issueTokens(ctx context.Context, tx Store, userID, authCodeID int
 	t := Token{
 		AccessHash: sha256Hex(access), RefreshHash: sha256Hex(refresh), FamilyID: family,
 		ProjectID: u.ProjectID, UserID: u.ID, AuthCodeID: authCodeID,
-		ExpiresAt: a.now().Add(a.cfg.AccessTokenTTL), RefreshExpiresAt: refreshEnd, CreatedAt: a.now(),
+		ExpiresAt: a.now().Add(a.cfg.AccessTokenTTL), RefreshExpiresAt: refreshEnd, CreatedAt: a.now(), AAL: aal,
 	}
 	if err := tx.CreateToken(ctx, &t); err != nil {
 		return tokenAnswer{}, err

@@ -1,6 +1,9 @@
 package ihoprauth
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // ProjectType decides how users of a project log in.
 type ProjectType string
@@ -159,6 +162,9 @@ type AuthCode struct {
 	ExpiresAt           time.Time  // when it stops working, UTC
 	UsedAt              *time.Time // when it was used; nil while unused
 	CreatedAt           time.Time  // when it was created, UTC
+	// AAL is how the login was authenticated; its tokens inherit it. A
+	// Store keeps AAL1 for 0.
+	AAL AssuranceLevel
 }
 
 // Token is one access token and its refresh token. Tokens descended from one
@@ -177,6 +183,9 @@ type Token struct {
 	RefreshedAt      *time.Time // when its refresh token was used; nil before
 	RevokedAt        *time.Time // when it was revoked; nil while live
 	CreatedAt        time.Time  // when it was created, UTC
+	// AAL is how the login of the family was authenticated, kept across
+	// refreshes. A Store keeps AAL1 for 0.
+	AAL AssuranceLevel
 }
 
 // Counter is a throttle counter: how many events were counted under Key in
@@ -245,4 +254,25 @@ type RecoveryCode struct {
 	Hash      string
 	UsedAt    *time.Time // when it was used; nil while unused
 	CreatedAt time.Time  // when it was created, UTC
+}
+
+// AssuranceLevel tells how strongly a login was authenticated, after the
+// authentication assurance levels of NIST SP 800-63B-4 (supabase/auth's
+// aal1 and aal2).
+type AssuranceLevel int
+
+// The assurance levels of a login.
+const (
+	// AAL1: one factor: a password, or a mailed code (an otp login; a
+	// two-step login's mailed code is not an authenticator of its own in
+	// NIST's sense, so password and mail together are still AAL1).
+	AAL1 AssuranceLevel = 1
+	// AAL2: a second factor too, a TOTP code or a recovery code, at
+	// mfa-code.
+	AAL2 AssuranceLevel = 2
+)
+
+// String returns "aal1" or "aal2", as supabase/auth names them.
+func (l AssuranceLevel) String() string {
+	return "aal" + strconv.Itoa(int(l))
 }

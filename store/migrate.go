@@ -36,6 +36,7 @@ var migrations = []migration{
 	{6, "the change feed of the token cache", createChanges},
 	{7, "users.disabled_at", addUserDisabledAt},
 	{8, "second factors and recovery codes", createFactors},
+	{9, "the assurance level of auth codes and tokens", addAAL},
 }
 
 // schemaMigrationRow records one applied step.
@@ -360,4 +361,18 @@ func binaryCollation(db *gorm.DB) (string, error) {
 // isMySQL reports whether db talks to MySQL or MariaDB.
 func isMySQL(db *gorm.DB) bool {
 	return db.Dialector.Name() == "mysql"
+}
+
+// addAAL is step 9: the assurance level of auth codes and tokens; the
+// existing ones, from before second factors, are AAL1.
+func addAAL(db *gorm.DB) error {
+	for _, model := range []any{&authCodeRow{}, &tokenRow{}} {
+		if db.Migrator().HasColumn(model, "AAL") {
+			continue
+		}
+		if err := db.Migrator().AddColumn(model, "AAL"); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -130,7 +130,7 @@ func TestConcurrentNew(t *testing.T) {
 }
 
 // allSteps lists the migration steps of this version.
-var allSteps = []int{1, 2, 3, 4, 5, 6, 7, 8}
+var allSteps = []int{1, 2, 3, 4, 5, 6, 7, 8, 9}
 
 // checkApplied checks that ihoprauth_schema_migrations lists want, each
 // once.
@@ -326,6 +326,35 @@ func TestMigrateAddsFactors(t *testing.T) {
 		}
 		if codes, err := s.RecoveryCodes(ctx, u.ID); err != nil || len(codes) != 2 {
 			t.Errorf("RecoveryCodes after the upgrade: got %d, %v, want 2", len(codes), err)
+		}
+	})
+}
+
+// TestMigrateAddsAAL checks step 9 on a database at step 8: auth codes and
+// tokens get an aal column, and the tokens there are read as AAL1.
+func TestMigrateAddsAAL(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend string) {
+		db, ctx := testdb.Open(t, backend), t.Context()
+		s, p := storeWithUser(t, db)
+		u, err := s.UserByEmail(ctx, p.ID, "user1@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := ihoprauth.Token{AccessHash: "access", RefreshHash: "refresh", FamilyID: "family", ProjectID: p.ID, UserID: u.ID,
+			ExpiresAt: time.Now().Add(time.Hour), RefreshExpiresAt: time.Now().Add(time.Hour)}
+		if err := s.CreateToken(ctx, &tok); err != nil {
+			t.Fatal(err)
+		}
+		for _, stmt := range []string{"ALTER TABLE ihoprauth_tokens DROP COLUMN aal", "ALTER TABLE ihoprauth_auth_codes DROP COLUMN aal",
+			"DELETE FROM ihoprauth_schema_migrations WHERE version = 9"} {
+			if err := db.Exec(stmt).Error; err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		s = newStore(t, testdb.Reopen(t, db))
+		checkApplied(t, db, allSteps)
+		if got, _, err := s.TokenUser(ctx, "access"); err != nil || got.AAL != ihoprauth.AAL1 {
+			t.Errorf("old token: got AAL %v, error %v, want aal1", got.AAL, err)
 		}
 	})
 }

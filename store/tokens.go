@@ -108,6 +108,7 @@ func newTokenRow(t *ihoprauth.Token) tokenRow {
 		RefreshedAt:      utcPtr(t.RefreshedAt),
 		RevokedAt:        utcPtr(t.RevokedAt),
 		CreatedAt:        stamp(t.CreatedAt),
+		AAL:              aal(t.AAL),
 	}
 }
 
@@ -125,5 +126,6 @@ func (r tokenRow) token() ihoprauth.Token {
 		RefreshedAt:      utcPtr(r.RefreshedAt),
 		RevokedAt:        utcPtr(r.RevokedAt),
 		CreatedAt:        utc(r.CreatedAt),
+		AAL:              ihoprauth.AssuranceLevel(r.AAL),
 	}
 }

@@ -108,6 +108,36 @@ func testFactors(t *testing.T, newStore newStoreFunc) {
 			t.Errorf("DeleteFactors with none left: got error %v, want nil", err)
 		}
 	})
+	t.Run("AAL of auth codes and tokens", func(t *testing.T) {
+		f := newFixture(t, newStore)
+		c := f.newAuthCode("second factor")
+		c.AAL = ihoprauth.AAL2
+		if err := f.store.CreateAuthCode(f.ctx, &c); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := f.store.AuthCodeByHash(f.ctx, c.Hash); err != nil || got.AAL != ihoprauth.AAL2 {
+			t.Errorf("AuthCodeByHash: got AAL %v, %v, want aal2", got.AAL, err)
+		}
+		tok := f.newToken("second factor", "second factor", c.ID, f.user.ID)
+		tok.AAL = ihoprauth.AAL2
+		if err := f.store.CreateToken(f.ctx, &tok); err != nil {
+			t.Fatal(err)
+		}
+		if got, _, err := f.store.TokenUser(f.ctx, tok.AccessHash); err != nil || got.AAL != ihoprauth.AAL2 {
+			t.Errorf("TokenUser: got AAL %v, %v, want aal2", got.AAL, err)
+		}
+		if got, err := f.store.TokenByRefreshHash(f.ctx, tok.RefreshHash); err != nil || got.AAL != ihoprauth.AAL2 {
+			t.Errorf("TokenByRefreshHash: got AAL %v, %v, want aal2", got.AAL, err)
+		}
+		zero := f.newToken("zero", "zero", c.ID, f.user.ID)
+		zero.AAL = 0
+		if err := f.store.CreateToken(f.ctx, &zero); err != nil {
+			t.Fatal(err)
+		}
+		if got, _, err := f.store.TokenUser(f.ctx, zero.AccessHash); err != nil || got.AAL != ihoprauth.AAL1 {
+			t.Errorf("TokenUser of a token stored with AAL 0: got AAL %v, %v, want aal1", got.AAL, err)
+		}
+	})
 	t.Run("DeleteUser deletes them", func(t *testing.T) {
 		f := newFixture(t, newStore)
 		f.confirmFactor(t, f.saveFactor(t, "ann's"), 100)

@@ -130,6 +130,7 @@ func (f *fixture) newAuthCode(label string) ihoprauth.AuthCode {
 		CodeChallengeMethod: "S256",
 		ExpiresAt:           t0.Add(time.Minute),
 		CreatedAt:           t0,
+		AAL:                 ihoprauth.AAL1,
 	}
 }
 
@@ -153,6 +154,7 @@ func (f *fixture) newToken(label, family string, authCodeID, userID int64) ihopr
 		ExpiresAt:        t0.Add(time.Hour),
 		RefreshExpiresAt: t0.Add(30 * 24 * time.Hour),
 		CreatedAt:        t0,
+		AAL:              ihoprauth.AAL1,
 	}
 }
 
