@@ -42,6 +42,9 @@ const (
 	EventRecoveryCodeUsed = "recovery code used"
 	// EventRecoveryCodesReplaced: a new set ended the old one.
 	EventRecoveryCodesReplaced = "recovery codes replaced"
+	// EventStepUpRefused: a sensitive change without a recent login or a
+	// second factor (docs/design.md, D38).
+	EventStepUpRefused = "step-up refused"
 )
 
 // event records a security event in the audit trail, logs it and hands it

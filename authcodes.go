@@ -13,7 +13,7 @@ func (a *Auth) newAuthCode(ctx context.Context, st Store, projectID, userID int6
 	code := newOpaque(authCodeBytes)
 	c := AuthCode{
 		Hash: sha256Hex(code), ProjectID: projectID, UserID: userID, AAL: aal,
-		CodeChallenge: pk.challenge, CodeChallengeMethod: pk.method, ExpiresAt: a.now().Add(a.cfg.AuthCodeTTL),
+		CodeChallenge: pk.challenge, CodeChallengeMethod: pk.method, ExpiresAt: a.now().Add(a.cfg.AuthCodeTTL), CreatedAt: a.now(),
 	}
 	if err := st.CreateAuthCode(ctx, &c); err != nil {
 		return "", err

@@ -76,6 +76,13 @@ type Config struct {
 	// place of its code when the user has a second factor. Default 5
 	// minutes.
 	MFATokenTTL time.Duration
+	// StepUpWindow is how recent a login must be for a user who has a
+	// second factor to change the password, the role or the factors
+	// without sending a current factor (totp_code or recovery_code) with
+	// the request: a stolen access token alone cannot take the account
+	// over. Users without a second factor keep today's rules. Default 10
+	// minutes; negative: no step-up.
+	StepUpWindow time.Duration
 	// TOTPIssuer names the service in authenticator apps (the issuer of
 	// the otpauth:// URI). Default: the project's client_id.
 	TOTPIssuer string
@@ -215,6 +222,7 @@ func (c Config) withDefaults() Config {
 	c.AuthCodeTTL = cmp.Or(c.AuthCodeTTL, 5*time.Minute)
 	c.MaxCodeAttempts = cmp.Or(c.MaxCodeAttempts, 5)
 	c.MFATokenTTL = cmp.Or(c.MFATokenTTL, 5*time.Minute)
+	c.StepUpWindow = cmp.Or(c.StepUpWindow, 10*time.Minute)
 	c.Argon2 = cmp.Or(c.Argon2, Argon2Params{Memory: 19456, Time: 2, Threads: 1})
 	c.MaxConcurrentHashes = cmp.Or(c.MaxConcurrentHashes, defaultHashes())
 	c.MinPasswordLength = cmp.Or(c.MinPasswordLength, 8)

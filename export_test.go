@@ -83,7 +83,7 @@ func UpdateNames(ctx context.Context, a *Auth, clientID, email, firstName, role 
 	if role != "" {
 		up.role = &role
 	}
-	ans, err := a.updateUser(withSource(ctx, "192.0.2.1"), u, "family", up)
+	ans, err := a.updateUser(withSource(ctx, "192.0.2.1"), u, Token{FamilyID: "family"}, up)
 	var fields []string
 	if ans.Updated != nil {
 		raw, _ := json.Marshal(ans.Updated)

@@ -17,6 +17,8 @@ import (
 var (
 	errNoFactor = &Error{Status: http.StatusConflict, Message: "There is no authenticator app set up."}
 	errBadProof = &Error{Status: http.StatusForbidden, Message: "The second factor is wrong or was already used."}
+	errStepUp   = &Error{Status: http.StatusForbidden,
+		Message: "This change needs a recent login or a second factor: log in again, or send totp_code or recovery_code with the request."}
 )
 
 // factorsAnswer lists the user's second factors.
@@ -73,15 +75,15 @@ func (a *Auth) handleConfirmTOTP(r *http.Request, in *input) (any, error) {
 }
 
 func (a *Auth) handleRemoveTOTP(r *http.Request, in *input) (any, error) {
-	u, _, err := a.bearer(r)
+	u, login, err := a.bearer(r)
 	if err != nil {
 		return nil, err
 	}
-	pr := readProof(in)
+	pr := readOptionalProof(in)
 	if err := in.err(); err != nil {
 		return nil, err
 	}
-	err = a.withProof(r.Context(), u, pr, func(tx Store) error { return tx.DeleteFactors(r.Context(), u.ID) })
+	err = a.withStepUp(r.Context(), u, login, pr, true, func(tx Store) error { return tx.DeleteFactors(r.Context(), u.ID) })
 	if err != nil {
 		return nil, err
 	}
@@ -90,16 +92,16 @@ func (a *Auth) handleRemoveTOTP(r *http.Request, in *input) (any, error) {
 }
 
 func (a *Auth) handleNewRecoveryCodes(r *http.Request, in *input) (any, error) {
-	u, _, err := a.bearer(r)
+	u, login, err := a.bearer(r)
 	if err != nil {
 		return nil, err
 	}
-	pr := readProof(in)
+	pr := readOptionalProof(in)
 	if err := in.err(); err != nil {
 		return nil, err
 	}
 	var codes []string
-	err = a.withProof(r.Context(), u, pr, func(tx Store) error {
+	err = a.withStepUp(r.Context(), u, login, pr, true, func(tx Store) error {
 		codes, err = a.newRecoveryCodes(r.Context(), tx, u.ID)
 		return err
 	})
@@ -110,18 +112,45 @@ func (a *Auth) handleNewRecoveryCodes(r *http.Request, in *input) (any, error) {
 	return recoveryCodesAnswer{Status: "success", RecoveryCodes: codes}, nil
 }
 
-// withProof runs fn in one transaction with the spending of pr, a current
-// second factor of u, once the request's source may try it: a user
-// without a confirmed factor gets 409, a wrong or used proof 403 (counted
-// like a wrong login code), a locked source 429.
-func (a *Auth) withProof(ctx context.Context, u User, pr proof, fn func(tx Store) error) error {
+// withStepUp runs fn (nil: nothing), in one transaction with the spending
+// of the proof pr when there is one, once u may make a sensitive change (docs/design.md,
+// D38): a user without a confirmed factor may when factorless is false
+// (today's rules) and gets 409 when it is true (the change is of the
+// factors); otherwise pr must be a current second factor (a wrong or used
+// one is a 403, counted like a wrong login code; a locked source gets 429)
+// or, without pr, the login must have checked its credentials within
+// StepUpWindow (403 otherwise, saying what to do).
+func (a *Auth) withStepUp(ctx context.Context, u User, login Token, pr *proof, factorless bool, fn func(tx Store) error) error {
 	methods, err := a.factorMethods(ctx, u.ID)
 	if err != nil {
 		return err
 	}
-	if len(methods) == 0 {
+	switch {
+	case len(methods) == 0 && factorless:
 		return errNoFactor
+	case len(methods) == 0 || (pr == nil && a.recentLogin(login)) || (pr == nil && a.cfg.StepUpWindow < 0):
+		if fn == nil {
+			return nil
+		}
+		return a.store.InTx(ctx, fn)
+	case pr == nil:
+		a.event(ctx, EventStepUpRefused, u.ProjectID, u.UserID, "no recent login")
+		return errStepUp
 	}
+	return a.withProof(ctx, u, *pr, fn)
+}
+
+// recentLogin reports whether login checked its credentials within
+// StepUpWindow.
+func (a *Auth) recentLogin(login Token) bool {
+	return !login.AuthAt.IsZero() && a.now().Sub(login.AuthAt) <= a.cfg.StepUpWindow
+}
+
+// withProof runs fn in one transaction with the spending of pr, a current
+// second factor of u, once the request's source may try it: a wrong or
+// used proof is a 403 (counted like a wrong login code), a locked source
+// gets 429.
+func (a *Auth) withProof(ctx context.Context, u User, pr proof, fn func(tx Store) error) error {
 	account := accountKey(u.ProjectID, u.EmailKey)
 	if _, err := a.allowAttempt(ctx, u.ProjectID, account, false); err != nil {
 		return err
@@ -137,6 +166,9 @@ func (a *Auth) withProof(ctx context.Context, u User, pr proof, fn func(tx Store
 		won, err := use(ctx, tx)
 		if err != nil || !won {
 			return cmpErr(err, errProofSpent)
+		}
+		if fn == nil {
+			return nil
 		}
 		return fn(tx)
 	})

@@ -105,6 +105,16 @@ func readProof(in *input) proof {
 	return proof{MethodTOTP, in.code("totp_code")}
 }
 
+// readOptionalProof reads a proof when the request carries one, and
+// returns nil when it carries neither totp_code nor recovery_code.
+func readOptionalProof(in *input) *proof {
+	if !in.has("totp_code") && !in.has("recovery_code") {
+		return nil
+	}
+	pr := readProof(in)
+	return &pr
+}
+
 // spend marks a checked proof used inside tx and reports whether this call
 // did: false means a concurrent request, on any instance, used it first.
 type spend func(ctx context.Context, tx Store) (bool, error)

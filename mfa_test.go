@@ -2,6 +2,7 @@ package ihoprauth_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base32"
 	"encoding/base64"
 	"image/png"
@@ -294,8 +295,8 @@ func TestRecoveryCodes(t *testing.T) {
 	}
 
 	t.Run("a new set ends the old one", func(t *testing.T) {
-		e.clock.Advance(step)
-		want(t, e.do("POST", "/api/v1/user/mfa/recovery-codes", tok, nil), 422)
+		e.clock.Advance(11 * time.Minute) // past the step-up window of the login
+		want(t, e.do("POST", "/api/v1/user/mfa/recovery-codes", tok, nil), 403)
 		want(t, e.do("POST", "/api/v1/user/mfa/recovery-codes", tok, map[string]any{"totp_code": nextCode(e.totp(secret))}), 403)
 		r := e.do("POST", "/api/v1/user/mfa/recovery-codes", tok, map[string]any{"totp_code": e.totp(secret)})
 		want(t, r, 200)
@@ -313,14 +314,19 @@ func TestFactorRemoval(t *testing.T) {
 	tok := e.signupNone("remove@example.com")
 	want(t, e.do("POST", "/api/v1/user/mfa/totp/remove", tok, map[string]any{"totp_code": "123456"}), 409)
 	secret, _ := e.enrolTOTP(tok)
-	e.clock.Advance(step)
+	e.clock.Advance(11 * time.Minute) // past the step-up window of the login
 
 	want(t, e.do("POST", "/api/v1/user/mfa/totp/remove", "", map[string]any{"totp_code": e.totp(secret)}), 401)
-	want(t, e.do("POST", "/api/v1/user/mfa/totp/remove", tok, nil), 422)
+	r := e.do("POST", "/api/v1/user/mfa/totp/remove", tok, nil)
+	want(t, r, 403)
+	if !strings.Contains(r.str("message"), "totp_code") {
+		t.Errorf("got %s, want a message that says what to send", r)
+	}
+	want(t, e.do("POST", "/api/v1/user/mfa/totp/remove", tok, map[string]any{"totp_code": "123456", "recovery_code": "aaaa-bbbb-cccc-dddd"}), 422)
 	want(t, e.do("POST", "/api/v1/user/mfa/totp/remove", tok, map[string]any{"totp_code": nextCode(e.totp(secret))}), 403)
 	want(t, e.do("POST", "/api/v1/user/mfa/totp/remove", tok, map[string]any{"recovery_code": "aaaa-bbbb-cccc-dddd"}), 403)
 	want(t, e.do("POST", "/api/v1/user/mfa/totp/remove", tok, map[string]any{"totp_code": e.totp(secret)}), 200)
-	r := e.post("/api/v1/login", with(e.none, "email", "remove@example.com", "password", goodPassword))
+	r = e.post("/api/v1/login", with(e.none, "email", "remove@example.com", "password", goodPassword))
 	if r.status != 200 || r.str("code") == "" {
 		t.Errorf("got %s, want the code at once once the factor is gone", r)
 	}
@@ -329,9 +335,16 @@ func TestFactorRemoval(t *testing.T) {
 		t.Errorf("got %s, want no factor and no recovery code", r)
 	}
 
+	t.Run("a recent login needs no factor", func(t *testing.T) {
+		tok := e.signupNone("remove-recent@example.com")
+		e.enrolTOTP(tok)
+		e.clock.Advance(9 * time.Minute)
+		want(t, e.do("POST", "/api/v1/user/mfa/totp/remove", tok, nil), 200)
+	})
 	t.Run("with a recovery code", func(t *testing.T) {
 		tok := e.signupNone("remove-recovery@example.com")
 		_, codes := e.enrolTOTP(tok)
+		e.clock.Advance(11 * time.Minute)
 		want(t, e.do("POST", "/api/v1/user/mfa/totp/remove", tok, map[string]any{"recovery_code": codes[3]}), 200)
 		want(t, e.do("POST", "/api/v1/user/mfa/totp/remove", tok, map[string]any{"recovery_code": codes[4]}), 409)
 	})
@@ -464,4 +477,57 @@ func TestRequireFactorEndToEnd(t *testing.T) {
 	if status, _ := get(weak); status != 403 {
 		t.Errorf("the earlier password login: got %d, want 403 still", status)
 	}
+}
+
+// TestStepUp checks that a user with a second factor changes the password
+// or the role only within StepUpWindow of the login or with a current
+// factor, and that a user without one keeps today's rules.
+func TestStepUp(t *testing.T) {
+	e := newEnv(t)
+	const email = "stepup@example.com"
+	tok := e.signupNone(email)
+	secret, codes := e.enrolTOTP(tok)
+	password := func(tok, current, next string, kv ...any) resp {
+		return e.do("PUT", "/api/v1/user/update", tok, with(map[string]any{"current_password": current, "password": next}, kv...))
+	}
+	want(t, password(tok, goodPassword, "A second passphrase 1"), 200) // within 10 minutes of the login
+
+	e.clock.Advance(11 * time.Minute)
+	r := password(tok, "A second passphrase 1", "A third passphrase 2")
+	want(t, r, 403)
+	if !strings.Contains(r.str("message"), "recent login") {
+		t.Errorf("got %s, want a message that says what the change needs", r)
+	}
+	want(t, password(tok, "A second passphrase 1", "A third passphrase 2", "totp_code", nextCode(e.totp(secret))), 403)
+	want(t, password(tok, "A second passphrase 1", "A third passphrase 2", "totp_code", e.totp(secret)), 200)
+
+	u, err := e.auth.UserByEmail(context.Background(), "web-none", email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.auth.SetRole(context.Background(), u.UserID, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	role := map[string]any{"role": "editor"}
+	want(t, e.do("PUT", "/api/v1/user/update/role", tok, role), 403)
+	want(t, e.do("PUT", "/api/v1/user/update/role", tok, with(role, "recovery_code", codes[0])), 200)
+	want(t, e.do("PUT", "/api/v1/user/update", tok, map[string]any{"first_name": "Names need no step-up"}), 200)
+	if n := countEvents(t, e, ihoprauth.EventStepUpRefused); n != 2 {
+		t.Errorf("got %d %q events, want 2", n, ihoprauth.EventStepUpRefused)
+	}
+
+	t.Run("a fresh login with the second factor", func(t *testing.T) {
+		e.clock.Advance(step)
+		r := e.post("/api/v1/login", with(e.none, "email", email, "password", "A third passphrase 2"))
+		want(t, r, 200)
+		r = e.mfaCode(r.str("mfa_token"), "totp_code", e.totp(secret))
+		want(t, r, 200)
+		fresh := e.exchange(e.none, r.str("code"), "").str("access_token")
+		want(t, password(fresh, "A third passphrase 2", "A fourth passphrase 3"), 200)
+	})
+	t.Run("users without a factor keep today's rules", func(t *testing.T) {
+		tok := e.signupNone("no-factor@example.com")
+		e.clock.Advance(time.Hour - time.Minute)
+		want(t, password(tok, goodPassword, "A second passphrase 1"), 200)
+	})
 }

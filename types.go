@@ -186,6 +186,10 @@ type Token struct {
 	// AAL is how the login of the family was authenticated, kept across
 	// refreshes. A Store keeps AAL1 for 0.
 	AAL AssuranceLevel
+	// AuthAt is when the login of the family checked its credentials (its
+	// auth code was issued), kept across refreshes, UTC; zero for tokens
+	// from before it was kept. Step-up asks how recent it is.
+	AuthAt time.Time
 }
 
 // Counter is a throttle counter: how many events were counted under Key in

@@ -36,7 +36,7 @@ var migrations = []migration{
 	{6, "the change feed of the token cache", createChanges},
 	{7, "users.disabled_at", addUserDisabledAt},
 	{8, "second factors and recovery codes", createFactors},
-	{9, "the assurance level of auth codes and tokens", addAAL},
+	{9, "the assurance level of auth codes and tokens, tokens' login time", addAAL},
 }
 
 // schemaMigrationRow records one applied step.
@@ -363,14 +363,18 @@ func isMySQL(db *gorm.DB) bool {
 	return db.Dialector.Name() == "mysql"
 }
 
-// addAAL is step 9: the assurance level of auth codes and tokens; the
-// existing ones, from before second factors, are AAL1.
+// addAAL is step 9: the assurance level of auth codes and tokens (the
+// existing ones, from before second factors, are AAL1) and the time of a
+// token's login (NULL for the existing ones: not recent).
 func addAAL(db *gorm.DB) error {
-	for _, model := range []any{&authCodeRow{}, &tokenRow{}} {
-		if db.Migrator().HasColumn(model, "AAL") {
+	for _, c := range []struct {
+		model any
+		field string
+	}{{&authCodeRow{}, "AAL"}, {&tokenRow{}, "AAL"}, {&tokenRow{}, "AuthAt"}} {
+		if db.Migrator().HasColumn(c.model, c.field) {
 			continue
 		}
-		if err := db.Migrator().AddColumn(model, "AAL"); err != nil {
+		if err := db.Migrator().AddColumn(c.model, c.field); err != nil {
 			return err
 		}
 	}

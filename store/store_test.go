@@ -345,7 +345,8 @@ func TestMigrateAddsAAL(t *testing.T) {
 		if err := s.CreateToken(ctx, &tok); err != nil {
 			t.Fatal(err)
 		}
-		for _, stmt := range []string{"ALTER TABLE ihoprauth_tokens DROP COLUMN aal", "ALTER TABLE ihoprauth_auth_codes DROP COLUMN aal",
+		for _, stmt := range []string{"ALTER TABLE ihoprauth_tokens DROP COLUMN aal", "ALTER TABLE ihoprauth_tokens DROP COLUMN auth_at",
+			"ALTER TABLE ihoprauth_auth_codes DROP COLUMN aal",
 			"DELETE FROM ihoprauth_schema_migrations WHERE version = 9"} {
 			if err := db.Exec(stmt).Error; err != nil {
 				t.Fatalf("%s: %v", stmt, err)
@@ -353,8 +354,8 @@ func TestMigrateAddsAAL(t *testing.T) {
 		}
 		s = newStore(t, testdb.Reopen(t, db))
 		checkApplied(t, db, allSteps)
-		if got, _, err := s.TokenUser(ctx, "access"); err != nil || got.AAL != ihoprauth.AAL1 {
-			t.Errorf("old token: got AAL %v, error %v, want aal1", got.AAL, err)
+		if got, _, err := s.TokenUser(ctx, "access"); err != nil || got.AAL != ihoprauth.AAL1 || !got.AuthAt.IsZero() {
+			t.Errorf("old token: got AAL %v, AuthAt %v, error %v, want aal1 and no AuthAt", got.AAL, got.AuthAt, err)
 		}
 	})
 }

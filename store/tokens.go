@@ -109,6 +109,7 @@ func newTokenRow(t *ihoprauth.Token) tokenRow {
 		RevokedAt:        utcPtr(t.RevokedAt),
 		CreatedAt:        stamp(t.CreatedAt),
 		AAL:              aal(t.AAL),
+		AuthAt:           utcPtr(nonZero(t.AuthAt)),
 	}
 }
 
@@ -127,5 +128,22 @@ func (r tokenRow) token() ihoprauth.Token {
 		RevokedAt:        utcPtr(r.RevokedAt),
 		CreatedAt:        utc(r.CreatedAt),
 		AAL:              ihoprauth.AssuranceLevel(r.AAL),
+		AuthAt:           zeroIfNil(r.AuthAt),
 	}
+}
+
+// nonZero is &t, or nil for the zero time.
+func nonZero(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// zeroIfNil is *t in UTC, or the zero time for nil.
+func zeroIfNil(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return utc(*t)
 }

@@ -119,12 +119,12 @@ func testFactors(t *testing.T, newStore newStoreFunc) {
 			t.Errorf("AuthCodeByHash: got AAL %v, %v, want aal2", got.AAL, err)
 		}
 		tok := f.newToken("second factor", "second factor", c.ID, f.user.ID)
-		tok.AAL = ihoprauth.AAL2
+		tok.AAL, tok.AuthAt = ihoprauth.AAL2, time.Time{}
 		if err := f.store.CreateToken(f.ctx, &tok); err != nil {
 			t.Fatal(err)
 		}
-		if got, _, err := f.store.TokenUser(f.ctx, tok.AccessHash); err != nil || got.AAL != ihoprauth.AAL2 {
-			t.Errorf("TokenUser: got AAL %v, %v, want aal2", got.AAL, err)
+		if got, _, err := f.store.TokenUser(f.ctx, tok.AccessHash); err != nil || got.AAL != ihoprauth.AAL2 || !got.AuthAt.IsZero() {
+			t.Errorf("TokenUser: got AAL %v, AuthAt %v, %v, want aal2 and a zero AuthAt", got.AAL, got.AuthAt, err)
 		}
 		if got, err := f.store.TokenByRefreshHash(f.ctx, tok.RefreshHash); err != nil || got.AAL != ihoprauth.AAL2 {
 			t.Errorf("TokenByRefreshHash: got AAL %v, %v, want aal2", got.AAL, err)

@@ -155,6 +155,7 @@ func (f *fixture) newToken(label, family string, authCodeID, userID int64) ihopr
 		RefreshExpiresAt: t0.Add(30 * 24 * time.Hour),
 		CreatedAt:        t0,
 		AAL:              ihoprauth.AAL1,
+		AuthAt:           t0.Add(-time.Second),
 	}
 }
 
