@@ -25,12 +25,14 @@ type Config struct {
 	// without stripping it. "/" is refused: the API needs a path of its own.
 	BasePath string
 
-	// Secret keys the hashes of emailed codes and client secrets. Default:
+	// Secret keys the hashes of emailed codes, recovery codes and client
+	// secrets, and seals the secrets of authenticator apps. Default:
 	// 32 random bytes generated once and stored in the database, so every
 	// instance sharing the database agrees with no setup. Setting it keeps
-	// the key out of the database; changing it invalidates codes in flight
-	// and every client secret (save projects again). It must have at least
-	// 32 bytes; an empty one is unset.
+	// the key out of the database; changing it invalidates codes in flight,
+	// every client secret (save projects again), every recovery code and
+	// every authenticator app (their secrets are sealed under a key derived
+	// from it). It must have at least 32 bytes; an empty one is unset.
 	Secret []byte
 
 	// AccessTokenTTL is how long an access token works. Default 1 hour.

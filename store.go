@@ -81,7 +81,8 @@ type ProjectStore interface {
 	// ProjectByID returns the project with that ID.
 	ProjectByID(ctx context.Context, id int64) (Project, error)
 	// DeleteProject deletes, in one transaction, the project with that ID
-	// and every user, challenge, auth code and token that belongs to it.
+	// and every user, challenge, auth code and token that belongs to it,
+	// and its users' second factors and recovery codes.
 	// It returns ErrNotFound when there is no such project. Auth deletes
 	// each user with DeleteUser first, so that their audit events are
 	// pseudonymised and their known sources erased; this catches the rest.
@@ -115,7 +116,8 @@ type UserStore interface {
 	// DeleteUser erases the user with internal ID id, in one transaction:
 	// it deletes the user's row, tokens, auth codes and challenges, the
 	// challenges and known sources whose account key is account (decoys
-	// asked for the same email included), and whatever else of theirs the
+	// asked for the same email included), their second factors and
+	// recovery codes, and whatever else of theirs the
 	// Store keeps (package store: the cookie sessions that hold one of
 	// their tokens); and in every audit event of theirs it replaces UserID
 	// with pseudonym and empties IP and UserAgent. It returns ErrNotFound

@@ -46,7 +46,8 @@ func (s *Store) ListUsers(ctx context.Context, q ihoprauth.UserQuery) ([]ihoprau
 // cookie sessions that hold one of the user's tokens (found by the access
 // hash in their data, which every codec keeps as its text), the tokens, auth
 // codes and challenges of the user, the challenges and known sources of
-// account, and the user's row; the user's audit events keep pseudonym in
+// account, the user's factors and recovery codes, and the user's row; the
+// user's audit events keep pseudonym in
 // place of the user_id and lose their address and user agent. It returns
 // ihoprauth.ErrNotFound when there is no such user.
 func (s *Store) DeleteUser(ctx context.Context, id int64, account, pseudonym string) error {
@@ -94,8 +95,8 @@ func (s *Store) containsHash(blob, hash string) string {
 }
 
 // DeleteProject deletes the project with that ID and every user,
-// challenge, auth code and token of it, in one transaction, or returns
-// ihoprauth.ErrNotFound.
+// challenge, auth code and token of it, and its users' factors and
+// recovery codes, in one transaction, or returns ihoprauth.ErrNotFound.
 func (s *Store) DeleteProject(ctx context.Context, id int64) error {
 	return s.transaction(ctx, func(tx *Store) error {
 		res := tx.db.WithContext(ctx).Where("id = ?", id).Delete(&projectRow{})
