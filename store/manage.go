@@ -47,9 +47,9 @@ func (s *Store) ListUsers(ctx context.Context, q ihoprauth.UserQuery) ([]ihoprau
 // hash in their data, which every codec keeps as its text), the tokens, auth
 // codes and challenges of the user, the challenges and known sources of
 // account, the user's factors and recovery codes, and the user's row; the
-// user's audit events keep pseudonym in
-// place of the user_id and lose their address and user agent. It returns
-// ihoprauth.ErrNotFound when there is no such user.
+// user's audit events keep pseudonym in place of the user_id and lose their
+// address and user agent. It returns ihoprauth.ErrNotFound when there is no
+// such user.
 func (s *Store) DeleteUser(ctx context.Context, id int64, account, pseudonym string) error {
 	return s.transaction(ctx, func(tx *Store) error {
 		var row userRow
