@@ -33,7 +33,7 @@ import (
 //	GET    admin/users/{user_id}/events  UserEvents (since, limit)
 //	DELETE admin/projects/{client_id}  DeleteProject; server API keys only
 //
-// docs/design.md, D34.
+// docs/design.md, D39.
 
 // Kinds of audit events of the admin API's reads.
 const (

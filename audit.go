@@ -42,6 +42,18 @@ const (
 	// in place of a user_id: "key:" and its ID, as Event.Actor does.
 	EventAPIKeyCreated = "api key created"
 	EventAPIKeyDeleted = "api key deleted"
+	// Second factors (docs/design.md, D34-D36); Result names the method.
+	EventFactorStarted    = "factor enrolment started"
+	EventFactorAdded      = "factor added"
+	EventFactorRemoved    = "factor removed"
+	EventFactorVerified   = "factor verified"
+	EventFactorFailed     = "factor failed"
+	EventRecoveryCodeUsed = "recovery code used"
+	// EventRecoveryCodesReplaced: a new set ended the old one.
+	EventRecoveryCodesReplaced = "recovery codes replaced"
+	// EventStepUpRefused: a sensitive change without a recent login or a
+	// second factor (docs/design.md, D38).
+	EventStepUpRefused = "step-up refused"
 )
 
 // event records a security event in the audit trail, logs it and hands it

@@ -33,6 +33,19 @@ func (a *Auth) Authenticate(r *http.Request) (User, error) {
 	return u, nil
 }
 
+// AuthenticateLevel is Authenticate that also tells how the login behind r
+// was authenticated: AAL2 when it passed a second factor (a TOTP or a
+// recovery code), AAL1 otherwise. Refreshes and the cookie session keep
+// the level of the login they came from. authmw.RequireFactor uses it.
+func (a *Auth) AuthenticateLevel(r *http.Request) (User, AssuranceLevel, error) {
+	u, t, err := a.credentials(r)
+	if err != nil {
+		return User{}, 0, a.internal(r.Context(), err)
+	}
+	u.PasswordHash = ""
+	return u, max(t.AAL, AAL1), nil
+}
+
 // credentials returns the user and login of r's bearer token, or of its
 // session cookie when sessions are on and r sends no Authorization header.
 func (a *Auth) credentials(r *http.Request) (User, Token, error) {

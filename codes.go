@@ -113,10 +113,15 @@ func (a *Auth) consumeChallenge(ctx context.Context, tx Store, c Challenge) erro
 	return nil
 }
 
-// codeAnswer is the answer of otp-code and two-step-auth-code.
+// codeAnswer is the answer of otp-code, two-step-auth-code and mfa-code:
+// the login's code, or, when the user has a second factor (otp-code and
+// two-step-auth-code only), the mfa_token of the step still to come.
 type codeAnswer struct {
-	Status string `json:"status"`
-	Code   string `json:"code"`
+	Status      string      `json:"status"`
+	Code        string      `json:"code,omitempty"`
+	Message     string      `json:"message,omitempty"`
+	ProjectType ProjectType `json:"project_type,omitempty"`
+	*mfaStep
 }
 
 func (a *Auth) handleOTPCode(r *http.Request, in *input) (any, error) {
@@ -148,16 +153,29 @@ func (a *Auth) redeemLoginCode(ctx context.Context, purpose Purpose, req codeReq
 	if err != nil {
 		return codeAnswer{}, err
 	}
+	methods, err := a.factorMethods(ctx, c.UserID)
+	if err != nil {
+		return codeAnswer{}, err
+	}
+	pk := pkce{c.CodeChallenge, c.CodeChallengeMethod}
 	var authCode string
+	var step *mfaStep
 	err = a.store.InTx(ctx, func(tx Store) error {
 		if err := a.consumeChallenge(ctx, tx, c); err != nil {
 			return err
 		}
-		authCode, err = a.newAuthCode(ctx, tx, c.ProjectID, c.UserID, pkce{c.CodeChallenge, c.CodeChallengeMethod})
+		if len(methods) > 0 {
+			step, err = a.newMFAStep(ctx, tx, pendingLogin{c.ProjectID, c.UserID, c.AccountKey, pk}, methods)
+			return err
+		}
+		authCode, err = a.newAuthCode(ctx, tx, c.ProjectID, c.UserID, pk, AAL1)
 		return err
 	})
 	if err != nil {
 		return codeAnswer{}, err
+	}
+	if step != nil {
+		return a.codeRedeemedForMFA(ctx, c, step)
 	}
 	if err := a.challengeRedeemed(ctx, c); err != nil {
 		return codeAnswer{}, err
@@ -167,4 +185,19 @@ func (a *Auth) redeemLoginCode(ctx context.Context, purpose Purpose, req codeReq
 	}
 	a.event(ctx, EventCodeVerified, c.ProjectID, a.publicID(ctx, c.UserID), string(purpose))
 	return codeAnswer{Status: "success", Code: authCode}, nil
+}
+
+// codeRedeemedForMFA answers a right login code whose user has a second
+// factor: the code's mail wait is over, but the pair's failures stay until
+// the second factor passes (docs/design.md, D34).
+func (a *Auth) codeRedeemedForMFA(ctx context.Context, c Challenge, step *mfaStep) (codeAnswer, error) {
+	if err := a.codeUsed(ctx, c.AccountKey, c.Purpose); err != nil {
+		return codeAnswer{}, err
+	}
+	a.event(ctx, EventCodeVerified, c.ProjectID, a.publicID(ctx, c.UserID), string(c.Purpose))
+	typ := TypeOTP
+	if c.Purpose == PurposeTwoStep {
+		typ = TypeTwoStep
+	}
+	return codeAnswer{Status: "success", Message: mfaMessage, ProjectType: typ, mfaStep: step}, nil
 }

@@ -28,12 +28,14 @@ type Config struct {
 	// without stripping it. "/" is refused: the API needs a path of its own.
 	BasePath string
 
-	// Secret keys the hashes of emailed codes and client secrets. Default:
+	// Secret keys the hashes of emailed codes, recovery codes and client
+	// secrets, and seals the secrets of authenticator apps. Default:
 	// 32 random bytes generated once and stored in the database, so every
 	// instance sharing the database agrees with no setup. Setting it keeps
-	// the key out of the database; changing it invalidates codes in flight
-	// and every client secret (save projects again). It must have at least
-	// 32 bytes; an empty one is unset.
+	// the key out of the database; changing it invalidates codes in flight,
+	// every client secret (save projects again), every recovery code and
+	// every authenticator app (their secrets are sealed under a key derived
+	// from it). It must have at least 32 bytes; an empty one is unset.
 	Secret []byte
 	// PreviousSecrets are keys that Secret replaced: hashes and cookies
 	// made with one of them still verify, and client secrets and API keys
@@ -84,9 +86,23 @@ type Config struct {
 	// AuthCodeTTL is how long the auth code of login works. Default 5
 	// minutes.
 	AuthCodeTTL time.Duration
-	// MaxCodeAttempts is how many wrong guesses kill an emailed code.
-	// Default 5.
+	// MaxCodeAttempts is how many wrong guesses kill an emailed code, and
+	// an mfa_token. Default 5.
 	MaxCodeAttempts int
+	// MFATokenTTL is how long the mfa_token works that a login answers in
+	// place of its code when the user has a second factor. Default 5
+	// minutes.
+	MFATokenTTL time.Duration
+	// StepUpWindow is how recent a login must be for a user who has a
+	// second factor to change the password, the role or the factors
+	// without sending a current factor (totp_code or recovery_code) with
+	// the request: a stolen access token alone cannot take the account
+	// over. Users without a second factor keep today's rules. Default 10
+	// minutes; negative: no step-up.
+	StepUpWindow time.Duration
+	// TOTPIssuer names the service in authenticator apps (the issuer of
+	// the otpauth:// URI). Default: the project's client_id.
+	TOTPIssuer string
 
 	// Argon2 sets the cost of new password hashes. Default
 	// {Memory: 19456, Time: 2, Threads: 1} (OWASP). Tests may lower it. Set
@@ -237,6 +253,8 @@ func (c Config) withDefaults() Config {
 	c.CodeTTL = cmp.Or(c.CodeTTL, 10*time.Minute)
 	c.AuthCodeTTL = cmp.Or(c.AuthCodeTTL, 5*time.Minute)
 	c.MaxCodeAttempts = cmp.Or(c.MaxCodeAttempts, 5)
+	c.MFATokenTTL = cmp.Or(c.MFATokenTTL, 5*time.Minute)
+	c.StepUpWindow = cmp.Or(c.StepUpWindow, 10*time.Minute)
 	c.Argon2 = cmp.Or(c.Argon2, Argon2Params{Memory: 19456, Time: 2, Threads: 1})
 	c.MaxConcurrentHashes = cmp.Or(c.MaxConcurrentHashes, defaultHashes())
 	c.MinPasswordLength = cmp.Or(c.MinPasswordLength, 8)

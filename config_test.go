@@ -20,7 +20,7 @@ import (
 var switchable = map[string]bool{
 	"TokenCacheTTL": true, "RequestTimeout": true, "AccountLockAfter": true, "AccountFailureCeiling": true,
 	"SignupsPerSourcePerHour": true, "IPFailureLimit": true, "CodeMailInterval": true, "CodeMailsPerHour": true,
-	"CodeMailsPerIPPerHour": true, "EventRetention": true,
+	"CodeMailsPerIPPerHour": true, "EventRetention": true, "StepUpWindow": true,
 }
 
 // newAuth is New on a fresh store with cfg as it is.

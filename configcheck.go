@@ -25,6 +25,7 @@ var switchable = map[string]bool{
 	"CodeMailsPerHour":        true,
 	"CodeMailsPerIPPerHour":   true,
 	"EventRetention":          true,
+	"StepUpWindow":            true,
 }
 
 // check reports every value of c that New cannot work with, each error

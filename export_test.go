@@ -2,7 +2,10 @@ package ihoprauth
 
 import (
 	"context"
+	"time"
+
 	"encoding/json"
+	"github.com/pquerna/otp/totp"
 	"maps"
 	"net/http"
 	"slices"
@@ -81,7 +84,7 @@ func UpdateNames(ctx context.Context, a *Auth, clientID, email, firstName, role 
 	if role != "" {
 		up.role = &role
 	}
-	ans, err := a.updateUser(withSource(ctx, "192.0.2.1"), u, "family", up)
+	ans, err := a.updateUser(withSource(ctx, "192.0.2.1"), u, Token{FamilyID: "family"}, up)
 	var fields []string
 	if ans.Updated != nil {
 		raw, _ := json.Marshal(ans.Updated)
@@ -122,3 +125,9 @@ func DeviceOf(a *Auth, r *http.Request) string { return a.deviceOf(r) }
 
 // StoreOf returns the Store a uses. It exists for tests only.
 func StoreOf(a *Auth) Store { return a.store }
+
+// TOTPCode returns the code of secret (base32, as the enrolment answers it)
+// at t: what an authenticator app shows. It exists for tests only.
+func TOTPCode(secret string, t time.Time) (string, error) {
+	return totp.GenerateCodeCustom(secret, t, totp.ValidateOpts{Period: totpPeriod, Digits: totpOpts.Digits, Algorithm: totpOpts.Algorithm})
+}

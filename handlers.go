@@ -30,6 +30,12 @@ func (a *Auth) routeTable() map[string]map[string]handler {
 		"refresh-token":            {http.MethodPost: a.ipGuarded(a.handleRefresh)},
 		"logout":                   {http.MethodPost: a.handleLogout},
 		"session":                  {http.MethodPost: a.handleStartSession},
+		"mfa-code":                 {http.MethodPost: a.ipGuarded(a.handleMFACode)},
+		"user/mfa":                 {http.MethodGet: a.handleFactors},
+		"user/mfa/totp":            {http.MethodPost: a.handleStartTOTP},
+		"user/mfa/totp/confirm":    {http.MethodPost: a.handleConfirmTOTP},
+		"user/mfa/totp/remove":     {http.MethodPost: a.handleRemoveTOTP},
+		"user/mfa/recovery-codes":  {http.MethodPost: a.handleNewRecoveryCodes},
 		"openapi.json":             {http.MethodGet: a.handleOpenAPI},
 	}
 }

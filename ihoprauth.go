@@ -2,6 +2,7 @@ package ihoprauth
 
 import (
 	"context"
+	"crypto/cipher"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -12,18 +13,20 @@ import (
 // users. Create it with New; it is safe for concurrent use. Close it when
 // the app stops, so that queued mail is sent.
 type Auth struct {
-	store     Store
-	cfg       Config
-	log       *slog.Logger
-	key       []byte
-	hasher    *hasher
-	templates map[MailKind]compiledTemplate
-	mail      *mailQueue
-	tel       *telemetry
-	cache     *tokenCache
-	projects  *projectCache // on when cache is
-	feed      feed
-	routes    map[string]map[string]handler
+	store        Store
+	cfg          Config
+	log          *slog.Logger
+	key          []byte
+	sealer       cipher.AEAD   // seals factor secrets (factorkeys.go)
+	otherSealers []cipher.AEAD // open what keys of Config.PreviousSecrets and NextSecrets sealed
+	hasher       *hasher
+	templates    map[MailKind]compiledTemplate
+	mail         *mailQueue
+	tel          *telemetry
+	cache        *tokenCache
+	projects     *projectCache // on when cache is
+	feed         feed
+	routes       map[string]map[string]handler
 	// renders counts the mails rendered, the dropped ones of unknown
 	// emails included, so tests can see that both cost the same.
 	renders atomic.Int64
@@ -72,6 +75,16 @@ func newAuth(ctx context.Context, store Store, mailer Mailer, cfg Config) (*Auth
 			return nil, fmt.Errorf("ihoprauth: reading the key: %w", err)
 		}
 		a.key = key
+	}
+	if a.sealer, err = newSealer(a.key); err != nil {
+		return nil, err
+	}
+	for _, k := range a.otherKeys() {
+		s, err := newSealer(k)
+		if err != nil {
+			return nil, err
+		}
+		a.otherSealers = append(a.otherSealers, s)
 	}
 	if a.templates, err = compileTemplates(cfg.Templates); err != nil {
 		return nil, err

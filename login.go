@@ -15,6 +15,9 @@ type loginAnswer struct {
 	TwoStepAuthToken string      `json:"two_step_auth_token,omitempty"`
 	OTPToken         string      `json:"otp_token,omitempty"`
 	ProjectType      ProjectType `json:"project_type"`
+	// *mfaStep is nil, and none of its fields shown, unless the user has
+	// a second factor.
+	*mfaStep
 }
 
 func answerCode(code string) loginAnswer {
@@ -65,6 +68,18 @@ func (a *Auth) logIn(ctx context.Context, req loginRequest) (loginAnswer, error)
 	if err != nil {
 		return loginAnswer{}, err
 	}
+	account := accountKey(p.ID, u.EmailKey)
+	methods, err := a.factorMethods(ctx, u.ID)
+	if err != nil {
+		return loginAnswer{}, err
+	}
+	// While a second factor is pending, the pair's failures stay: a new
+	// login buys no new guesses at the factor (docs/design.md, D34).
+	if len(methods) == 0 {
+		if err := a.attemptSucceeded(ctx, account); err != nil {
+			return loginAnswer{}, err
+		}
+	}
 	if p.Type == TypeTwoStep {
 		if err := a.allowMail(ctx, p.ID, accountKey(p.ID, u.EmailKey), PurposeTwoStep); err != nil {
 			return loginAnswer{}, err
@@ -76,11 +91,18 @@ func (a *Auth) logIn(ctx context.Context, req loginRequest) (loginAnswer, error)
 		a.mailCode(ctx, MailTwoStep, p, u, code)
 		return answerTwoStep(token), nil
 	}
-	code, err := a.newAuthCode(ctx, a.store, p.ID, u.ID, req.pkce)
+	if len(methods) > 0 {
+		step, err := a.newMFAStep(ctx, a.store, pendingLogin{p.ID, u.ID, account, req.pkce}, methods)
+		if err != nil {
+			return loginAnswer{}, err
+		}
+		return loginAnswer{Status: "success", Message: mfaMessage, ProjectType: p.Type, mfaStep: step}, nil
+	}
+	code, err := a.newAuthCode(ctx, a.store, p.ID, u.ID, req.pkce, AAL1)
 	if err != nil {
 		return loginAnswer{}, err
 	}
-	if err := a.loginCompleted(ctx, accountKey(p.ID, u.EmailKey)); err != nil {
+	if err := a.loginCompleted(ctx, account); err != nil {
 		return loginAnswer{}, err
 	}
 	return answerCode(code), nil
@@ -147,7 +169,8 @@ func (a *Auth) loginOTP(ctx context.Context, p Project, req loginRequest) (login
 // other parameters, or an imported bcrypt hash, is replaced by a fresh
 // argon2id hash. Failures count against the request's source on the
 // account; the right password always passes the account's own counters, so
-// concurrent correct logins all succeed.
+// concurrent correct logins all succeed. The caller clears the source's
+// failures once it knows no second factor is pending.
 func (a *Auth) checkPassword(ctx context.Context, p Project, email, password string) (User, error) {
 	account := accountKey(p.ID, CanonicalEmail(email))
 	at, err := a.allowAttempt(ctx, p.ID, account, false)
@@ -178,9 +201,6 @@ func (a *Auth) checkPassword(ctx context.Context, p Project, email, password str
 	if !ok {
 		a.event(ctx, EventLoginFailed, p.ID, u.UserID, "bad credentials")
 		return User{}, errBadCredentials
-	}
-	if err := a.attemptSucceeded(ctx, account); err != nil {
-		return User{}, err
 	}
 	if rehash {
 		if u.PasswordHash, err = a.hasher.hash(ctx, password, true); err != nil {

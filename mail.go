@@ -25,6 +25,8 @@ const (
 	MailReset           MailKind = "reset"
 	MailAccountExists   MailKind = "account-exists"
 	MailPasswordChanged MailKind = "password-changed"
+	// MailRecoveryCodeUsed tells the owner that a recovery code was used.
+	MailRecoveryCodeUsed MailKind = "recovery-code-used"
 )
 
 // Message is one mail to one recipient, already rendered. The sender address

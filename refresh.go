@@ -61,7 +61,7 @@ func (a *Auth) refresh(ctx context.Context, client clientCreds, refresh string) 
 		if err := a.retireRefreshToken(ctx, tx, t); err != nil {
 			return err
 		}
-		answer, err = a.issueTokens(ctx, tx, t.UserID, t.AuthCodeID, t.FamilyID, t.RefreshExpiresAt)
+		answer, err = a.issueTokens(ctx, tx, t.UserID, t.AuthCodeID, t.FamilyID, t.RefreshExpiresAt, loginAuth{t.AAL, t.AuthAt})
 		return err
 	})
 	if err == errDisabled {

@@ -78,7 +78,7 @@ func (a *Auth) handleStartSession(r *http.Request, _ *input) (any, error) {
 	login := Token{
 		AccessHash: sha256Hex(newOpaque(tokenBytes)), RefreshHash: sha256Hex(newOpaque(tokenBytes)), FamilyID: t.FamilyID,
 		ProjectID: u.ProjectID, UserID: u.ID, AuthCodeID: t.AuthCodeID, ExpiresAt: end, RefreshExpiresAt: end,
-		CreatedAt: now,
+		CreatedAt: now, AAL: t.AAL, AuthAt: t.AuthAt,
 	}
 	if err := a.store.CreateToken(ctx, &login); err != nil {
 		return nil, err

@@ -47,6 +47,7 @@ type Store interface {
 	ChangeStore
 	EventStore
 	APIKeyStore
+	FactorStore
 
 	// InTx runs fn with a Store whose calls all belong to one transaction,
 	// committed when fn returns nil and rolled back otherwise. Calling InTx
@@ -86,7 +87,8 @@ type ProjectStore interface {
 	// ProjectByID returns the project with that ID.
 	ProjectByID(ctx context.Context, id int64) (Project, error)
 	// DeleteProject deletes, in one transaction, the project with that ID
-	// and every user, challenge, auth code and token that belongs to it.
+	// and every user, challenge, auth code and token that belongs to it,
+	// and its users' second factors and recovery codes.
 	// It returns ErrNotFound when there is no such project. Auth deletes
 	// each user with DeleteUser first, so that their audit events are
 	// pseudonymised and their known sources erased; this catches the rest.
@@ -120,7 +122,8 @@ type UserStore interface {
 	// DeleteUser erases the user with internal ID id, in one transaction:
 	// it deletes the user's row, tokens, auth codes and challenges, the
 	// challenges and known sources whose account key is account (decoys
-	// asked for the same email included), and whatever else of theirs the
+	// asked for the same email included), their second factors and
+	// recovery codes, and whatever else of theirs the
 	// Store keeps (package store: the cookie sessions that hold one of
 	// their tokens); and in every audit event of theirs, and every one
 	// whose Actor they are, it replaces that UserID or Actor with
@@ -286,4 +289,42 @@ type Change struct {
 	UserID    int64     // the internal ID of the user; 0 for a project's change
 	ProjectID int64     // the internal ID of the project; 0 for a user's change
 	At        time.Time // the database's clock when it was appended, UTC
+}
+
+// FactorStore keeps users' second factors and recovery codes
+// (docs/design.md, D34-D36). Every one-time use is decided by one
+// conditional write, so that instances sharing the database agree on which
+// of concurrent uses wins.
+type FactorStore interface {
+	// SaveFactor inserts f, an unconfirmed factor, and sets f.ID. An
+	// unconfirmed factor of the same user and kind is replaced; when the
+	// user already has a confirmed one of that kind it returns ErrDuplicate
+	// and stores nothing.
+	SaveFactor(ctx context.Context, f *Factor) error
+	// Factors returns the user's factors, confirmed or not, by ascending
+	// ID; an empty slice (not ErrNotFound) when there are none.
+	Factors(ctx context.Context, userID int64) ([]Factor, error)
+	// ConfirmFactor marks the unconfirmed factor with that ID confirmed at
+	// now, with step as its last used step, and reports whether it did; of
+	// concurrent calls at most one gets true.
+	ConfirmFactor(ctx context.Context, id, step int64, now time.Time) (bool, error)
+	// UseFactorStep sets the LastStep of the confirmed factor with that ID
+	// to step if its LastStep is less than step, and reports whether it
+	// did: of concurrent calls with one step exactly one gets true, and a
+	// step at or before the last used one never does.
+	UseFactorStep(ctx context.Context, id, step int64) (bool, error)
+	// DeleteFactors deletes every factor and recovery code of the user; it
+	// is not an error when there are none.
+	DeleteFactors(ctx context.Context, userID int64) error
+
+	// ReplaceRecoveryCodes deletes every recovery code of the user and
+	// stores one unused code for each of hashes, in one transaction.
+	ReplaceRecoveryCodes(ctx context.Context, userID int64, hashes []string, now time.Time) error
+	// RecoveryCodes returns the user's unused recovery codes, by ascending
+	// ID; an empty slice when there are none.
+	RecoveryCodes(ctx context.Context, userID int64) ([]RecoveryCode, error)
+	// UseRecoveryCode marks the recovery code with that ID used at now if it
+	// is unused, and reports whether this call did so; of concurrent calls
+	// exactly one gets true.
+	UseRecoveryCode(ctx context.Context, id int64, now time.Time) (bool, error)
 }

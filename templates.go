@@ -46,6 +46,9 @@ var defaultTemplates = map[MailKind]MailTemplate{
 	MailPasswordChanged: noticeTemplate("Your password was changed",
 		"The password of your {{.Project}} account {{.Email}} was just changed, and your other sessions were signed out.",
 		"If you did not do this, reset your password now."),
+	MailRecoveryCodeUsed: noticeTemplate("A recovery code was used",
+		"A recovery code of your {{.Project}} account {{.Email}} was just used in place of your authenticator app. Each code works once.",
+		"If this was not you, reset your password now and make a new set of recovery codes."),
 }
 
 // noticeTemplate is a mail without a code: two paragraphs, as text and HTML.

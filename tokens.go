@@ -56,7 +56,7 @@ func (a *Auth) exchangeCode(ctx context.Context, req tokenRequest) (tokenAnswer,
 		if !won {
 			return errCodeTaken
 		}
-		answer, err = a.issueTokens(ctx, tx, ac.UserID, ac.ID, newOpaque(16), a.now().Add(a.cfg.RefreshTokenTTL))
+		answer, err = a.issueTokens(ctx, tx, ac.UserID, ac.ID, newOpaque(16), a.now().Add(a.cfg.RefreshTokenTTL), loginAuth{ac.AAL, ac.CreatedAt})
 		return err
 	})
 	if errors.Is(err, errCodeTaken) {
@@ -77,9 +77,17 @@ func (a *Auth) exchangeCode(ctx context.Context, req tokenRequest) (tokenAnswer,
 // dead code or refresh token.
 var errDisabled = errors.New("ihoprauth: user disabled")
 
+// loginAuth is how and when the login of a token family was
+// authenticated; every token of the family carries it.
+type loginAuth struct {
+	aal AssuranceLevel
+	at  time.Time
+}
+
 // issueTokens stores a new access and refresh token for the user in the
-// family, whose refresh tokens end at refreshEnd, and answers them.
-func (a *Auth) issueTokens(ctx context.Context, tx Store, userID, authCodeID int64, family string, refreshEnd time.Time) (tokenAnswer, error) {
+// family, whose refresh tokens end at refreshEnd and whose login was
+// authenticated as auth says, and answers them.
+func (a *Auth) issueTokens(ctx context.Context, tx Store, userID, authCodeID int64, family string, refreshEnd time.Time, auth loginAuth) (tokenAnswer, error) {
 	u, err := tx.UserByID(ctx, userID)
 	if err != nil {
 		return tokenAnswer{}, err
@@ -92,6 +100,7 @@ func (a *Auth) issueTokens(ctx context.Context, tx Store, userID, authCodeID int
 		AccessHash: sha256Hex(access), RefreshHash: sha256Hex(refresh), FamilyID: family,
 		ProjectID: u.ProjectID, UserID: u.ID, AuthCodeID: authCodeID,
 		ExpiresAt: a.now().Add(a.cfg.AccessTokenTTL), RefreshExpiresAt: refreshEnd, CreatedAt: a.now(),
+		AAL: auth.aal, AuthAt: auth.at,
 	}
 	if err := tx.CreateToken(ctx, &t); err != nil {
 		return tokenAnswer{}, err

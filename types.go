@@ -2,6 +2,7 @@ package ihoprauth
 
 import (
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -109,6 +110,9 @@ const (
 	PurposeOTP     Purpose = "otp"
 	PurposeTwoStep Purpose = "two-step"
 	PurposeReset   Purpose = "reset"
+	// PurposeMFA is the mfa_token of a login that still needs its second
+	// factor; no code is mailed for it.
+	PurposeMFA Purpose = "mfa"
 )
 
 // The three project types of the iHopr API.
@@ -159,6 +163,9 @@ type AuthCode struct {
 	ExpiresAt           time.Time  // when it stops working, UTC
 	UsedAt              *time.Time // when it was used; nil while unused
 	CreatedAt           time.Time  // when it was created, UTC
+	// AAL is how the login was authenticated; its tokens inherit it. A
+	// Store keeps AAL1 for 0.
+	AAL AssuranceLevel
 }
 
 // Token is one access token and its refresh token. Tokens descended from one
@@ -177,6 +184,13 @@ type Token struct {
 	RefreshedAt      *time.Time // when its refresh token was used; nil before
 	RevokedAt        *time.Time // when it was revoked; nil while live
 	CreatedAt        time.Time  // when it was created, UTC
+	// AAL is how the login of the family was authenticated, kept across
+	// refreshes. A Store keeps AAL1 for 0.
+	AAL AssuranceLevel
+	// AuthAt is when the login of the family checked its credentials (its
+	// auth code was issued), kept across refreshes, UTC; zero for tokens
+	// from before it was kept. Step-up asks how recent it is.
+	AuthAt time.Time
 }
 
 // Counter is a throttle counter: how many events were counted under Key in
@@ -227,3 +241,61 @@ type APIKey struct {
 
 // Allows reports whether k may manage the project with that client_id.
 func (k APIKey) Allows(clientID string) bool { return slices.Contains(k.ClientIDs, clientID) }
+
+// FactorKind names a kind of second factor.
+type FactorKind string
+
+// The kinds of second factor.
+const (
+	// FactorTOTP is an authenticator app (RFC 6238: SHA-1, 6 digits, 30 s).
+	FactorTOTP FactorKind = "totp"
+)
+
+// Factor is one second factor of a user. A factor counts only once it is
+// confirmed (ConfirmedAt set): enrolment stores it unconfirmed, and the
+// first valid code confirms it.
+type Factor struct {
+	ID     int64      // primary key, set by the Store
+	UserID int64      // the internal id of its user
+	Kind   FactorKind // what kind of factor it is
+	// Secret is the factor's secret sealed with AES-256-GCM under a key
+	// derived from the library's key; never the plain secret.
+	Secret []byte
+	// LastStep is the last TOTP time step (Unix time / 30) a code of this
+	// factor was accepted for; a code of that step or an earlier one is
+	// refused, so each code works once. 0 before the first.
+	LastStep    int64
+	ConfirmedAt *time.Time // when its first code was accepted; nil before
+	CreatedAt   time.Time  // when it was created, UTC
+}
+
+// RecoveryCode is one single-use code that stands in for a second factor.
+type RecoveryCode struct {
+	ID     int64 // primary key, set by the Store
+	UserID int64 // the internal id of its user
+	// Hash is the keyed hash (HMAC-SHA256) of the code, hex encoded.
+	Hash      string
+	UsedAt    *time.Time // when it was used; nil while unused
+	CreatedAt time.Time  // when it was created, UTC
+}
+
+// AssuranceLevel tells how strongly a login was authenticated, after the
+// authentication assurance levels of NIST SP 800-63B-4 (supabase/auth's
+// aal1 and aal2).
+type AssuranceLevel int
+
+// The assurance levels of a login.
+const (
+	// AAL1: one factor: a password, or a mailed code (an otp login; a
+	// two-step login's mailed code is not an authenticator of its own in
+	// NIST's sense, so password and mail together are still AAL1).
+	AAL1 AssuranceLevel = 1
+	// AAL2: a second factor too, a TOTP code or a recovery code, at
+	// mfa-code.
+	AAL2 AssuranceLevel = 2
+)
+
+// String returns "aal1" or "aal2", as supabase/auth names them.
+func (l AssuranceLevel) String() string {
+	return "aal" + strconv.Itoa(int(l))
+}

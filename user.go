@@ -39,6 +39,7 @@ type update struct {
 	firstName, lastName, mobile, role *string
 	meta                              **string
 	password, current                 string
+	proof                             *proof // a second factor for step-up; nil: none sent
 }
 
 func readUpdate(in *input) update {
@@ -60,6 +61,7 @@ func readUpdate(in *input) update {
 	}
 	up.password = in.secret("password", false)
 	up.current = in.secret("current_password", false)
+	up.proof = readOptionalProof(in)
 	return up
 }
 
@@ -69,7 +71,7 @@ func (a *Auth) handleUpdateUser(r *http.Request, in *input) (any, error) {
 
 func (a *Auth) handleUpdateRole(r *http.Request, in *input) (any, error) {
 	role := in.str("role", true, maxRole)
-	return a.handleUpdate(r, in, update{role: &role})
+	return a.handleUpdate(r, in, update{role: &role, proof: readOptionalProof(in)})
 }
 
 // handleUpdate applies up, read from in, to the bearer's user: a missing or
@@ -90,14 +92,14 @@ func (a *Auth) handleUpdate(r *http.Request, in *input, up update) (any, error) 
 	case err != nil:
 		return nil, err
 	}
-	return a.updateUser(r.Context(), u, login.FamilyID, up)
+	return a.updateUser(r.Context(), u, login, up)
 }
 
-// updateUser applies up to u, logged in with a token of family. Every
-// check runs before any write: a refused role change (403) or a bad field
-// (422) changes nothing. A password change ends every other login of the
-// user and keeps this one.
-func (a *Auth) updateUser(ctx context.Context, u User, family string, up update) (userAnswer, error) {
+// updateUser applies up to u, logged in with login. Every check runs
+// before any write: a refused role change (403), a refused step-up (403)
+// or a bad field (422) changes nothing. A password change ends every other
+// login of the user and keeps this one.
+func (a *Auth) updateUser(ctx context.Context, u User, login Token, up update) (userAnswer, error) {
 	var err error
 	next, changed := u, &updatedJSON{}
 	setField(&next.FirstName, up.firstName, &changed.FirstName)
@@ -117,13 +119,20 @@ func (a *Auth) updateUser(ctx context.Context, u User, family string, up update)
 		if err := a.checkPasswordChange(ctx, u, up); err != nil {
 			return userAnswer{}, err
 		}
+	}
+	if up.password != "" || next.Role != u.Role {
+		if err := a.withStepUp(ctx, u, login, up.proof, false, nil); err != nil {
+			return userAnswer{}, err
+		}
+	}
+	if up.password != "" {
 		if next.PasswordHash, err = a.hasher.hash(ctx, up.password, true); err != nil { // a logged-in user
 			return userAnswer{}, err
 		}
 	}
 	if next != u {
 		next.UpdatedAt = a.now()
-		if err := a.saveUpdate(ctx, next, up.password != "", family); err != nil {
+		if err := a.saveUpdate(ctx, next, up.password != "", login.FamilyID); err != nil {
 			return userAnswer{}, err
 		}
 	}

@@ -8,11 +8,12 @@
 //			fmt.Fprintf(w, "hello, %s\n", u.FirstName)
 //		})))
 //	mux.Handle("GET /admin", authmw.RequireRole(auth, "admin")(adminPage))
+//	mux.Handle("POST /transfer", authmw.RequireFactor(auth)(transfer)) // a second factor at login
 //
 // Refusals are JSON in the API's error shape: 401 with WWW-Authenticate:
 // Bearer when the token is missing, unknown, expired or revoked, 403 when
-// the user lacks the role or a state-changing request uses the session
-// cookie cross-site, and 503 with Retry-After when the database does not
+// the user lacks the role, the login lacks a second factor (RequireFactor)
+// or a state-changing request uses the session cookie cross-site, and 503 with Retry-After when the database does not
 // answer within the Auth's Config.RequestTimeout (a token in the token
 // cache needs no database).
 package authmw
@@ -32,6 +33,13 @@ type Authenticator interface {
 	Authenticate(r *http.Request) (ihoprauth.User, error)
 }
 
+// LevelAuthenticator is an Authenticator that also tells how the login
+// behind a request was authenticated. *ihoprauth.Auth is one.
+type LevelAuthenticator interface {
+	Authenticator
+	AuthenticateLevel(r *http.Request) (ihoprauth.User, ihoprauth.AssuranceLevel, error)
+}
+
 type userKey struct{}
 
 // UserFrom returns the user that RequireUser or RequireRole put in ctx, and
@@ -44,18 +52,35 @@ func UserFrom(ctx context.Context) (ihoprauth.User, bool) {
 	return *u, true
 }
 
-// userContext is a request's context with its user. It takes one
-// allocation per request where context.WithValue takes two (the context and
-// the boxed User), on the path every protected request runs.
-type userContext struct {
-	context.Context
-	user ihoprauth.User
+// AssuranceFrom returns how the login of the user that RequireUser,
+// RequireRole or RequireFactor put in ctx was authenticated: AAL2 when it
+// passed a second factor, AAL1 when not. ok is false when ctx has no user,
+// or when the Authenticator is not a LevelAuthenticator and cannot tell.
+func AssuranceFrom(ctx context.Context) (level ihoprauth.AssuranceLevel, ok bool) {
+	level, _ = ctx.Value(levelKey{}).(ihoprauth.AssuranceLevel)
+	return level, level != 0
 }
 
-// Value returns the user for userKey and asks the parent for any other key.
+type levelKey struct{}
+
+// userContext is a request's context with its user and the assurance level
+// of its login. It takes one allocation per request where
+// context.WithValue takes two for each (the context and the boxed value),
+// on the path every protected request runs.
+type userContext struct {
+	context.Context
+	user  ihoprauth.User
+	level ihoprauth.AssuranceLevel
+}
+
+// Value returns the user for userKey, the level for levelKey and asks the
+// parent for any other key.
 func (c *userContext) Value(key any) any {
-	if key == (userKey{}) {
+	switch key {
+	case userKey{}:
 		return &c.user
+	case levelKey{}:
+		return c.level
 	}
 	return c.Context.Value(key)
 }
@@ -70,9 +95,25 @@ func RequireUser(a Authenticator) func(http.Handler) http.Handler {
 // compared case-insensitively; with no roles any user passes. A user
 // without one of them gets 403.
 func RequireRole(a Authenticator, roles ...string) func(http.Handler) http.Handler {
+	return require(a, 0, roles)
+}
+
+// RequireFactor is RequireUser that also asks the login to have passed a
+// second factor (ihoprauth.AAL2: a TOTP or a recovery code), for routes
+// where a stolen password must not be enough. A login without one, and any
+// login when a is not a LevelAuthenticator (which cannot tell), gets 403
+// with a message a client can act on: log in again with the second factor,
+// after setting one up.
+func RequireFactor(a Authenticator) func(http.Handler) http.Handler {
+	return require(a, ihoprauth.AAL2, nil)
+}
+
+// require lets a request through with a valid token whose login is at
+// least at level and whose user has one of roles (any, when none).
+func require(a Authenticator, level ihoprauth.AssuranceLevel, roles []string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			u, err := a.Authenticate(r)
+			u, got, err := authenticate(a, r)
 			if err != nil {
 				refuse(w, r, err)
 				return
@@ -81,13 +122,29 @@ func RequireRole(a Authenticator, roles ...string) func(http.Handler) http.Handl
 				forbidden.ServeHTTP(w, r)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(&userContext{Context: r.Context(), user: u}))
+			if got < level {
+				needsFactor.ServeHTTP(w, r)
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(&userContext{Context: r.Context(), user: u, level: got}))
 		})
 	}
 }
 
+// authenticate returns the user of r and, when a can tell, the assurance
+// level of its login (0 when it cannot).
+func authenticate(a Authenticator, r *http.Request) (ihoprauth.User, ihoprauth.AssuranceLevel, error) {
+	if la, ok := a.(LevelAuthenticator); ok {
+		return la.AuthenticateLevel(r)
+	}
+	u, err := a.Authenticate(r)
+	return u, 0, err
+}
+
 var (
 	forbidden   = &ihoprauth.Error{Status: http.StatusForbidden, Message: "You do not have the role this needs."}
+	needsFactor = &ihoprauth.Error{Status: http.StatusForbidden,
+		Message: "This needs a login with a second factor: set up an authenticator app, then log in again with it."}
 	serverError = &ihoprauth.Error{Status: http.StatusInternalServerError, Message: "Server error."}
 )
 

@@ -76,3 +76,52 @@ func TestUserContextKeepsParentValues(t *testing.T) {
 		t.Errorf("got %v for a value of the parent context, want parent", got)
 	}
 }
+
+// levelAuth answers AuthenticateLevel with a fixed user and level.
+type levelAuth struct {
+	fakeAuth
+	level ihoprauth.AssuranceLevel
+}
+
+func (l levelAuth) AuthenticateLevel(*http.Request) (ihoprauth.User, ihoprauth.AssuranceLevel, error) {
+	return l.user, l.level, l.err
+}
+
+func TestRequireFactor(t *testing.T) {
+	user := ihoprauth.User{Email: "a@b.c"}
+	cases := []struct {
+		name   string
+		auth   authmw.Authenticator
+		status int
+		level  string // what AssuranceFrom tells the handler of RequireUser
+	}{
+		{"second factor", levelAuth{fakeAuth{user: user}, ihoprauth.AAL2}, 200, "aal2 true"},
+		{"password only", levelAuth{fakeAuth{user: user}, ihoprauth.AAL1}, 403, "aal1 true"},
+		{"an Authenticator that cannot tell", fakeAuth{user: user}, 403, "aal0 false"},
+		{"no token", levelAuth{fakeAuth{err: &ihoprauth.Error{Status: 401, Message: "Unauthenticated.", Bearer: true}}, ihoprauth.AAL2}, 401, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				level, ok := authmw.AssuranceFrom(r.Context())
+				w.Write([]byte(level.String() + " " + map[bool]string{true: "true", false: "false"}[ok]))
+			})
+			rec := httptest.NewRecorder()
+			authmw.RequireFactor(c.auth)(next).ServeHTTP(rec, httptest.NewRequest("GET", "/x", nil))
+			if rec.Code != c.status {
+				t.Errorf("RequireFactor: got %d %s, want %d", rec.Code, rec.Body, c.status)
+			}
+			if c.status == 403 && !strings.Contains(rec.Body.String(), "second factor") {
+				t.Errorf("got %s, want a message that names the second factor", rec.Body)
+			}
+			rec = httptest.NewRecorder()
+			authmw.RequireUser(c.auth)(next).ServeHTTP(rec, httptest.NewRequest("GET", "/x", nil))
+			if c.level != "" && rec.Body.String() != c.level {
+				t.Errorf("AssuranceFrom behind RequireUser: got %q, want %q", rec.Body, c.level)
+			}
+		})
+	}
+	if level, ok := authmw.AssuranceFrom(context.Background()); ok || level != 0 {
+		t.Errorf("AssuranceFrom without a user: got %v, %v, want 0, false", level, ok)
+	}
+}

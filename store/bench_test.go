@@ -240,10 +240,10 @@ const requestTimeout = 10 * time.Second
 func bareTokenUser(ctx context.Context, stmt *sql.Stmt, hash string) error {
 	var t ihoprauth.Token
 	var u ihoprauth.User
-	var refreshed, revoked, disabled sql.NullTime
+	var refreshed, revoked, disabled, authAt sql.NullTime
 	var meta sql.NullString
 	return stmt.QueryRowContext(ctx, hash).Scan(&t.ID, &t.FamilyID, &t.ProjectID, &t.UserID, &t.AuthCodeID,
-		&t.ExpiresAt, &t.RefreshExpiresAt, &refreshed, &revoked, &t.CreatedAt,
+		&t.ExpiresAt, &t.RefreshExpiresAt, &refreshed, &revoked, &t.CreatedAt, &t.AAL, &authAt,
 		&u.UserID, &u.ProjectID, &u.Email, &u.EmailKey, &u.FirstName, &u.LastName,
 		&u.MobileNumber, &meta, &u.Role, &u.Provider, &u.CreatedAt, &u.UpdatedAt, &u.Version, &disabled)
 }

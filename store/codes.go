@@ -149,7 +149,13 @@ func newAuthCodeRow(c *ihoprauth.AuthCode) authCodeRow {
 		ExpiresAt:           utc(c.ExpiresAt),
 		UsedAt:              utcPtr(c.UsedAt),
 		CreatedAt:           stamp(c.CreatedAt),
+		AAL:                 aal(c.AAL),
 	}
+}
+
+// aal is the stored form of l: AAL1 for 0.
+func aal(l ihoprauth.AssuranceLevel) int {
+	return max(int(l), int(ihoprauth.AAL1))
 }
 
 func (r authCodeRow) authCode() ihoprauth.AuthCode {
@@ -163,5 +169,6 @@ func (r authCodeRow) authCode() ihoprauth.AuthCode {
 		ExpiresAt:           utc(r.ExpiresAt),
 		UsedAt:              utcPtr(r.UsedAt),
 		CreatedAt:           utc(r.CreatedAt),
+		AAL:                 ihoprauth.AssuranceLevel(r.AAL),
 	}
 }

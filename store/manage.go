@@ -46,10 +46,11 @@ func (s *Store) ListUsers(ctx context.Context, q ihoprauth.UserQuery) ([]ihoprau
 // cookie sessions that hold one of the user's tokens (found by the access
 // hash in their data, which every codec keeps as its text), the tokens, auth
 // codes and challenges of the user, the challenges and known sources of
-// account, and the user's row; the user's audit events, and those of the
-// changes the user made to others as an admin, keep pseudonym in place of
-// the user_id (the actor) and lose their address and user agent. It returns
-// ihoprauth.ErrNotFound when there is no such user.
+// account, the user's factors and recovery codes, and the user's row; the
+// user's audit events, and those of the changes the user made to others as
+// an admin, keep pseudonym in place of the user_id (the actor) and lose
+// their address and user agent. It returns ihoprauth.ErrNotFound when
+// there is no such user.
 func (s *Store) DeleteUser(ctx context.Context, id int64, account, pseudonym string) error {
 	return s.transaction(ctx, func(tx *Store) error {
 		var row userRow
@@ -67,6 +68,8 @@ func (s *Store) DeleteUser(ctx context.Context, id int64, account, pseudonym str
 			{"delete auth codes", "DELETE FROM ihoprauth_auth_codes WHERE user_id = ?", []any{id}},
 			{"delete challenges", "DELETE FROM ihoprauth_challenges WHERE user_id = ? OR account_key = ?", []any{id, account}},
 			{"delete known sources", "DELETE FROM ihoprauth_known_sources WHERE account_key = ?", []any{account}},
+			{"delete factors", "DELETE FROM ihoprauth_factors WHERE user_id = ?", []any{id}},
+			{"delete recovery codes", "DELETE FROM ihoprauth_recovery_codes WHERE user_id = ?", []any{id}},
 			{"pseudonymise events", "UPDATE ihoprauth_events SET user_id = ?, ip = '', user_agent = '' WHERE user_id = ?",
 				[]any{pseudonym, row.UserID}},
 			{"pseudonymise the events of an admin", "UPDATE ihoprauth_events SET actor = ?, ip = '', user_agent = '' WHERE actor = ?",
@@ -95,8 +98,8 @@ func (s *Store) containsHash(blob, hash string) string {
 }
 
 // DeleteProject deletes the project with that ID and every user,
-// challenge, auth code and token of it, in one transaction, or returns
-// ihoprauth.ErrNotFound.
+// challenge, auth code and token of it, and its users' factors and
+// recovery codes, in one transaction, or returns ihoprauth.ErrNotFound.
 func (s *Store) DeleteProject(ctx context.Context, id int64) error {
 	return s.transaction(ctx, func(tx *Store) error {
 		res := tx.db.WithContext(ctx).Where("id = ?", id).Delete(&projectRow{})
@@ -105,6 +108,12 @@ func (s *Store) DeleteProject(ctx context.Context, id int64) error {
 		}
 		if res.RowsAffected == 0 {
 			return fmt.Errorf("store: delete project %d: %w", id, ihoprauth.ErrNotFound)
+		}
+		for _, model := range []any{&factorRow{}, &recoveryCodeRow{}} {
+			err := tx.db.WithContext(ctx).Where("user_id IN (SELECT id FROM ihoprauth_users WHERE project_id = ?)", id).Delete(model).Error
+			if err != nil {
+				return s.wrap("delete project factors", err)
+			}
 		}
 		for _, model := range []any{&tokenRow{}, &authCodeRow{}, &challengeRow{}, &userRow{}} {
 			if err := tx.db.WithContext(ctx).Where("project_id = ?", id).Delete(model).Error; err != nil {

@@ -39,6 +39,8 @@ var migrations = []migration{
 	{7, "users.disabled_at", addUserDisabledAt},
 	{8, "changes of projects in the change feed", addChangeProjectID},
 	{9, "the admin API: server API keys, events.actor", addAdminAPI},
+	{10, "second factors and recovery codes", createFactors},
+	{11, "the assurance level of auth codes and tokens, tokens' login time", addAAL},
 }
 
 // schemaMigrationRow records one applied step.
@@ -424,4 +426,22 @@ func binaryCollation(db *gorm.DB) (string, error) {
 // isMySQL reports whether db talks to MySQL or MariaDB.
 func isMySQL(db *gorm.DB) bool {
 	return db.Dialector.Name() == "mysql"
+}
+
+// addAAL is step 9: the assurance level of auth codes and tokens (the
+// existing ones, from before second factors, are AAL1) and the time of a
+// token's login (NULL for the existing ones: not recent).
+func addAAL(db *gorm.DB) error {
+	for _, c := range []struct {
+		model any
+		field string
+	}{{&authCodeRow{}, "AAL"}, {&tokenRow{}, "AAL"}, {&tokenRow{}, "AuthAt"}} {
+		if db.Migrator().HasColumn(c.model, c.field) {
+			continue
+		}
+		if err := db.Migrator().AddColumn(c.model, c.field); err != nil {
+			return err
+		}
+	}
+	return nil
 }

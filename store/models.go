@@ -79,6 +79,8 @@ type authCodeRow struct {
 	ExpiresAt           time.Time  `gorm:"precision:6;not null;index:ihoprauth_auth_codes_expires_at"`
 	UsedAt              *time.Time `gorm:"precision:6"`
 	CreatedAt           time.Time  `gorm:"precision:6;not null;autoCreateTime:false"`
+	// AAL came with migration step 9; its default fills existing rows.
+	AAL int `gorm:"column:aal;not null;default:1"`
 }
 
 func (authCodeRow) TableName() string { return "ihoprauth_auth_codes" }
@@ -97,6 +99,10 @@ type tokenRow struct {
 	RefreshedAt      *time.Time `gorm:"precision:6"`
 	RevokedAt        *time.Time `gorm:"precision:6;index:ihoprauth_tokens_revoked_at"`
 	CreatedAt        time.Time  `gorm:"precision:6;not null;autoCreateTime:false"`
+	// AAL and AuthAt came with migration step 9; the default fills AAL of
+	// existing rows, whose AuthAt is NULL.
+	AAL    int        `gorm:"column:aal;not null;default:1"`
+	AuthAt *time.Time `gorm:"precision:6"`
 }
 
 func (tokenRow) TableName() string { return "ihoprauth_tokens" }

@@ -207,7 +207,7 @@ func TestConcurrentNew(t *testing.T) {
 }
 
 // allSteps lists the migration steps of this version.
-var allSteps = []int{1, 2, 3, 4, 5, 6, 7, 8, 9}
+var allSteps = []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
 
 // checkApplied checks that ihoprauth_schema_migrations lists want, each
 // once.
@@ -401,6 +401,67 @@ func TestMigrateAddsChangeProjectID(t *testing.T) {
 		if err != nil || len(changes) != 2 || changes[0].UserID != 41 || changes[0].ProjectID != 0 ||
 			changes[1].UserID != 0 || changes[1].ProjectID != 42 {
 			t.Fatalf("changes after the upgrade: got %+v, %v; want user 41, then project 42", changes, err)
+		}
+	})
+}
+
+// TestMigrateAddsFactors checks step 10 on a database at step 9: the
+// tables of second factors and recovery codes are created, and work.
+func TestMigrateAddsFactors(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend string) {
+		db, ctx := testdb.Open(t, backend), t.Context()
+		_, p := storeWithUser(t, db)
+		for _, stmt := range []string{"DROP TABLE ihoprauth_factors", "DROP TABLE ihoprauth_recovery_codes",
+			"DELETE FROM ihoprauth_schema_migrations WHERE version = 10"} {
+			if err := db.Exec(stmt).Error; err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		s := newStore(t, testdb.Reopen(t, db))
+		checkApplied(t, db, allSteps)
+		u, err := s.UserByEmail(ctx, p.ID, "user1@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := ihoprauth.Factor{UserID: u.ID, Kind: ihoprauth.FactorTOTP, Secret: []byte("sealed")}
+		if err := s.SaveFactor(ctx, &f); err != nil {
+			t.Fatalf("SaveFactor after the upgrade: %v", err)
+		}
+		if err := s.ReplaceRecoveryCodes(ctx, u.ID, []string{"h1", "h2"}, time.Now()); err != nil {
+			t.Fatalf("ReplaceRecoveryCodes after the upgrade: %v", err)
+		}
+		if codes, err := s.RecoveryCodes(ctx, u.ID); err != nil || len(codes) != 2 {
+			t.Errorf("RecoveryCodes after the upgrade: got %d, %v, want 2", len(codes), err)
+		}
+	})
+}
+
+// TestMigrateAddsAAL checks step 11 on a database at step 10: auth codes and
+// tokens get an aal column, and the tokens there are read as AAL1.
+func TestMigrateAddsAAL(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend string) {
+		db, ctx := testdb.Open(t, backend), t.Context()
+		s, p := storeWithUser(t, db)
+		u, err := s.UserByEmail(ctx, p.ID, "user1@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := ihoprauth.Token{AccessHash: "access", RefreshHash: "refresh", FamilyID: "family", ProjectID: p.ID, UserID: u.ID,
+			ExpiresAt: time.Now().Add(time.Hour), RefreshExpiresAt: time.Now().Add(time.Hour)}
+		if err := s.CreateToken(ctx, &tok); err != nil {
+			t.Fatal(err)
+		}
+		for _, stmt := range []string{"ALTER TABLE ihoprauth_tokens DROP COLUMN aal", "ALTER TABLE ihoprauth_tokens DROP COLUMN auth_at",
+			"ALTER TABLE ihoprauth_auth_codes DROP COLUMN aal",
+			"DELETE FROM ihoprauth_schema_migrations WHERE version = 11"} {
+			if err := db.Exec(stmt).Error; err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		s = newStore(t, testdb.Reopen(t, db))
+		checkApplied(t, db, allSteps)
+		if got, _, err := s.TokenUser(ctx, "access"); err != nil || got.AAL != ihoprauth.AAL1 || !got.AuthAt.IsZero() {
+			t.Errorf("old token: got AAL %v, AuthAt %v, error %v, want aal1 and no AuthAt", got.AAL, got.AuthAt, err)
 		}
 	})
 }

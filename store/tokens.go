@@ -108,6 +108,8 @@ func newTokenRow(t *ihoprauth.Token) tokenRow {
 		RefreshedAt:      utcPtr(t.RefreshedAt),
 		RevokedAt:        utcPtr(t.RevokedAt),
 		CreatedAt:        stamp(t.CreatedAt),
+		AAL:              aal(t.AAL),
+		AuthAt:           utcPtr(nonZero(t.AuthAt)),
 	}
 }
 
@@ -125,5 +127,23 @@ func (r tokenRow) token() ihoprauth.Token {
 		RefreshedAt:      utcPtr(r.RefreshedAt),
 		RevokedAt:        utcPtr(r.RevokedAt),
 		CreatedAt:        utc(r.CreatedAt),
+		AAL:              ihoprauth.AssuranceLevel(r.AAL),
+		AuthAt:           zeroIfNil(r.AuthAt),
 	}
+}
+
+// nonZero is &t, or nil for the zero time.
+func nonZero(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// zeroIfNil is *t in UTC, or the zero time for nil.
+func zeroIfNil(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return utc(*t)
 }

@@ -131,6 +131,7 @@ func (f *fixture) newAuthCode(label string) ihoprauth.AuthCode {
 		CodeChallengeMethod: "S256",
 		ExpiresAt:           t0.Add(time.Minute),
 		CreatedAt:           t0,
+		AAL:                 ihoprauth.AAL1,
 	}
 }
 
@@ -154,6 +155,8 @@ func (f *fixture) newToken(label, family string, authCodeID, userID int64) ihopr
 		ExpiresAt:        t0.Add(time.Hour),
 		RefreshExpiresAt: t0.Add(30 * 24 * time.Hour),
 		CreatedAt:        t0,
+		AAL:              ihoprauth.AAL1,
+		AuthAt:           t0.Add(-time.Second),
 	}
 }
 

@@ -55,6 +55,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ihoprauth.Store) {
 		{"Changes", testChanges},
 		{"Events", testEvents},
 		{"APIKeys", testAPIKeys},
+		{"Factors", testFactors},
 		{"Manage", testManage},
 		{"Purge", testPurge},
 		{"NotFound", testNotFound},
