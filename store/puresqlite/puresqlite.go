@@ -23,18 +23,15 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
-	"runtime"
-	"strings"
 	"syscall"
 
 	gosqlite "github.com/glebarez/go-sqlite"
 	glebarez "github.com/glebarez/sqlite"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 	lib "modernc.org/sqlite/lib"
 
 	"github.com/ihoprauth/ihoprauth"
+	"github.com/ihoprauth/ihoprauth/internal/sqlitefile"
 )
 
 // params are glebarez/go-sqlite DSN parameters, the settings of package
@@ -73,27 +70,7 @@ var params = url.Values{
 // SQLITE_LOCKED, too many open files) reach ihoprauth wrapping
 // ihoprauth.ErrUnavailable, so requests get 503 with Retry-After, not 500.
 func Open(path string) (*gorm.DB, error) {
-	if path == "" || strings.Contains(path, "?") {
-		return nil, errors.New("puresqlite: Open: path must be a non-empty file name without '?'")
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("puresqlite: open: %w", err)
-	}
-	f.Close()
-	d := dialector{glebarez.Open(path + "?" + params.Encode()).(*glebarez.Dialector)}
-	db, err := gorm.Open(d, &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		return nil, fmt.Errorf("puresqlite: open: %w", err)
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return nil, fmt.Errorf("puresqlite: open: %w", err)
-	}
-	n := PoolSize()
-	sqlDB.SetMaxOpenConns(n)
-	sqlDB.SetMaxIdleConns(n)
-	return db, nil
+	return sqlitefile.Open("puresqlite", path, func(dsn string) gorm.Dialector { return dialector{glebarez.Open(dsn).(*glebarez.Dialector)} }, params)
 }
 
 // PoolSize is how many connections Open keeps at most: twice the CPUs, at
@@ -103,7 +80,7 @@ func Open(path string) (*gorm.DB, error) {
 // database/sql for a free connection, bounded by their context
 // (ihoprauth.Config.RequestTimeout, then 503). Change it with db.DB() and
 // SetMaxOpenConns.
-func PoolSize() int { return max(4, 2*runtime.NumCPU()) }
+func PoolSize() int { return sqlitefile.PoolSize() }
 
 // dialector is glebarez's SQLite dialector with an error translation that
 // also tells ihoprauth when the database is busy rather than broken.

@@ -15,15 +15,12 @@ package sqlite
 
 import (
 	"errors"
-	"fmt"
 	"net/url"
-	"os"
-	"runtime"
-	"strings"
 
 	gormsqlite "gorm.io/driver/sqlite"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
+
+	"github.com/ihoprauth/ihoprauth/internal/sqlitefile"
 )
 
 // params are mattn/go-sqlite3 DSN parameters. Being in the DSN, they apply
@@ -66,27 +63,7 @@ func Open(path string) (*gorm.DB, error) {
 	if !cgo {
 		return nil, ErrNoCgo
 	}
-	if path == "" || strings.Contains(path, "?") {
-		return nil, errors.New("sqlite: Open: path must be a non-empty file name without '?'")
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open: %w", err)
-	}
-	f.Close()
-	d := dialector{gormsqlite.Open(path + "?" + params.Encode()).(*gormsqlite.Dialector)}
-	db, err := gorm.Open(d, &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open: %w", err)
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open: %w", err)
-	}
-	n := PoolSize()
-	sqlDB.SetMaxOpenConns(n)
-	sqlDB.SetMaxIdleConns(n)
-	return db, nil
+	return sqlitefile.Open("sqlite", path, func(dsn string) gorm.Dialector { return dialector{gormsqlite.Open(dsn).(*gormsqlite.Dialector)} }, params)
 }
 
 // ErrNoCgo is what Open returns in a binary built without cgo.
@@ -98,4 +75,4 @@ var ErrNoCgo = errors.New("sqlite: this binary was built with CGO_ENABLED=0 and 
 // three open files); requests beyond the pool wait in database/sql for a
 // free connection, bounded by their context (ihoprauth.Config.
 // RequestTimeout, then 503). Change it with db.DB() and SetMaxOpenConns.
-func PoolSize() int { return max(4, 2*runtime.NumCPU()) }
+func PoolSize() int { return sqlitefile.PoolSize() }
