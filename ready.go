@@ -16,6 +16,18 @@ type pinger interface {
 	Ping(ctx context.Context) error
 }
 
+// ping asks st whether its database answers: st's own Ping when it has
+// one, else a lookup that finds nothing.
+func ping(ctx context.Context, st Store) error {
+	if p, ok := st.(pinger); ok {
+		return p.Ping(ctx)
+	}
+	if _, err := st.ProjectByClientID(ctx, ""); !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
 // Ready reports whether this Auth can serve: its database answers within
 // ctx (and within RequestTimeout), its key is loaded, it has not been
 // closed, and its mail queue is moving (mail waits while no worker has
@@ -35,13 +47,7 @@ func (a *Auth) Ready(ctx context.Context) error {
 	case a.mail.stuck(time.Now()):
 		return fmt.Errorf("%w: the mail queue is stuck (%d waiting): is the mail server answering?", ErrNotReady, len(a.mail.ch))
 	}
-	var err error
-	if p, ok := a.store.(pinger); ok {
-		err = p.Ping(ctx)
-	} else if _, err = a.store.ProjectByClientID(ctx, ""); errors.Is(err, ErrNotFound) {
-		err = nil
-	}
-	if err != nil {
+	if err := ping(ctx, a.store); err != nil {
 		// The detail (hosts, user and database names) goes to OnError; the
 		// answer, which a probe endpoint may show anyone, only says which.
 		a.cfg.OnError(ctx, fmt.Errorf("ihoprauth: readiness: the database: %w", err))
