@@ -71,6 +71,25 @@ func TestHashesLeaveOneCPU(t *testing.T) {
 	}
 }
 
+// TestHashMemory: the memory budget of password hashing is the slots times
+// the cost's memory, the default cost's 19 MiB included.
+func TestHashMemory(t *testing.T) {
+	a, err := newAuth(t, ihoprauth.Config{MaxConcurrentHashes: 3, Argon2: ihoprauth.Argon2Params{Memory: 1024, Time: 1, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := a.HashMemory(), int64(3<<20); got != want {
+		t.Errorf("3 slots of 1 MiB: HashMemory %d, want %d", got, want)
+	}
+	a, err = newAuth(t, ihoprauth.Config{MaxConcurrentHashes: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := a.HashMemory(), int64(2*19456*1024); got != want {
+		t.Errorf("2 slots of the default cost: HashMemory %d, want %d", got, want)
+	}
+}
+
 // TestNewRefusesNegativeValues: every numeric Config field, those added
 // later included, either turns off with a negative value (the switchable
 // ones) or makes New fail naming it; none panics (a negative

@@ -265,3 +265,20 @@ func randomBytes(n int) []byte {
 	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
 	return b
 }
+
+// HashMemory is the most memory, in bytes, that password hashing holds at
+// once: MaxConcurrentHashes hashes of Config.Argon2.Memory each (an
+// imported hash of a higher cost holds its own cost while it runs). It is
+// the budget of a login storm, whatever the number of logins, because
+// logins beyond the slots wait in bounded queues (see MaxConcurrentHashes).
+//
+// Each hash allocates its memory anew, and Go's collector lets the heap
+// grow to twice what is live before it collects, so during a storm the
+// garbage of finished hashes can hold as much again. A soft memory limit
+// of the runtime (GOMEMLIMIT, or runtime/debug.SetMemoryLimit) of
+// HashMemory plus what the app itself needs has it collected first, at no
+// measurable cost to login throughput (BENCHMARKS.md, "Login storms"); the
+// example sets one by default (its -memory-limit flag).
+func (a *Auth) HashMemory() int64 {
+	return int64(a.cfg.MaxConcurrentHashes) * int64(a.cfg.Argon2.Memory) * 1024
+}

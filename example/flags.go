@@ -3,6 +3,8 @@ package main
 import (
 	"flag"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +19,7 @@ type options struct {
 	hashes                                    int
 	drainDelay                                time.Duration
 	migrate                                   string
+	memoryLimit                               string
 }
 
 // parseFlags reads the flags of the command line; -h lists them.
@@ -34,6 +37,7 @@ func parseFlags() options {
 	flag.IntVar(&o.hashes, "hashes", 0, "password hashes at once (Config.MaxConcurrentHashes); 0: the library's default")
 	flag.DurationVar(&o.drainDelay, "drain-delay", 0, "on SIGINT or SIGTERM, answer /readyz 503 this long before taking no more requests")
 	flag.StringVar(&o.migrate, "migrate", "auto", "auto: bring the schema up to date at start; off: refuse to start when it is behind; print: print the SQL that auto would run on -db, and exit")
+	flag.StringVar(&o.memoryLimit, "memory-limit", "auto", "soft limit of the Go runtime's memory, in MiB (runtime/debug.SetMemoryLimit); auto: what the password hashes may hold at once (Auth.HashMemory) plus 32 MiB; off: none; GOMEMLIMIT in the environment wins")
 	flag.Parse()
 	return o
 }
@@ -120,3 +124,30 @@ func demoProjects() []ihoprauth.ProjectSpec {
 	}
 	return specs
 }
+
+// memoryLimit is the soft memory limit that -memory-limit asks for, in
+// bytes, given what the password hashes may hold at once (Auth.HashMemory);
+// 0: none. GOMEMLIMIT in the environment, when set, wins (the runtime has
+// read it already).
+func memoryLimit(flagValue string, hashMemory int64) (int64, error) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return 0, nil
+	}
+	switch flagValue {
+	case "auto":
+		return hashMemory + appMemory, nil
+	case "off":
+		return 0, nil
+	}
+	mib, err := strconv.ParseInt(flagValue, 10, 64)
+	if err != nil || mib <= 0 || mib > 1<<20 {
+		return 0, fmt.Errorf("-memory-limit %q: want auto, off or a number of MiB", flagValue)
+	}
+	return mib << 20, nil
+}
+
+// appMemory is what -memory-limit auto allows beside the password hashes:
+// the example's own heap under load is a few MiB (requests, the store's
+// statements, the token cache of Config.TokenCacheBytes), and the runtime
+// needs some room to collect in.
+const appMemory = 32 << 20

@@ -36,3 +36,33 @@ func TestDurationFlag(t *testing.T) {
 		})
 	}
 }
+
+// TestMemoryLimit: -memory-limit auto is the hashes' budget plus the
+// example's own allowance, off is none, a number is MiB, anything else is
+// refused, and GOMEMLIMIT in the environment wins over the flag.
+func TestMemoryLimit(t *testing.T) {
+	const hashes = 19 << 20
+	tests := []struct {
+		flag    string
+		want    int64
+		wantErr bool
+	}{
+		{"auto", hashes + appMemory, false},
+		{"off", 0, false},
+		{"96", 96 << 20, false},
+		{"0", 0, true},
+		{"-5", 0, true},
+		{"96MiB", 0, true},
+	}
+	t.Setenv("GOMEMLIMIT", "")
+	for _, tt := range tests {
+		got, err := memoryLimit(tt.flag, hashes)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("-memory-limit %s: got %d, %v; want %d (error %v)", tt.flag, got, err, tt.want, tt.wantErr)
+		}
+	}
+	t.Setenv("GOMEMLIMIT", "200MiB")
+	if got, err := memoryLimit("auto", hashes); got != 0 || err != nil {
+		t.Errorf("with GOMEMLIMIT set: got %d, %v; want 0 (the runtime's own)", got, err)
+	}
+}

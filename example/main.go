@@ -40,6 +40,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -143,11 +144,24 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
+	if _, err := memoryLimit(o.memoryLimit, 0); err != nil {
+		return err // before the database is opened
+	}
 	srv, err := newServer(ctx, o, specs, os.Stderr)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
+	// A login storm's memory is the password hashes' (Auth.HashMemory) and
+	// the garbage of finished ones: the limit has the runtime collect that
+	// garbage before the heap doubles (BENCHMARKS.md, "Login storms").
+	limit, err := memoryLimit(o.memoryLimit, srv.auth.HashMemory())
+	if err != nil {
+		return err
+	}
+	if limit > 0 {
+		debug.SetMemoryLimit(limit)
+	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
