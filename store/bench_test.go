@@ -482,3 +482,99 @@ func closeDB(b *testing.B, db *gorm.DB) {
 		b.Error(err)
 	}
 }
+
+// BenchmarkLookupServer is BenchmarkLookup on PostgreSQL and MariaDB, for
+// those whose DSN is set (internal/testdb): the same lookups of the same
+// rows, 1,000 users and, with IHOPRAUTH_BENCH_MILLION=1, 1,000,000. The
+// database makes the rows itself (generate_series, MariaDB's sequence
+// tables), in a schema of the run's own that is dropped after it.
+func BenchmarkLookupServer(b *testing.B) {
+	for _, backend := range testdb.Backends() {
+		if backend != testdb.Postgres && backend != testdb.MySQL {
+			continue
+		}
+		b.Run(backend, func(b *testing.B) {
+			for _, users := range []int{1_000, 1_000_000} {
+				b.Run("users="+strconv.Itoa(users), func(b *testing.B) {
+					if users >= 1_000_000 && os.Getenv(millionEnv) != "1" {
+						b.Skipf("set %s=1 to run the lookups at %d users", millionEnv, users)
+					}
+					st := serverFixture(b, backend, users)
+					ctx := context.Background()
+					b.Run("UserByEmail", func(b *testing.B) {
+						lookups(b, users, func(i int) error {
+							_, err := st.UserByEmail(ctx, 1, fixtureEmail(i))
+							return err
+						})
+					})
+					b.Run("TokenUser", func(b *testing.B) {
+						lookups(b, users, func(i int) error {
+							_, _, err := st.TokenUser(ctx, fixtureAccessHash(i))
+							return err
+						})
+					})
+				})
+			}
+		})
+	}
+}
+
+// serverFixture is lookupFixture's database on PostgreSQL or MariaDB: the
+// rows that insertRows writes, made by the server in two statements.
+func serverFixture(b *testing.B, backend string, users int) *store.Store {
+	b.Helper()
+	db := testdb.Open(b, backend)
+	st, err := store.New(context.Background(), db, store.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := ihoprauth.Project{ClientID: "bench", Type: ihoprauth.TypeNone, Public: true}
+	if err := st.SaveProject(context.Background(), &p); err != nil || p.ID != 1 {
+		b.Fatalf("got project %d, %v; want project 1", p.ID, err)
+	}
+	start := time.Now()
+	const hash = `'$argon2id$v=19$m=64,t=1,p=1$c2FsdA$a2V5'`
+	var stmts []string
+	if backend == testdb.Postgres {
+		sha := func(prefix string) string {
+			return "encode(sha256(convert_to('" + prefix + "' || i, 'UTF8')), 'hex')"
+		}
+		email := "'user' || lpad(i::text, 7, '0') || '@example.com'"
+		series := fmt.Sprintf(" FROM generate_series(0, %d) AS i", users-1)
+		stmts = []string{
+			"INSERT INTO ihoprauth_users (" + userColumns + ") SELECT i + 1, substr(" + sha("user-") + ", 1, 32), 1, " +
+				email + ", " + email + ", 'Ada', 'Lovelace', '11223344', 'user', '', " + hash + ", now(), now(), 0" + series,
+			"INSERT INTO ihoprauth_tokens (" + tokenColumns + ") SELECT i + 1, " + sha("access-") + ", " + sha("refresh-") + ", " +
+				sha("family-") + ", 1, i + 1, 0, now() + interval '1 day', now() + interval '30 days', now()" + series,
+			"ANALYZE ihoprauth_users", "ANALYZE ihoprauth_tokens",
+		}
+	} else {
+		sha := func(prefix string) string { return "SHA2(CONCAT('" + prefix + "', seq), 256)" }
+		email := "CONCAT('user', LPAD(seq, 7, '0'), '@example.com')"
+		series := fmt.Sprintf(" FROM seq_0_to_%d", users-1)
+		stmts = []string{
+			"INSERT INTO ihoprauth_users (" + userColumns + ") SELECT seq + 1, LEFT(" + sha("user-") + ", 32), 1, " +
+				email + ", " + email + ", 'Ada', 'Lovelace', '11223344', 'user', '', " + hash + ", NOW(6), NOW(6), 0" + series,
+			"INSERT INTO ihoprauth_tokens (" + tokenColumns + ") SELECT seq + 1, " + sha("access-") + ", " + sha("refresh-") + ", " +
+				sha("family-") + ", 1, seq + 1, 0, NOW(6) + INTERVAL 1 DAY, NOW(6) + INTERVAL 30 DAY, NOW(6)" + series,
+			"ANALYZE TABLE ihoprauth_users", "ANALYZE TABLE ihoprauth_tokens",
+		}
+	}
+	for _, s := range stmts {
+		if err := db.Exec(s).Error; err != nil {
+			b.Fatalf("%s: %v", s[:40], err)
+		}
+	}
+	// The first and the last user must be what the lookups ask for.
+	for _, i := range []int{0, users - 1} {
+		u, err := st.UserByEmail(context.Background(), 1, fixtureEmail(i))
+		if err != nil {
+			b.Fatalf("user %d: %v", i, err)
+		}
+		if _, tu, err := st.TokenUser(context.Background(), fixtureAccessHash(i)); err != nil || tu.Email != u.Email {
+			b.Fatalf("token of user %d: %v, %q", i, err, tu.Email)
+		}
+	}
+	b.Logf("%s: made %d users with their tokens in %s", backend, users, time.Since(start).Round(time.Second))
+	return st
+}
