@@ -219,13 +219,25 @@ func (ac assertionCheck) spend(a *Auth) spend {
 // Challenge row has tokenHash, against u's passkeys. ok is false for any
 // assertion that does not verify, and for a signature counter that did not
 // go forward (a cloned authenticator, or a replay): go-webauthn only warns
-// of it. It writes nothing.
+// of it. It writes nothing but the audit event of such a counter.
 func (a *Auth) verifyAssertion(ctx context.Context, rp *webauthn.WebAuthn, u User, tokenHash string,
 	parsed *protocol.ParsedCredentialAssertionData, uv protocol.UserVerificationRequirement) (assertionCheck, bool, error) {
 	keys, err := a.store.Passkeys(ctx, u.ID)
 	if err != nil {
 		return assertionCheck{}, false, err
 	}
+	ac, ok, stored := a.checkAssertion(rp, u, keys, tokenHash, parsed, uv)
+	if !ok && stored != nil {
+		a.event(ctx, EventPasskeyCounter, u.ProjectID, u.UserID, fmt.Sprintf("counter %d after %d", ac.count, *stored))
+	}
+	return ac, ok, nil
+}
+
+// checkAssertion is verifyAssertion on the passkeys keys, without the
+// store. When the signature verified but the counter did not go forward,
+// it returns the stored count too.
+func (a *Auth) checkAssertion(rp *webauthn.WebAuthn, u User, keys []Passkey, tokenHash string,
+	parsed *protocol.ParsedCredentialAssertionData, uv protocol.UserVerificationRequirement) (assertionCheck, bool, *uint32) {
 	user := passkeyUser{u, keys}
 	session := webauthn.SessionData{Challenge: a.ceremonyChallenge(tokenHash).String(), RelyingPartyID: rp.Config.RPID,
 		UserID: user.WebAuthnID(), UserVerification: uv}
@@ -238,12 +250,12 @@ func (a *Auth) verifyAssertion(ctx context.Context, rp *webauthn.WebAuthn, u Use
 		return assertionCheck{}, false, nil
 	}
 	data := parsed.Response.AuthenticatorData
+	ac := assertionCheck{key: keys[i], count: data.Counter, backedUp: data.Flags.HasBackupState(),
+		verified: data.Flags.HasUserVerified()}
 	if stored := keys[i].SignCount; (stored != 0 || data.Counter != 0) && data.Counter <= stored {
-		a.event(ctx, EventPasskeyCounter, u.ProjectID, u.UserID, fmt.Sprintf("counter %d after %d", data.Counter, stored))
-		return assertionCheck{}, false, nil
+		return ac, false, &stored
 	}
-	return assertionCheck{key: keys[i], count: data.Counter, backedUp: data.Flags.HasBackupState(),
-		verified: data.Flags.HasUserVerified()}, true, nil
+	return ac, true, nil
 }
 
 func indexPasskey(keys []Passkey, credentialID []byte) int {
