@@ -2,14 +2,14 @@ package ihoprauth
 
 import (
 	"context"
-	"time"
-
 	"encoding/json"
-	"github.com/go-webauthn/webauthn/protocol"
-	"github.com/pquerna/otp/totp"
 	"maps"
 	"net/http"
 	"slices"
+	"time"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/pquerna/otp/totp"
 )
 
 // Verifications returns how many password verifications a has run, dummy
@@ -135,7 +135,9 @@ func TOTPCode(secret string, t time.Time) (string, error) {
 
 // CeremonyChallenge is the WebAuthn challenge, base64url, of the ceremony
 // whose token hash is tokenHash. It exists for tests only.
-func CeremonyChallenge(a *Auth, tokenHash string) string { return a.ceremonyChallenge(tokenHash).String() }
+func CeremonyChallenge(a *Auth, tokenHash string) string {
+	return a.ceremonyChallenge(tokenHash).String()
+}
 
 // CheckAssertion parses assertion (a PublicKeyCredential as JSON) and
 // checks it, as a login does, against keys of u for the ceremony of

@@ -50,10 +50,11 @@ func newSoftKey(t testing.TB) *softKey {
 
 // publicKey returns the key in COSE form: EC2, ES256, P-256.
 func (k *softKey) publicKey() []byte {
-	x, y := make([]byte, 32), make([]byte, 32)
-	k.priv.PublicKey.X.FillBytes(x)
-	k.priv.PublicKey.Y.FillBytes(y)
-	b, err := cbor.Marshal(map[int]any{1: 2, 3: -7, -1: 1, -2: x, -3: y})
+	point, err := k.priv.PublicKey.Bytes() // 0x04, X, Y
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	b, err := cbor.Marshal(map[int]any{1: 2, 3: -7, -1: 1, -2: point[1:33], -3: point[33:65]})
 	if err != nil {
 		k.t.Fatal(err)
 	}
