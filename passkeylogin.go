@@ -171,7 +171,9 @@ func (a *Auth) finishPasskeyLogin(ctx context.Context, token string, parsed *pro
 	if err != nil {
 		return codeAnswer{}, err
 	}
-	if !ok {
+	// go-webauthn refuses a missing UV flag already, as the session
+	// requires it; the login's AAL2 rests on it, so it is checked here too.
+	if !ok || !ac.verified {
 		return codeAnswer{}, a.passkeyFailed(ctx, u, account)
 	}
 	var code string

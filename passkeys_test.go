@@ -356,3 +356,18 @@ func TestTwoInstancesAgreeOnPasskeys(t *testing.T) {
 		})
 	}
 }
+
+func TestProjectPasskeysOverride(t *testing.T) {
+	e := newEnv(t, withPasskeys, func(c *ihoprauth.Config) {
+		c.ProjectPasskeys = map[string]ihoprauth.PasskeyRP{"web-two": {ID: "two.example.com"}}
+	})
+	for _, c := range []struct {
+		project map[string]any
+		rpID    string
+	}{{e.none, testRPID}, {e.two, "two.example.com"}} {
+		_, options := e.startPasskeyLogin(c.project)
+		if got := options["publicKey"].(map[string]any)["rpId"]; got != c.rpID {
+			t.Errorf("%v: got rpId %v, want %s", c.project["client_id"], got, c.rpID)
+		}
+	}
+}
