@@ -33,6 +33,10 @@ func (a *Auth) handleStartPasskey(r *http.Request, in *input) (any, error) {
 	if err := in.err(); err != nil {
 		return nil, err
 	}
+	// Off for the project: say so before a proof is spent for nothing.
+	if _, err := a.relyingParty(r.Context(), u.ProjectID); err != nil {
+		return nil, err
+	}
 	if err := a.stepUpForPasskey(r.Context(), u, login, pr); err != nil {
 		return nil, err
 	}

@@ -60,6 +60,8 @@ func TestPasskeysOffByDefault(t *testing.T) {
 	tok := e.signupNone("off@example.com")
 	want(t, e.do("POST", "/api/v1/user/mfa/passkey", tok, nil), 409)
 	want(t, e.post("/api/v1/passkey-login", e.none), 409)
+	e.clock.Advance(11 * time.Minute) // not a 403 for an old login: there is nothing to step up to
+	want(t, e.do("POST", "/api/v1/user/mfa/passkey", tok, nil), 409)
 }
 
 func TestPasskeyConfigRefusesAnIP(t *testing.T) {
