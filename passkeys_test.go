@@ -262,7 +262,12 @@ func TestPasskeySecondFactor(t *testing.T) {
 	assertion := k.get(options)
 	r = e.mfaCode(mfa, "webauthn_assertion", assertion)
 	want(t, r, 200)
-	e.exchange(e.none, r.str("code"), "")
+	tokens := e.exchange(e.none, r.str("code"), "")
+	req, _ := http.NewRequest("GET", "/", nil)
+	req.Header.Set("Authorization", "Bearer "+tokens.str("access_token"))
+	if _, level, err := e.auth.AuthenticateLevel(req); err != nil || level != ihoprauth.AAL2 {
+		t.Errorf("a password and a passkey: got %v, %v, want aal2", level, err)
+	}
 	t.Run("replayed, refused", func(t *testing.T) {
 		want(t, e.mfaCode(mfa, "webauthn_assertion", assertion), 401)
 		want(t, e.mfaCode(e.loginMFA(email), "webauthn_assertion", assertion), 401)
