@@ -43,11 +43,14 @@ const (
 	EventAPIKeyCreated = "api key created"
 	EventAPIKeyDeleted = "api key deleted"
 	// Second factors (docs/design.md, D34-D36); Result names the method.
-	EventFactorStarted    = "factor enrolment started"
-	EventFactorAdded      = "factor added"
-	EventFactorRemoved    = "factor removed"
-	EventFactorVerified   = "factor verified"
-	EventFactorFailed     = "factor failed"
+	EventFactorStarted  = "factor enrolment started"
+	EventFactorAdded    = "factor added"
+	EventFactorRemoved  = "factor removed"
+	EventFactorVerified = "factor verified"
+	EventFactorFailed   = "factor failed"
+	// EventPasskeyCounter: a passkey's signature counter did not go
+	// forward (a cloned authenticator or a replay); the login was refused.
+	EventPasskeyCounter   = "passkey counter regression"
 	EventRecoveryCodeUsed = "recovery code used"
 	// EventRecoveryCodesReplaced: a new set ended the old one.
 	EventRecoveryCodesReplaced = "recovery codes replaced"

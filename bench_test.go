@@ -466,3 +466,32 @@ func benchLogout(b *testing.B) {
 	eachPrepared(b, func() string { access, _ := e.tokens(e.login(email)); return access },
 		func(access string) { e.call("POST", "/api/v1/logout", access, nil) })
 }
+
+// BenchmarkWebAuthnAssertion is the cost of checking one passkey assertion
+// without the database (issue 13): parsing the browser's JSON, the checks
+// of go-webauthn (client data, relying party, flags) with its ECDSA P-256
+// signature verify, and the counter check. A login with it adds the reads
+// of the ceremony and the passkeys and the conditional UPDATE of the
+// counter, like a mailed code's redemption.
+func BenchmarkWebAuthnAssertion(b *testing.B) {
+	auth := newBenchEnv(b, cheapArgon2, func(c *ihoprauth.Config) {
+		c.Passkeys = ihoprauth.PasskeyRP{ID: testRPID, Origins: []string{testOrigin}}
+	}).auth
+	k := newSoftKey(b)
+	k.userHandle = []byte("0123456789abcdef0123456789abcdef")
+	u := ihoprauth.User{ID: 1, UserID: string(k.userHandle), Email: "bench@example.com"}
+	keys := []ihoprauth.Passkey{{ID: 1, UserID: 1, CredentialID: k.credID, PublicKey: k.publicKey(),
+		BackupEligible: true, BackupState: true}}
+	const ceremony = "ceremony token hash"
+	options := map[string]any{"publicKey": map[string]any{"challenge": ihoprauth.CeremonyChallenge(auth, ceremony)}}
+	assertion, err := json.Marshal(k.get(options))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if ok, err := ihoprauth.CheckAssertion(auth, u, keys, ceremony, assertion); !ok || err != nil {
+			b.Fatalf("got %v, %v, want a valid assertion", ok, err)
+		}
+	}
+}

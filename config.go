@@ -103,6 +103,17 @@ type Config struct {
 	// TOTPIssuer names the service in authenticator apps (the issuer of
 	// the otpauth:// URI). Default: the project's client_id.
 	TOTPIssuer string
+	// Passkeys is the WebAuthn relying party of every project that
+	// ProjectPasskeys does not name (docs/design.md, D40). Default: the
+	// zero value, no passkeys: their endpoints answer 409.
+	Passkeys PasskeyRP
+	// ProjectPasskeys gives projects, by client_id, a relying party of
+	// their own in place of Passkeys. Default nil.
+	ProjectPasskeys map[string]PasskeyRP
+	// PasskeyTimeout is how long a passkey ceremony (a registration, or a
+	// login with a passkey alone) works, and the timeout its options give
+	// the browser. Default 5 minutes.
+	PasskeyTimeout time.Duration
 
 	// Argon2 sets the cost of new password hashes. Default
 	// {Memory: 19456, Time: 2, Threads: 1} (OWASP). Tests may lower it. Set
@@ -255,6 +266,7 @@ func (c Config) withDefaults() Config {
 	c.MaxCodeAttempts = cmp.Or(c.MaxCodeAttempts, 5)
 	c.MFATokenTTL = cmp.Or(c.MFATokenTTL, 5*time.Minute)
 	c.StepUpWindow = cmp.Or(c.StepUpWindow, 10*time.Minute)
+	c.PasskeyTimeout = cmp.Or(c.PasskeyTimeout, 5*time.Minute)
 	c.Argon2 = cmp.Or(c.Argon2, Argon2Params{Memory: 19456, Time: 2, Threads: 1})
 	c.MaxConcurrentHashes = cmp.Or(c.MaxConcurrentHashes, defaultHashes())
 	c.MinPasswordLength = cmp.Or(c.MinPasswordLength, 8)

@@ -66,6 +66,7 @@ func (c Config) check() error {
 	if r := c.DefaultRole; len(r) > maxRole || hasControl(r) {
 		errs = append(errs, invalidField("DefaultRole", "want at most %d printable characters", maxRole))
 	}
+	errs = append(errs, c.checkPasskeys()...)
 	for i, p := range c.TrustedProxies {
 		if !p.IsValid() {
 			errs = append(errs, invalidField(fmt.Sprintf("TrustedProxies[%d]", i), "is not a valid prefix"))

@@ -2,13 +2,14 @@ package ihoprauth
 
 import (
 	"context"
-	"time"
-
 	"encoding/json"
-	"github.com/pquerna/otp/totp"
 	"maps"
 	"net/http"
 	"slices"
+	"time"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/pquerna/otp/totp"
 )
 
 // Verifications returns how many password verifications a has run, dummy
@@ -130,4 +131,23 @@ func StoreOf(a *Auth) Store { return a.store }
 // at t: what an authenticator app shows. It exists for tests only.
 func TOTPCode(secret string, t time.Time) (string, error) {
 	return totp.GenerateCodeCustom(secret, t, totp.ValidateOpts{Period: totpPeriod, Digits: totpOpts.Digits, Algorithm: totpOpts.Algorithm})
+}
+
+// CeremonyChallenge is the WebAuthn challenge, base64url, of the ceremony
+// whose token hash is tokenHash. It exists for tests only.
+func CeremonyChallenge(a *Auth, tokenHash string) string {
+	return a.ceremonyChallenge(tokenHash).String()
+}
+
+// CheckAssertion parses assertion (a PublicKeyCredential as JSON) and
+// checks it, as a login does, against keys of u for the ceremony of
+// tokenHash under Config.Passkeys, without the store. It exists for
+// benchmarks only.
+func CheckAssertion(a *Auth, u User, keys []Passkey, tokenHash string, assertion []byte) (bool, error) {
+	parsed, err := protocol.ParseCredentialRequestResponseBytes(assertion)
+	if err != nil {
+		return false, err
+	}
+	_, ok, _ := a.checkAssertion(a.rp, u, keys, tokenHash, parsed, protocol.VerificationRequired)
+	return ok, nil
 }

@@ -83,6 +83,14 @@ func (a *Auth) handleRemoveTOTP(r *http.Request, in *input) (any, error) {
 	if err := in.err(); err != nil {
 		return nil, err
 	}
+	// A user with passkeys alone has factors but no app to remove.
+	factors, err := a.store.Factors(r.Context(), u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if indexFactor(factors, FactorTOTP, true) < 0 {
+		return nil, errNoFactor
+	}
 	err = a.withStepUp(r.Context(), u, login, pr, true, func(tx Store) error { return tx.DeleteFactors(r.Context(), u.ID) })
 	if err != nil {
 		return nil, err

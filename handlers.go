@@ -36,6 +36,13 @@ func (a *Auth) routeTable() map[string]map[string]handler {
 		"user/mfa/totp/confirm":    {http.MethodPost: a.handleConfirmTOTP},
 		"user/mfa/totp/remove":     {http.MethodPost: a.handleRemoveTOTP},
 		"user/mfa/recovery-codes":  {http.MethodPost: a.handleNewRecoveryCodes},
+		"user/mfa/passkeys":        {http.MethodGet: a.handlePasskeys},
+		"user/mfa/passkey":         {http.MethodPost: a.handleStartPasskey},
+		"user/mfa/passkey/confirm": {http.MethodPost: a.handleConfirmPasskey},
+		"user/mfa/passkey/remove":  {http.MethodPost: a.handleRemovePasskey},
+		"mfa-passkey":              {http.MethodPost: a.ipGuarded(a.handleMFAPasskey)},
+		"passkey-login":            {http.MethodPost: a.ipGuarded(a.handlePasskeyLogin)},
+		"passkey-code":             {http.MethodPost: a.ipGuarded(a.handlePasskeyCode)},
 		"openapi.json":             {http.MethodGet: a.handleOpenAPI},
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync/atomic"
 	"time"
+
+	"github.com/go-webauthn/webauthn/webauthn"
 )
 
 // Auth serves the API and answers the embedding app's questions about
@@ -27,6 +29,8 @@ type Auth struct {
 	projects     *projectCache // on when cache is
 	feed         feed
 	routes       map[string]map[string]handler
+	rp           *webauthn.WebAuthn            // the relying party of Config.Passkeys; nil: none
+	projectRPs   map[string]*webauthn.WebAuthn // those of Config.ProjectPasskeys, by client_id
 	// renders counts the mails rendered, the dropped ones of unknown
 	// emails included, so tests can see that both cost the same.
 	renders atomic.Int64
@@ -96,6 +100,9 @@ func newAuth(ctx context.Context, store Store, mailer Mailer, cfg Config) (*Auth
 	a.cache = newTokenCache(cfg.TokenCacheTTL, cfg.TokenCacheBytes)
 	a.projects = newProjectCache(cfg.TokenCacheTTL)
 	a.routes = a.routeTable()
+	if err := a.relyingParties(); err != nil {
+		return nil, fmt.Errorf("%w: Passkeys: %w", ErrInvalidConfig, err)
+	}
 	if a.tel.on {
 		if err := a.tel.observeGauges(a); err != nil {
 			return nil, fmt.Errorf("ihoprauth: metrics: %w", err)

@@ -345,3 +345,33 @@ func (s instrumentedStore) UseRecoveryCode(ctx context.Context, id int64, now ti
 	defer func() { done(err) }()
 	return s.Store.UseRecoveryCode(ctx, id, now)
 }
+
+func (s instrumentedStore) SavePasskey(ctx context.Context, p *Passkey) (err error) {
+	ctx, done := s.start(ctx, "SavePasskey")
+	defer func() { done(err) }()
+	return s.Store.SavePasskey(ctx, p)
+}
+
+func (s instrumentedStore) Passkeys(ctx context.Context, userID int64) (r0 []Passkey, err error) {
+	ctx, done := s.start(ctx, "Passkeys")
+	defer func() { done(err) }()
+	return s.Store.Passkeys(ctx, userID)
+}
+
+func (s instrumentedStore) PasskeyByCredentialID(ctx context.Context, credentialID []byte) (r0 Passkey, err error) {
+	ctx, done := s.start(ctx, "PasskeyByCredentialID")
+	defer func() { done(err) }()
+	return s.Store.PasskeyByCredentialID(ctx, credentialID)
+}
+
+func (s instrumentedStore) UsePasskey(ctx context.Context, id int64, count uint32, backupState bool, now time.Time) (r0 bool, err error) {
+	ctx, done := s.start(ctx, "UsePasskey")
+	defer func() { done(err) }()
+	return s.Store.UsePasskey(ctx, id, count, backupState, now)
+}
+
+func (s instrumentedStore) DeletePasskey(ctx context.Context, userID, id int64) (err error) {
+	ctx, done := s.start(ctx, "DeletePasskey")
+	defer func() { done(err) }()
+	return s.Store.DeletePasskey(ctx, userID, id)
+}

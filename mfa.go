@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+
+	"github.com/go-webauthn/webauthn/protocol"
 )
 
 // The second step of a login (docs/design.md, D34). When a user has a
@@ -12,9 +14,8 @@ import (
 // mfa_token instead: a Challenge of PurposeMFA that keeps the login's
 // project, user, account key and PKCE challenge, works MFATokenTTL and at
 // most MaxCodeAttempts guesses. POST mfa-code takes it with one proof (a
-// TOTP code or a recovery code; a WebAuthn assertion is a further method of
-// the same shape) and answers the code. Users without a factor never see
-// any of this.
+// TOTP code, a recovery code or a WebAuthn assertion of a passkey, D41)
+// and answers the code. Users without a factor never see any of this.
 //
 // Guesses of a proof are throttled exactly as mailed codes are: each takes
 // one of the token's attempts before it is compared, a wrong one counts
@@ -47,13 +48,27 @@ type pendingLogin struct {
 }
 
 // factorMethods returns the methods by which the user can pass the second
-// step; none when the user has no confirmed factor.
+// step; none when the user has no confirmed factor (a confirmed
+// authenticator app, or a passkey).
 func (a *Auth) factorMethods(ctx context.Context, userID int64) ([]string, error) {
 	factors, err := a.store.Factors(ctx, userID)
-	if err != nil || indexFactor(factors, FactorTOTP, true) < 0 {
+	if err != nil {
 		return nil, err
 	}
-	methods := []string{MethodTOTP}
+	keys, err := a.store.Passkeys(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	var methods []string
+	if indexFactor(factors, FactorTOTP, true) >= 0 {
+		methods = append(methods, MethodTOTP)
+	}
+	if len(keys) > 0 {
+		methods = append(methods, MethodWebAuthn)
+	}
+	if len(methods) == 0 {
+		return nil, nil
+	}
 	codes, err := a.store.RecoveryCodes(ctx, userID)
 	if err != nil {
 		return nil, err
@@ -79,9 +94,13 @@ func (a *Auth) newMFAStep(ctx context.Context, st Store, l pendingLogin, methods
 	return &mfaStep{MFAToken: token, MFAExpiresAt: c.ExpiresAt.Format(plainFormat), Methods: methods}, nil
 }
 
-// proof is a second factor that a request presents.
+// proof is a second factor that a request presents: a code, or a WebAuthn
+// assertion for the ceremony whose Challenge row has the token hash
+// ceremony (the mfa_token's).
 type proof struct {
 	method, code string
+	assertion    *protocol.ParsedCredentialAssertionData
+	ceremony     string
 }
 
 // maxRecoveryCode bounds the recovery_code field: 19 characters with
@@ -97,12 +116,25 @@ func readProof(in *input) proof {
 		in.fail("recovery_code", "Send either totp_code or recovery_code, not both.")
 		return proof{}
 	case rec:
-		return proof{MethodRecoveryCode, in.str("recovery_code", true, maxRecoveryCode)}
+		return proof{method: MethodRecoveryCode, code: in.str("recovery_code", true, maxRecoveryCode)}
 	case !totp:
 		in.fail("totp_code", "The totp_code field (or recovery_code) is required.")
 		return proof{}
 	}
-	return proof{MethodTOTP, in.code("totp_code")}
+	return proof{method: MethodTOTP, code: in.code("totp_code")}
+}
+
+// readMFAProof reads the one proof that mfa-code takes: totp_code,
+// recovery_code or webauthn_assertion.
+func readMFAProof(in *input) proof {
+	if !in.has("webauthn_assertion") {
+		return readProof(in)
+	}
+	if in.has("totp_code") || in.has("recovery_code") {
+		in.fail("webauthn_assertion", "Send one of totp_code, recovery_code or webauthn_assertion, not more.")
+		return proof{}
+	}
+	return proof{method: MethodWebAuthn, assertion: readAssertion(in, "webauthn_assertion")}
 }
 
 // readOptionalProof reads a proof when the request carries one, and
@@ -122,6 +154,9 @@ type spend func(ctx context.Context, tx Store) (bool, error)
 // checkProof reports whether pr is a live second factor of u and returns
 // how to spend it. It writes nothing.
 func (a *Auth) checkProof(ctx context.Context, u User, pr proof) (spend, bool, error) {
+	if pr.method == MethodWebAuthn {
+		return a.checkPasskeyProof(ctx, u, pr)
+	}
 	if pr.method == MethodRecoveryCode {
 		rc, ok, err := a.matchRecoveryCode(ctx, u.ID, pr.code)
 		if err != nil || !ok {
@@ -169,7 +204,7 @@ type mfaRequest struct {
 }
 
 func (a *Auth) handleMFACode(r *http.Request, in *input) (any, error) {
-	req := mfaRequest{token: in.str("mfa_token", true, maxOpaque), proof: readProof(in)}
+	req := mfaRequest{token: in.str("mfa_token", true, maxOpaque), proof: readMFAProof(in)}
 	if err := in.err(); err != nil {
 		return nil, err
 	}
@@ -182,6 +217,7 @@ func (a *Auth) redeemMFA(ctx context.Context, req mfaRequest) (codeAnswer, error
 	if err != nil {
 		return codeAnswer{}, err
 	}
+	req.proof.ceremony = c.TokenHash
 	use, ok, err := a.checkProof(ctx, u, req.proof)
 	if err != nil {
 		return codeAnswer{}, err

@@ -48,6 +48,7 @@ type Store interface {
 	EventStore
 	APIKeyStore
 	FactorStore
+	PasskeyStore
 
 	// InTx runs fn with a Store whose calls all belong to one transaction,
 	// committed when fn returns nil and rolled back otherwise. Calling InTx
@@ -88,7 +89,7 @@ type ProjectStore interface {
 	ProjectByID(ctx context.Context, id int64) (Project, error)
 	// DeleteProject deletes, in one transaction, the project with that ID
 	// and every user, challenge, auth code and token that belongs to it,
-	// and its users' second factors and recovery codes.
+	// and its users' second factors, recovery codes and passkeys.
 	// It returns ErrNotFound when there is no such project. Auth deletes
 	// each user with DeleteUser first, so that their audit events are
 	// pseudonymised and their known sources erased; this catches the rest.
@@ -122,8 +123,8 @@ type UserStore interface {
 	// DeleteUser erases the user with internal ID id, in one transaction:
 	// it deletes the user's row, tokens, auth codes and challenges, the
 	// challenges and known sources whose account key is account (decoys
-	// asked for the same email included), their second factors and
-	// recovery codes, and whatever else of theirs the
+	// asked for the same email included), their second factors,
+	// recovery codes and passkeys, and whatever else of theirs the
 	// Store keeps (package store: the cookie sessions that hold one of
 	// their tokens); and in every audit event of theirs, and every one
 	// whose Actor they are, it replaces that UserID or Actor with
@@ -327,4 +328,28 @@ type FactorStore interface {
 	// is unused, and reports whether this call did so; of concurrent calls
 	// exactly one gets true.
 	UseRecoveryCode(ctx context.Context, id int64, now time.Time) (bool, error)
+}
+
+// PasskeyStore keeps users' passkeys (docs/design.md, D40). A use is
+// decided by one conditional write, so that instances sharing the database
+// agree on the signature counter.
+type PasskeyStore interface {
+	// SavePasskey inserts p and sets p.ID. It returns ErrDuplicate when a
+	// passkey with the same CredentialID exists (of any user).
+	SavePasskey(ctx context.Context, p *Passkey) error
+	// Passkeys returns the user's passkeys by ascending ID; an empty slice
+	// (not ErrNotFound) when there are none.
+	Passkeys(ctx context.Context, userID int64) ([]Passkey, error)
+	// PasskeyByCredentialID returns the passkey with that CredentialID.
+	PasskeyByCredentialID(ctx context.Context, credentialID []byte) (Passkey, error)
+	// UsePasskey records a login with the passkey with that ID: it sets
+	// SignCount to count, BackupState to backupState and LastUsedAt to now,
+	// but only if the stored SignCount is less than count, or both are 0
+	// (an authenticator that does not count), and reports whether it did.
+	// Of concurrent calls with one count exactly one gets true, and a
+	// count at or below a non-zero stored one never does.
+	UsePasskey(ctx context.Context, id int64, count uint32, backupState bool, now time.Time) (bool, error)
+	// DeletePasskey deletes the user's passkey with that ID, or returns
+	// ErrNotFound when the user has none with that ID.
+	DeletePasskey(ctx context.Context, userID, id int64) error
 }

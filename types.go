@@ -113,6 +113,12 @@ const (
 	// PurposeMFA is the mfa_token of a login that still needs its second
 	// factor; no code is mailed for it.
 	PurposeMFA Purpose = "mfa"
+	// PurposePasskeyRegister is the ceremony of a passkey registration
+	// (docs/design.md, D41); no code is mailed for it.
+	PurposePasskeyRegister Purpose = "passkey-register"
+	// PurposePasskeyLogin is the ceremony of a login with a passkey as
+	// its first factor (docs/design.md, D41); no code is mailed for it.
+	PurposePasskeyLogin Purpose = "passkey-login"
 )
 
 // The three project types of the iHopr API.
@@ -279,6 +285,28 @@ type RecoveryCode struct {
 	CreatedAt time.Time  // when it was created, UTC
 }
 
+// Passkey is one WebAuthn credential of a user (docs/design.md, D40). Its
+// public key is not a secret; the private key never leaves the
+// authenticator.
+type Passkey struct {
+	ID     int64 // primary key, set by the Store
+	UserID int64 // the internal id of its user
+	// CredentialID is the credential's id as the authenticator made it (at
+	// most 1023 bytes), unique over every user.
+	CredentialID []byte
+	PublicKey    []byte // the COSE public key
+	// SignCount is the authenticator's signature counter at the last use;
+	// 0 for authenticators that do not count (most synced passkeys).
+	SignCount      uint32
+	BackupEligible bool   // the credential may be synced (the BE flag)
+	BackupState    bool   // it is synced now (the BS flag, as last seen)
+	AAGUID         []byte // the authenticator model, 16 bytes (zeros when not told)
+	Transports     string // comma-separated hints: "internal,hybrid"
+	Name           string // the owner's label for it
+	CreatedAt      time.Time
+	LastUsedAt     *time.Time // nil until its first login
+}
+
 // AssuranceLevel tells how strongly a login was authenticated, after the
 // authentication assurance levels of NIST SP 800-63B-4 (supabase/auth's
 // aal1 and aal2).
@@ -290,8 +318,9 @@ const (
 	// two-step login's mailed code is not an authenticator of its own in
 	// NIST's sense, so password and mail together are still AAL1).
 	AAL1 AssuranceLevel = 1
-	// AAL2: a second factor too, a TOTP code or a recovery code, at
-	// mfa-code.
+	// AAL2: a second factor too, a TOTP code, a recovery code or a
+	// passkey, at mfa-code; or a passkey with user verification alone
+	// (docs/design.md, D40).
 	AAL2 AssuranceLevel = 2
 )
 

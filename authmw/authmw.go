@@ -99,7 +99,8 @@ func RequireRole(a Authenticator, roles ...string) func(http.Handler) http.Handl
 }
 
 // RequireFactor is RequireUser that also asks the login to have passed a
-// second factor (ihoprauth.AAL2: a TOTP or a recovery code), for routes
+// second factor (ihoprauth.AAL2: a TOTP code, a recovery code or a
+// passkey, or a passkey alone with user verification), for routes
 // where a stolen password must not be enough. A login without one, and any
 // login when a is not a LevelAuthenticator (which cannot tell), gets 403
 // with a message a client can act on: log in again with the second factor,
@@ -144,7 +145,7 @@ func authenticate(a Authenticator, r *http.Request) (ihoprauth.User, ihoprauth.A
 var (
 	forbidden   = &ihoprauth.Error{Status: http.StatusForbidden, Message: "You do not have the role this needs."}
 	needsFactor = &ihoprauth.Error{Status: http.StatusForbidden,
-		Message: "This needs a login with a second factor: set up an authenticator app, then log in again with it."}
+		Message: "This needs a login with a second factor: set up an authenticator app or a passkey, then log in again with it."}
 	serverError = &ihoprauth.Error{Status: http.StatusInternalServerError, Message: "Server error."}
 )
 

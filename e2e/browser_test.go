@@ -42,6 +42,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("otp", e.otp)
 	t.Run("none", e.none)
 	t.Run("admin", e.admin)
+	t.Run("passkey", e.passkey)
 }
 
 // adminEmail gets role admin when it signs up (the example's -admin).
@@ -162,8 +163,17 @@ func (e *browserEnv) none(t *testing.T) {
 // open opens the page in a new tab with project chosen, and a second tab
 // for the inbox and /account. The test fails if the page throws an
 // exception or breaks its Content-Security-Policy.
-func (e *browserEnv) open(t *testing.T, project string) (app, side tab) {
+func (e *browserEnv) open(t *testing.T, project string, setUp ...chromedp.Action[chromedp.Void]) (app, side tab) {
+	return e.openAt(t, e.base, project, setUp...)
+}
+
+// openAt is open on the page at base, after the setUp actions on the
+// app's tab.
+func (e *browserEnv) openAt(t *testing.T, base, project string, setUp ...chromedp.Action[chromedp.Void]) (app, side tab) {
 	app, side = newTab(t, e.browser, "app"), newTab(t, e.browser, "side")
+	if len(setUp) > 0 {
+		app.do("set up the tab", setUp...)
+	}
 	errs := watchConsole(app)
 	t.Cleanup(func() {
 		for _, err := range errs() {
@@ -171,7 +181,7 @@ func (e *browserEnv) open(t *testing.T, project string) (app, side tab) {
 		}
 	})
 	app.do("open the page and choose "+project,
-		chromedp.Navigate(e.base+"/"),
+		chromedp.Navigate(base+"/"),
 		chromedp.WaitReady(chromedp.CSS(`body[data-ready="true"]`)),
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`input[value=%q]`, project))),
 	)

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -20,6 +21,8 @@ type options struct {
 	drainDelay                                time.Duration
 	migrate                                   string
 	memoryLimit                               string
+	passkeyRP                                 string
+	passkeyOrigins                            listFlag
 }
 
 // parseFlags reads the flags of the command line; -h lists them.
@@ -38,6 +41,8 @@ func parseFlags() options {
 	flag.DurationVar(&o.drainDelay, "drain-delay", 0, "on SIGINT or SIGTERM, answer /readyz 503 this long before taking no more requests")
 	flag.StringVar(&o.migrate, "migrate", "auto", "auto: bring the schema up to date at start; off: refuse to start when it is behind; print: print the SQL that auto would run on -db, and exit")
 	flag.StringVar(&o.memoryLimit, "memory-limit", "auto", "soft limit of the Go runtime's memory, in MiB (runtime/debug.SetMemoryLimit); auto: what the password hashes may hold at once (Auth.HashMemory) plus 32 MiB; off: none; GOMEMLIMIT in the environment wins")
+	flag.StringVar(&o.passkeyRP, "passkey-rp", "localhost", "relying-party id of passkeys (Config.Passkeys.ID): the site's domain, never an IP address; empty: no passkeys")
+	flag.Var(&o.passkeyOrigins, "passkey-origin", "origin of the page that uses passkeys, repeatable (default: http://localhost:PORT for -passkey-rp localhost, else https://RP)")
 	flag.Parse()
 	return o
 }
@@ -151,3 +156,19 @@ func memoryLimit(flagValue string, hashMemory int64) (int64, error) {
 // statements, the token cache of Config.TokenCacheBytes), and the runtime
 // needs some room to collect in.
 const appMemory = 32 << 20
+
+// passkeys is the relying party of the example's passkeys: -passkey-rp,
+// with -passkey-origin or, for localhost, the origin of the page at the
+// port ln listens on (a relying-party id cannot be an IP address, so the
+// page must be opened at http://localhost:PORT for passkeys to work).
+func (o options) passkeys(ln net.Addr) ihoprauth.PasskeyRP {
+	if o.passkeyRP == "" {
+		return ihoprauth.PasskeyRP{}
+	}
+	rp := ihoprauth.PasskeyRP{ID: o.passkeyRP, Name: "ihoprauth example", Origins: o.passkeyOrigins}
+	if len(rp.Origins) == 0 && rp.ID == "localhost" {
+		_, port, _ := net.SplitHostPort(ln.String())
+		rp.Origins = []string{"http://" + net.JoinHostPort("localhost", port)}
+	}
+	return rp
+}

@@ -3,6 +3,8 @@ package main
 import (
 	"flag"
 	"io"
+	"net"
+	"slices"
 	"testing"
 	"time"
 )
@@ -64,5 +66,32 @@ func TestMemoryLimit(t *testing.T) {
 	t.Setenv("GOMEMLIMIT", "200MiB")
 	if got, err := memoryLimit("auto", hashes); got != 0 || err != nil {
 		t.Errorf("with GOMEMLIMIT set: got %d, %v; want 0 (the runtime's own)", got, err)
+	}
+}
+
+// TestPasskeyFlags: -passkey-rp localhost with no -passkey-origin allows the
+// page at http://localhost on the port listened on; other ids default to
+// https; an empty -passkey-rp turns passkeys off.
+func TestPasskeyFlags(t *testing.T) {
+	ln := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 43210}
+	tests := []struct {
+		name    string
+		o       options
+		id      string
+		origins []string
+	}{
+		{"default", options{passkeyRP: "localhost"}, "localhost", []string{"http://localhost:43210"}},
+		{"a domain", options{passkeyRP: "example.com", passkeyOrigins: listFlag{"https://login.example.com"}},
+			"example.com", []string{"https://login.example.com"}},
+		{"a domain, no origin: the library's default", options{passkeyRP: "example.com"}, "example.com", nil},
+		{"off", options{}, "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rp := tt.o.passkeys(ln)
+			if rp.ID != tt.id || !slices.Equal(rp.Origins, tt.origins) {
+				t.Errorf("got %q %v, want %q %v", rp.ID, rp.Origins, tt.id, tt.origins)
+			}
+		})
 	}
 }

@@ -55,7 +55,7 @@ import (
 // the mailer, creates the Auth with cookie sessions on, saves the projects
 // and builds the routes. Mails, when no -smtp is given, are written to
 // stderr (and the dev inbox).
-func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, stderr io.Writer) (*server, error) {
+func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, passkeys ihoprauth.PasskeyRP, stderr io.Writer) (*server, error) {
 	m, in, err := newMailer(o, stderr)
 	if err != nil {
 		return nil, err
@@ -79,6 +79,7 @@ func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, st
 		TokenCacheTTL:       o.tokenCache.config(),
 		MaxConcurrentHashes: o.hashes,
 		MeterProvider:       s.metrics,
+		Passkeys:            passkeys,
 	})
 	if err != nil {
 		return nil, errors.Join(err, s.Close())
@@ -89,7 +90,9 @@ func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, st
 	// Expired codes and tokens, idle counters and old audit events go
 	// hourly, as a production app would have them go.
 	s.stopCleanup = s.auth.StartCleanup(time.Hour)
-	s.handler = routes(s.auth, sessions, st, newPageConfig(specs, in != nil), in, s.probes())
+	page := newPageConfig(specs, in != nil)
+	page.Passkeys = passkeys.ID != ""
+	s.handler = routes(s.auth, sessions, st, page, in, s.probes())
 	return s, nil
 }
 
@@ -147,9 +150,14 @@ func run(ctx context.Context, o options) error {
 	if _, err := memoryLimit(o.memoryLimit, 0); err != nil {
 		return err // before the database is opened
 	}
-	srv, err := newServer(ctx, o, specs, os.Stderr)
+	// Listening first tells the port, which the passkeys' origin needs.
+	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
+	}
+	srv, err := newServer(ctx, o, specs, o.passkeys(ln.Addr()), os.Stderr)
+	if err != nil {
+		return errors.Join(err, ln.Close())
 	}
 	defer srv.Close()
 	// A login storm's memory is the password hashes' (Auth.HashMemory) and
@@ -161,10 +169,6 @@ func run(ctx context.Context, o options) error {
 	}
 	if limit > 0 {
 		debug.SetMemoryLimit(limit)
-	}
-	ln, err := net.Listen("tcp", o.addr)
-	if err != nil {
-		return err
 	}
 	printUsage(browserURL(o.addr, ln.Addr()), specs, printSecrets, o.smtp)
 	warnUnverifiedAdmins(specs, o.admins)

@@ -21,10 +21,11 @@ var pages embed.FS
 
 // Content-Security-Policy of the example's pages: their scripts and styles
 // come from this server only, never inline, and no other site may frame
-// them. The inbox allows inline styles for the mails' HTML parts, which it
-// shows in sandboxed frames.
+// them; images may be data: URIs (the QR code of a TOTP setup). The inbox
+// allows inline styles for the mails' HTML parts, which it shows in
+// sandboxed frames.
 const (
-	pageCSP  = "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+	pageCSP  = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 	inboxCSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; " +
 		"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
@@ -35,6 +36,8 @@ type pageConfig struct {
 	Projects []pageProject `json:"projects"`
 	// Inbox says whether /dev/inbox exists (no -smtp).
 	Inbox bool `json:"inbox"`
+	// Passkeys says whether passkeys are on (-passkey-rp).
+	Passkeys bool `json:"passkeys"`
 }
 
 type pageProject struct {

@@ -28,7 +28,7 @@ func TestRoutes(t *testing.T) {
 		{"script", "", "GET", "/app.js", 200, "crypto.subtle.digest"},
 		{"config lists the public projects", "", "GET", "/config.json", 200,
 			`{"projects":[{"client_id":"web-none","type":"none"},{"client_id":"web-two-step","type":"two-step"},` +
-				`{"client_id":"web-otp","type":"otp"}],"inbox":true}`},
+				`{"client_id":"web-otp","type":"otp"}],"inbox":true,"passkeys":false}`},
 		{"inbox", "", "GET", "/dev/inbox", 200, "No mail yet."},
 		{"no inbox with -smtp", "127.0.0.1:2525", "GET", "/dev/inbox", 404, ""},
 		{"config without inbox with -smtp", "127.0.0.1:2525", "GET", "/config.json", 200, `"inbox":false`},
@@ -143,7 +143,7 @@ func testServer(t *testing.T, o options, stderr io.Writer) *server {
 		stderr = io.Discard
 	}
 	o.db, o.sqlite = filepath.Join(t.TempDir(), "example.db"), "cgo"
-	srv, err := newServer(t.Context(), o, demoProjects(), stderr)
+	srv, err := newServer(t.Context(), o, demoProjects(), ihoprauth.PasskeyRP{}, stderr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,6 +70,7 @@ func (s *Store) DeleteUser(ctx context.Context, id int64, account, pseudonym str
 			{"delete known sources", "DELETE FROM ihoprauth_known_sources WHERE account_key = ?", []any{account}},
 			{"delete factors", "DELETE FROM ihoprauth_factors WHERE user_id = ?", []any{id}},
 			{"delete recovery codes", "DELETE FROM ihoprauth_recovery_codes WHERE user_id = ?", []any{id}},
+			{"delete passkeys", "DELETE FROM ihoprauth_passkeys WHERE user_id = ?", []any{id}},
 			{"pseudonymise events", "UPDATE ihoprauth_events SET user_id = ?, ip = '', user_agent = '' WHERE user_id = ?",
 				[]any{pseudonym, row.UserID}},
 			{"pseudonymise the events of an admin", "UPDATE ihoprauth_events SET actor = ?, ip = '', user_agent = '' WHERE actor = ?",
@@ -98,8 +99,8 @@ func (s *Store) containsHash(blob, hash string) string {
 }
 
 // DeleteProject deletes the project with that ID and every user,
-// challenge, auth code and token of it, and its users' factors and
-// recovery codes, in one transaction, or returns ihoprauth.ErrNotFound.
+// challenge, auth code and token of it, and its users' factors,
+// recovery codes and passkeys, in one transaction, or returns ihoprauth.ErrNotFound.
 func (s *Store) DeleteProject(ctx context.Context, id int64) error {
 	return s.transaction(ctx, func(tx *Store) error {
 		res := tx.db.WithContext(ctx).Where("id = ?", id).Delete(&projectRow{})
@@ -109,7 +110,7 @@ func (s *Store) DeleteProject(ctx context.Context, id int64) error {
 		if res.RowsAffected == 0 {
 			return fmt.Errorf("store: delete project %d: %w", id, ihoprauth.ErrNotFound)
 		}
-		for _, model := range []any{&factorRow{}, &recoveryCodeRow{}} {
+		for _, model := range []any{&factorRow{}, &recoveryCodeRow{}, &passkeyRow{}} {
 			err := tx.db.WithContext(ctx).Where("user_id IN (SELECT id FROM ihoprauth_users WHERE project_id = ?)", id).Delete(model).Error
 			if err != nil {
 				return s.wrap("delete project factors", err)

@@ -41,6 +41,7 @@ var migrations = []migration{
 	{9, "the admin API: server API keys, events.actor", addAdminAPI},
 	{10, "second factors and recovery codes", createFactors},
 	{11, "the assurance level of auth codes and tokens, tokens' login time", addAAL},
+	{12, "passkeys (WebAuthn credentials)", createPasskeys},
 }
 
 // schemaMigrationRow records one applied step.

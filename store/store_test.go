@@ -207,7 +207,7 @@ func TestConcurrentNew(t *testing.T) {
 }
 
 // allSteps lists the migration steps of this version.
-var allSteps = []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
+var allSteps = []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
 
 // checkApplied checks that ihoprauth_schema_migrations lists want, each
 // once.
@@ -462,6 +462,33 @@ func TestMigrateAddsAAL(t *testing.T) {
 		checkApplied(t, db, allSteps)
 		if got, _, err := s.TokenUser(ctx, "access"); err != nil || got.AAL != ihoprauth.AAL1 || !got.AuthAt.IsZero() {
 			t.Errorf("old token: got AAL %v, AuthAt %v, error %v, want aal1 and no AuthAt", got.AAL, got.AuthAt, err)
+		}
+	})
+}
+
+// TestMigrateAddsPasskeys checks step 12 on a database at step 11: the
+// table of passkeys is created, and works.
+func TestMigrateAddsPasskeys(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend string) {
+		db, ctx := testdb.Open(t, backend), t.Context()
+		_, p := storeWithUser(t, db)
+		for _, stmt := range []string{"DROP TABLE ihoprauth_passkeys", "DELETE FROM ihoprauth_schema_migrations WHERE version = 12"} {
+			if err := db.Exec(stmt).Error; err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		s := newStore(t, testdb.Reopen(t, db))
+		checkApplied(t, db, allSteps)
+		u, err := s.UserByEmail(ctx, p.ID, "user1@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := ihoprauth.Passkey{UserID: u.ID, CredentialID: []byte("credential"), PublicKey: []byte("key"), CreatedAt: time.Now()}
+		if err := s.SavePasskey(ctx, &k); err != nil {
+			t.Fatalf("SavePasskey after the upgrade: %v", err)
+		}
+		if ok, err := s.UsePasskey(ctx, k.ID, 1, false, time.Now()); err != nil || !ok {
+			t.Errorf("UsePasskey after the upgrade: got %v, %v, want true", ok, err)
 		}
 	})
 }

@@ -18,6 +18,12 @@ const state = {
   pending: null,
   tokens: null, // { access, refresh, expiresAt }
   user: null,
+  // mfa is a login waiting for its second factor:
+  // { token, methods, verifier, email }.
+  mfa: null,
+  totp: null, // an authenticator app being set up: { secret, qr_code }
+  recoveryCodes: null, // shown once, after the app is confirmed
+  passkeys: null, // the security card's list, once loaded
   adminUsers: null, // the admin card's list, once loaded
   deleting: null, // the user_id whose Delete was clicked once
 };
@@ -95,6 +101,7 @@ async function startLogin(path, fields) {
     code_challenge: await challengeOf(verifier), code_challenge_method: 'S256',
   });
   if (answer.code) return exchange(answer.code, verifier);
+  if (answer.mfa_token) return secondStep(answer, verifier, fields.email);
   state.pending = answer.two_step_auth_token
     ? { kind: 'two-step', token: answer.two_step_auth_token, verifier, email: fields.email }
     : { kind: 'otp', token: answer.otp_token, verifier, email: fields.email };
@@ -110,7 +117,126 @@ async function submitCode(code) {
     ? await api('POST', '/api/v1/two-step-auth-code', { two_step_auth_code: code, two_step_auth_token: p.token })
     : await api('POST', '/api/v1/otp-code', { otp_code: code, otp_token: p.token });
   state.pending = null;
+  if (answer.mfa_token) return secondStep(answer, p.verifier, p.email);
   await exchange(answer.code, p.verifier);
+}
+
+// ---- second factors (docs/design.md, D34-D41)
+
+// secondStep shows the form of the second factor: the login's password
+// (or mailed code) passed, and the user has an app or a passkey.
+function secondStep(answer, verifier, email) {
+  state.mfa = { token: answer.mfa_token, methods: answer.methods, verifier, email };
+  notify('info', answer.message);
+  render();
+  $('#mfa-form').reset();
+}
+
+async function submitMFA(code) {
+  const proof = /^[0-9]{6}$/.test(code) ? { totp_code: code } : { recovery_code: code };
+  await finishMFA(await api('POST', '/api/v1/mfa-code', { mfa_token: state.mfa.token, ...proof }));
+}
+
+// mfaPasskey passes the second step with a passkey: the options come from
+// mfa-passkey, bound to the mfa_token.
+async function mfaPasskey() {
+  const begin = await api('POST', '/api/v1/mfa-passkey', { mfa_token: state.mfa.token });
+  const cred = await navigator.credentials.get(requestOptions(begin.options));
+  await finishMFA(await api('POST', '/api/v1/mfa-code', {
+    mfa_token: state.mfa.token, webauthn_assertion: credentialJSON(cred),
+  }));
+}
+
+async function finishMFA(answer) {
+  const verifier = state.mfa.verifier;
+  state.mfa = null;
+  await exchange(answer.code, verifier);
+}
+
+// passkeyLogin signs in with a passkey alone (usernameless): the browser
+// offers the passkeys it has for this site, and the server finds the user
+// from the one picked.
+async function passkeyLogin() {
+  const verifier = newVerifier();
+  const begin = await api('POST', '/api/v1/passkey-login', {
+    ...client(), code_challenge: await challengeOf(verifier), code_challenge_method: 'S256',
+  });
+  const cred = await navigator.credentials.get(requestOptions(begin.options));
+  const answer = await api('POST', '/api/v1/passkey-code', {
+    passkey_token: begin.passkey_token, passkey_assertion: credentialJSON(cred),
+  });
+  await exchange(answer.code, verifier);
+}
+
+async function startTOTP() {
+  const answer = await authed('POST', '/api/v1/user/mfa/totp');
+  state.totp = { secret: answer.secret, qr: answer.qr_code };
+  state.recoveryCodes = null;
+  notify('info', 'Scan the QR code with your authenticator app, then enter the code it shows.');
+}
+
+async function confirmTOTP(code) {
+  const answer = await authed('POST', '/api/v1/user/mfa/totp/confirm', { totp_code: code });
+  state.totp = null;
+  state.recoveryCodes = answer.recovery_codes;
+  notify('success', 'Authenticator app set up: logins now ask for its code. Keep the recovery codes somewhere safe.');
+}
+
+async function addPasskey() {
+  const begin = await authed('POST', '/api/v1/user/mfa/passkey');
+  const cred = await navigator.credentials.create(creationOptions(begin.options));
+  await authed('POST', '/api/v1/user/mfa/passkey/confirm', {
+    passkey_token: begin.passkey_token, passkey_credential: credentialJSON(cred), name: 'This browser',
+  });
+  notify('success', 'Passkey added: sign in with it alone, or use it as the second step after your password.');
+  await loadPasskeys();
+}
+
+async function loadPasskeys() {
+  state.passkeys = (await authed('GET', '/api/v1/user/mfa/passkeys')).passkeys;
+  render();
+}
+
+// ---- WebAuthn's binary fields as the API's JSON carries them (base64url)
+
+function fromBase64url(s) {
+  const b64 = s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4);
+  return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+}
+
+function withIDs(list) {
+  return (list || []).map((c) => ({ ...c, id: fromBase64url(c.id) }));
+}
+
+function creationOptions(options) {
+  const pk = options.publicKey;
+  return { publicKey: { ...pk, challenge: fromBase64url(pk.challenge), user: { ...pk.user, id: fromBase64url(pk.user.id) },
+    excludeCredentials: withIDs(pk.excludeCredentials) } };
+}
+
+function requestOptions(options) {
+  const pk = options.publicKey;
+  const out = { ...pk, challenge: fromBase64url(pk.challenge) };
+  if (pk.allowCredentials) out.allowCredentials = withIDs(pk.allowCredentials);
+  return { publicKey: out };
+}
+
+// credentialJSON is a PublicKeyCredential as its toJSON() makes it, for
+// browsers that lack toJSON.
+function credentialJSON(cred) {
+  const r = cred.response;
+  const bytes = (buf) => base64url(new Uint8Array(buf));
+  const response = { clientDataJSON: bytes(r.clientDataJSON) };
+  if (r.attestationObject) {
+    response.attestationObject = bytes(r.attestationObject);
+    if (r.getTransports) response.transports = r.getTransports();
+  } else {
+    response.authenticatorData = bytes(r.authenticatorData);
+    response.signature = bytes(r.signature);
+    if (r.userHandle) response.userHandle = bytes(r.userHandle);
+  }
+  return { id: cred.id, rawId: bytes(cred.rawId), type: cred.type, response,
+    clientExtensionResults: cred.getClientExtensionResults() };
 }
 
 // exchange trades the auth code for tokens, proving with the verifier that
@@ -188,6 +314,10 @@ async function logout() {
 function signedOut() {
   state.tokens = null;
   state.user = null;
+  state.mfa = null;
+  state.totp = null;
+  state.recoveryCodes = null;
+  state.passkeys = null;
   state.adminUsers = null;
   $$('form').forEach((form) => form.reset());
   render();
@@ -219,8 +349,11 @@ async function resetPassword(code, password) {
 function render() {
   const signedIn = state.tokens !== null;
   const waiting = state.pending && state.pending.kind !== 'reset';
-  $('#signed-out').hidden = signedIn || waiting;
-  $('#code-step').hidden = signedIn || !waiting;
+  $('#signed-out').hidden = signedIn || waiting || state.mfa !== null;
+  $('#code-step').hidden = signedIn || !waiting || state.mfa !== null;
+  $('#mfa-step').hidden = signedIn || state.mfa === null;
+  $('#mfa-passkey').hidden = !(state.mfa && state.mfa.methods.includes('webauthn'));
+  $$('.needs-passkeys').forEach((el) => { el.hidden = !state.config.passkeys; });
   $('#signed-in').hidden = !signedIn;
   $$('#projects input').forEach((input) => { input.disabled = signedIn || state.pending !== null; });
   const otp = state.project && state.project.type === 'otp';
@@ -234,6 +367,12 @@ function render() {
   $$('.pending-email').forEach((el) => { el.textContent = state.pending ? state.pending.email : ''; });
   $$('.inbox-hint').forEach((el) => { el.hidden = !state.config.inbox; });
   if (signedIn) renderUser();
+  $('#security-card').hidden = !signedIn;
+  if (signedIn) renderSecurity();
+  if (signedIn && state.passkeys === null && state.config.passkeys) {
+    state.passkeys = [];
+    loadPasskeys().catch(notifyError);
+  }
   const admin = signedIn && state.user && String(state.user.role).toLowerCase() === 'admin';
   $('#admin-card').hidden = !admin;
   if (admin && state.adminUsers === null) {
@@ -310,6 +449,21 @@ function renderUser() {
     '(the session cookie for the account page stays until you log out).';
 }
 
+function renderSecurity() {
+  $('#totp-setup').hidden = state.totp === null;
+  if (state.totp) {
+    $('#totp-qr').src = state.totp.qr;
+    $('#totp-secret').textContent = state.totp.secret;
+  }
+  $('#recovery-codes').hidden = state.recoveryCodes === null;
+  $('#recovery-list').textContent = (state.recoveryCodes || []).join('\n');
+  $('#passkey-list').replaceChildren(...(state.passkeys || []).map((k) => {
+    const li = el('li', `${k.name}, added ${k.created_at}` + (k.last_used_at ? `, last used ${k.last_used_at}` : ''));
+    li.className = 'passkey';
+    return li;
+  }));
+}
+
 function el(tag, text) {
   const e = document.createElement(tag);
   e.textContent = text;
@@ -336,7 +490,8 @@ function notifyError(err) {
 }
 
 const secretKeys = new Set(['password', 'access_token', 'refresh_token', 'otp_token', 'two_step_auth_token',
-  'reset_password_token', 'code', 'code_verifier', 'code_challenge']);
+  'reset_password_token', 'code', 'code_verifier', 'code_challenge', 'mfa_token', 'passkey_token', 'secret',
+  'otpauth_uri', 'qr_code']);
 
 // shorten replaces passwords and tokens in a logged body, so that the log
 // teaches the flow without showing what would let someone in.
@@ -346,6 +501,7 @@ function shorten(value) {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => {
     if (k === 'password' || k === 'current_password') return [k, '••••••••'];
     if (/_code$/.test(k)) return [k, '••••••'];
+    if (k === 'recovery_codes' && Array.isArray(v)) return [k, v.map(() => '••••')];
     if (secretKeys.has(k) && typeof v === 'string' && v.length > 10) return [k, v.slice(0, 8) + '…'];
     return [k, shorten(v)];
   }));
@@ -442,9 +598,16 @@ function wire() {
   }));
   $$('.cancel').forEach((b) => b.addEventListener('click', () => {
     state.pending = null;
+    state.mfa = null;
     $('#notice').hidden = true;
     render();
   }));
+  $('#mfa-form').addEventListener('submit', handle((e) => submitMFA(formValues(e.target).code)));
+  $('#mfa-passkey').addEventListener('click', handle(mfaPasskey));
+  $('#passkey-login').addEventListener('click', handle(passkeyLogin));
+  $('#totp-start').addEventListener('click', handle(startTOTP));
+  $('#totp-form').addEventListener('submit', handle((e) => confirmTOTP(formValues(e.target).code)));
+  $('#passkey-add').addEventListener('click', handle(addPasskey));
   $('#reload-user').addEventListener('click', handle(loadUser));
   $('#refresh').addEventListener('click', handle(refresh));
   $('#logout').addEventListener('click', handle(logout));
