@@ -75,6 +75,12 @@ type User struct {
 	// Version counts the updates of the user; UpdateUser refuses to write
 	// over a newer one. Internal: json.Marshal leaves it out.
 	Version int64 `json:"-"`
+	// EmailVerifiedAt is when the user first proved the email theirs: a
+	// mailed code of theirs was entered, or a provider that asserts the
+	// email verified signed them in (docs/design.md, D43); nil while never.
+	// Store.MarkEmailVerified sets it; UpdateUser leaves it alone, and the
+	// user of a bearer check (Store.TokenUser) has it nil.
+	EmailVerifiedAt *time.Time
 }
 
 // Disabled reports whether u is disabled (DisabledAt is set).
@@ -298,4 +304,22 @@ const (
 // String returns "aal1" or "aal2", as supabase/auth names them.
 func (l AssuranceLevel) String() string {
 	return "aal" + strconv.Itoa(int(l))
+}
+
+// Identity links a user to an account at another provider (a Provider of
+// Config.Providers): who the provider says signed in, and which user of the
+// project that is (docs/design.md, D43). A project has at most one
+// identity per provider and subject.
+type Identity struct {
+	ID        int64  // primary key, set by the Store
+	ProjectID int64  // the project of its user
+	UserID    int64  // the internal id of its user
+	Provider  string // the Provider's Name, at most 32 bytes
+	// Subject is the provider's id of the account (an OpenID Connect
+	// "sub"), at most 255 bytes.
+	Subject string
+	// Email is the address the provider gave when the identity was linked,
+	// at most 320 bytes; "" when it gave none.
+	Email     string
+	CreatedAt time.Time // when it was linked, UTC
 }

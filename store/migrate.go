@@ -41,6 +41,9 @@ var migrations = []migration{
 	{9, "the admin API: server API keys, events.actor", addAdminAPI},
 	{10, "second factors and recovery codes", createFactors},
 	{11, "the assurance level of auth codes and tokens, tokens' login time", addAAL},
+	// 12 is held for a step of another branch; versions need not be
+	// consecutive, only increasing.
+	{13, "identities at other providers, users.email_verified_at", addIdentities},
 }
 
 // schemaMigrationRow records one applied step.

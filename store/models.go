@@ -42,6 +42,8 @@ type userRow struct {
 	Version int64 `gorm:"not null;default:0"`
 	// DisabledAt came with migration step 7; NULL while enabled.
 	DisabledAt *time.Time `gorm:"precision:6"`
+	// EmailVerifiedAt came with migration step 13; NULL while not proved.
+	EmailVerifiedAt *time.Time `gorm:"precision:6"`
 }
 
 func (userRow) TableName() string { return "ihoprauth_users" }

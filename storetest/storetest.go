@@ -56,6 +56,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ihoprauth.Store) {
 		{"Events", testEvents},
 		{"APIKeys", testAPIKeys},
 		{"Factors", testFactors},
+		{"Identities", testIdentities},
 		{"Manage", testManage},
 		{"Purge", testPurge},
 		{"NotFound", testNotFound},
