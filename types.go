@@ -119,6 +119,12 @@ const (
 	// PurposeMFA is the mfa_token of a login that still needs its second
 	// factor; no code is mailed for it.
 	PurposeMFA Purpose = "mfa"
+	// PurposeOAuth is the state of a sign-in with another provider, from
+	// its start to its callback (docs/design.md, D42); no code is mailed.
+	PurposeOAuth Purpose = "oauth"
+	// PurposeLink is the link_token with which a logged-in user starts
+	// linking another provider (docs/design.md, D43); no code is mailed.
+	PurposeLink Purpose = "link"
 )
 
 // The three project types of the iHopr API.
@@ -155,6 +161,9 @@ type Challenge struct {
 	ExpiresAt           time.Time  // when it stops working, UTC
 	UsedAt              *time.Time // when it was used; nil while unused
 	CreatedAt           time.Time  // when it was created, UTC
+	// Provider is, for an mfa_token or the state of a sign-in with another
+	// provider, the Provider's Name; "" otherwise. At most 32 bytes.
+	Provider string
 }
 
 // AuthCode is the one-time "code" that api-tauth-token exchanges for tokens.
@@ -172,6 +181,10 @@ type AuthCode struct {
 	// AAL is how the login was authenticated; its tokens inherit it. A
 	// Store keeps AAL1 for 0.
 	AAL AssuranceLevel
+	// Provider is the Name of the Provider that signed the user in, which
+	// the token answer shows as user.provider; "" for a login by password
+	// or mailed code. At most 32 bytes.
+	Provider string
 }
 
 // Token is one access token and its refresh token. Tokens descended from one

@@ -29,17 +29,26 @@ func (r identityRow) identity() ihoprauth.Identity {
 		Subject: r.Subject, Email: r.Email, CreatedAt: utc(r.CreatedAt)}
 }
 
-// addIdentities is step 13: the identities of users at other providers,
-// and when a user's email was first proved (NULL for the users there are:
-// not known to be proved).
+// addIdentities is step 13: the identities of users at other providers;
+// when a user's email was first proved (NULL for the users there are: not
+// known to be proved); and the provider of the login that an auth code or
+// an mfa_token continues (” for the rows there are: none).
 func addIdentities(db *gorm.DB) error {
 	if err := tableOptions(db).AutoMigrate(&identityRow{}); err != nil {
 		return err
 	}
-	if db.Migrator().HasColumn(&userRow{}, "EmailVerifiedAt") {
-		return nil
+	for _, c := range []struct {
+		model any
+		field string
+	}{{&userRow{}, "EmailVerifiedAt"}, {&authCodeRow{}, "Provider"}, {&challengeRow{}, "Provider"}} {
+		if db.Migrator().HasColumn(c.model, c.field) {
+			continue
+		}
+		if err := db.Migrator().AddColumn(c.model, c.field); err != nil {
+			return err
+		}
 	}
-	return db.Migrator().AddColumn(&userRow{}, "EmailVerifiedAt")
+	return nil
 }
 
 // CreateIdentity inserts id and sets id.ID, or returns
