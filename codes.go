@@ -165,10 +165,10 @@ func (a *Auth) redeemLoginCode(ctx context.Context, purpose Purpose, req codeReq
 			return err
 		}
 		if len(methods) > 0 {
-			step, err = a.newMFAStep(ctx, tx, pendingLogin{c.ProjectID, c.UserID, c.AccountKey, pk}, methods)
+			step, err = a.newMFAStep(ctx, tx, pendingLogin{c.ProjectID, c.UserID, c.AccountKey, pk, ""}, methods)
 			return err
 		}
-		authCode, err = a.newAuthCode(ctx, tx, c.ProjectID, c.UserID, pk, AAL1)
+		authCode, err = a.newAuthCode(ctx, tx, c.ProjectID, c.UserID, pk, AAL1, "")
 		return err
 	})
 	if err != nil {

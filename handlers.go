@@ -36,6 +36,9 @@ func (a *Auth) routeTable() map[string]map[string]handler {
 		"user/mfa/totp/confirm":    {http.MethodPost: a.handleConfirmTOTP},
 		"user/mfa/totp/remove":     {http.MethodPost: a.handleRemoveTOTP},
 		"user/mfa/recovery-codes":  {http.MethodPost: a.handleNewRecoveryCodes},
+		"user/identities":          {http.MethodGet: a.handleIdentities},
+		"user/identities/link":     {http.MethodPost: a.handleLink},
+		"user/identities/remove":   {http.MethodPost: a.handleUnlink},
 		"openapi.json":             {http.MethodGet: a.handleOpenAPI},
 	}
 }
@@ -64,6 +67,10 @@ func (a *Auth) route(w http.ResponseWriter, r *http.Request) {
 	rest, ok := strings.CutPrefix(r.URL.Path, a.cfg.BasePath+"/")
 	if admin, isAdmin := strings.CutPrefix(rest, "admin/"); ok && isAdmin {
 		a.serveAdmin(w, r, admin)
+		return
+	}
+	if provider, isOAuth := strings.CutPrefix(rest, "oauth/"); ok && isOAuth {
+		a.serveOAuth(w, r, provider)
 		return
 	}
 	methods := a.routes[rest]

@@ -27,6 +27,7 @@ type Auth struct {
 	projects     *projectCache // on when cache is
 	feed         feed
 	routes       map[string]map[string]handler
+	providers    providerSet
 	// renders counts the mails rendered, the dropped ones of unknown
 	// emails included, so tests can see that both cost the same.
 	renders atomic.Int64
@@ -96,6 +97,7 @@ func newAuth(ctx context.Context, store Store, mailer Mailer, cfg Config) (*Auth
 	a.cache = newTokenCache(cfg.TokenCacheTTL, cfg.TokenCacheBytes)
 	a.projects = newProjectCache(cfg.TokenCacheTTL)
 	a.routes = a.routeTable()
+	a.providers = newProviderSet(a.cfg)
 	if a.tel.on {
 		if err := a.tel.observeGauges(a); err != nil {
 			return nil, fmt.Errorf("ihoprauth: metrics: %w", err)
