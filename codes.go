@@ -101,7 +101,8 @@ func (a *Auth) challengeRedeemed(ctx context.Context, c Challenge) error {
 }
 
 // consumeChallenge marks c used inside tx; of concurrent redemptions exactly one
-// gets through.
+// gets through. A mailed code (otp, two-step, reset) proves that its user
+// reads the mail of the account's email (docs/design.md, D43).
 func (a *Auth) consumeChallenge(ctx context.Context, tx Store, c Challenge) error {
 	won, err := tx.ConsumeChallenge(ctx, c.ID, a.now())
 	if err != nil {
@@ -109,6 +110,9 @@ func (a *Auth) consumeChallenge(ctx context.Context, tx Store, c Challenge) erro
 	}
 	if !won {
 		return errBadCode
+	}
+	if c.UserID != 0 && (c.Purpose == PurposeOTP || c.Purpose == PurposeTwoStep || c.Purpose == PurposeReset) {
+		return tx.MarkEmailVerified(ctx, c.UserID, a.now())
 	}
 	return nil
 }

@@ -102,9 +102,10 @@ func (s *Store) DeleteIdentity(ctx context.Context, userID, id int64) error {
 // MarkEmailVerified sets the user's email_verified_at to at unless it is
 // set, and nothing else, or returns ihoprauth.ErrNotFound.
 func (s *Store) MarkEmailVerified(ctx context.Context, id int64, at time.Time) error {
-	if _, err := s.set(ctx, &userRow{}, "email_verified_at", utc(at), "id = ? AND email_verified_at IS NULL", id); err != nil {
+	n, err := s.set(ctx, &userRow{}, "email_verified_at", utc(at), "id = ? AND email_verified_at IS NULL", id)
+	if err != nil || n > 0 {
 		return s.wrap("mark email verified", err)
 	}
-	_, err := s.UserByID(ctx, id)
+	_, err = s.UserByID(ctx, id)
 	return err
 }
