@@ -17,6 +17,8 @@ type options struct {
 	hashes                                    int
 	drainDelay                                time.Duration
 	migrate                                   string
+	// The provider of docs/design.md, D44.
+	oidcIssuer, oidcClientID, oidcClientSecret, publicURL string
 }
 
 // parseFlags reads the flags of the command line; -h lists them.
@@ -34,6 +36,10 @@ func parseFlags() options {
 	flag.IntVar(&o.hashes, "hashes", 0, "password hashes at once (Config.MaxConcurrentHashes); 0: the library's default")
 	flag.DurationVar(&o.drainDelay, "drain-delay", 0, "on SIGINT or SIGTERM, answer /readyz 503 this long before taking no more requests")
 	flag.StringVar(&o.migrate, "migrate", "auto", "auto: bring the schema up to date at start; off: refuse to start when it is behind; print: print the SQL that auto would run on -db, and exit")
+	flag.StringVar(&o.oidcIssuer, "oidc-issuer", "", "issuer URL of an OpenID Connect provider to offer as \"local\" in every project (go run ./example/testprovider starts one); empty: none")
+	flag.StringVar(&o.oidcClientID, "oidc-client-id", "", "this app's client_id at -oidc-issuer")
+	flag.StringVar(&o.oidcClientSecret, "oidc-client-secret", "", "this app's client secret at -oidc-issuer (or IHOPRAUTH_OIDC_CLIENT_SECRET)")
+	flag.StringVar(&o.publicURL, "public-url", "", "the URL browsers reach this server at, for the provider's callback; empty: http:// and -addr")
 	flag.Parse()
 	return o
 }

@@ -35,6 +35,9 @@ type pageConfig struct {
 	Projects []pageProject `json:"projects"`
 	// Inbox says whether /dev/inbox exists (no -smtp).
 	Inbox bool `json:"inbox"`
+	// Provider names the provider of -oidc-issuer, which every project
+	// offers; empty without it.
+	Provider string `json:"provider,omitempty"`
 }
 
 type pageProject struct {
@@ -42,8 +45,11 @@ type pageProject struct {
 	Type     ihoprauth.ProjectType `json:"type"`
 }
 
-func newPageConfig(specs []ihoprauth.ProjectSpec, inbox bool) pageConfig {
+func newPageConfig(specs []ihoprauth.ProjectSpec, inbox, provider bool) pageConfig {
 	c := pageConfig{Projects: []pageProject{}, Inbox: inbox}
+	if provider {
+		c.Provider = localProvider
+	}
 	for _, s := range specs {
 		if s.Public {
 			c.Projects = append(c.Projects, pageProject{ClientID: s.ClientID, Type: s.Type})
