@@ -18,7 +18,7 @@ import (
 // logged-in session with a recent login (user/identities/link). A verified
 // identity that lands on an account whose email was never proved removes
 // what a squatter could have set up there: the password, the second
-// factors and every login. An account's last way in cannot be unlinked.
+// factors, the identities linked before and every login. An account's last way in cannot be unlinked.
 
 // providerUser returns the user that cl signs in as in proj, making or
 // linking one as the rules say.
@@ -105,13 +105,13 @@ func (a *Auth) link(ctx context.Context, st Store, u User, p *provider, cl claim
 func (a *Auth) autoLink(ctx context.Context, u User, p *provider, cl claims) error {
 	squatted := u.EmailVerifiedAt == nil
 	err := a.revokeInTx(ctx, u.ID, func(tx Store) error {
-		if err := a.link(ctx, tx, u, p, cl); err != nil {
-			return err
-		}
 		if squatted {
 			if err := a.removeWaysIn(ctx, tx, u); err != nil {
 				return err
 			}
+		}
+		if err := a.link(ctx, tx, u, p, cl); err != nil {
+			return err
 		}
 		return tx.MarkEmailVerified(ctx, u.ID, a.now())
 	})
@@ -128,8 +128,8 @@ func (a *Auth) autoLink(ctx context.Context, u User, p *provider, cl claims) err
 	return nil
 }
 
-// removeWaysIn removes, in tx, the password and second factors of u and
-// ends every login and unused code of theirs.
+// removeWaysIn removes, in tx, the password, second factors and linked
+// identities of u and ends every login and unused code of theirs.
 func (a *Auth) removeWaysIn(ctx context.Context, tx Store, u User) error {
 	u.PasswordHash, u.UpdatedAt = "", a.now()
 	if err := tx.UpdateUser(ctx, &u); err != nil {
@@ -137,6 +137,15 @@ func (a *Auth) removeWaysIn(ctx context.Context, tx Store, u User) error {
 	}
 	if err := tx.DeleteFactors(ctx, u.ID); err != nil {
 		return err
+	}
+	ids, err := tx.Identities(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := tx.DeleteIdentity(ctx, u.ID, id.ID); err != nil {
+			return err
+		}
 	}
 	return a.revoke(ctx, tx, revocation{userID: u.ID, allTokens: true, codes: true})
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ihoprauth/ihoprauth"
+	"github.com/ihoprauth/ihoprauth/store"
 )
 
 // The linking rules of docs/design.md, D43, each against the real provider
@@ -38,8 +39,19 @@ func TestOAuthAutoLink(t *testing.T) {
 	e := newOAuthEnv(t)
 	verifier, challenge := pkcePair("autolink")
 
-	t.Run("unproved account loses its password", func(t *testing.T) {
+	t.Run("unproved account loses its password and earlier links", func(t *testing.T) {
 		squat := e.signUpTwoStep("victim@example.com")
+		// A provider account of the squatter's own, linked to the
+		// squatted account (as a session of it could in a none project).
+		st, err := store.New(context.Background(), e.db, store.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = st.CreateIdentity(context.Background(), &ihoprauth.Identity{ProjectID: squat.ProjectID,
+			UserID: squat.ID, Provider: "plain", Subject: "squatter", CreatedAt: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
 		got := e.signIn(mockUser("sub-victim", "victim@example.com", true), "local", e.two, challenge)
 		tok := e.exchange(e.two, got.Get("code"), verifier)
 		if tok.obj("user")["user_id"] != squat.UserID {
@@ -47,6 +59,10 @@ func TestOAuthAutoLink(t *testing.T) {
 		}
 		r := e.post("/api/v1/login", with(e.two, "email", "victim@example.com", "password", goodPassword))
 		want(t, r, 401)
+		ids, err := e.auth.Identities(context.Background(), squat.UserID)
+		if err != nil || len(ids) != 1 || ids[0].Subject != "sub-victim" {
+			t.Errorf("identities after the link: got %+v and error %v, want sub-victim's alone", ids, err)
+		}
 		events, _ := e.auth.UserEvents(context.Background(), squat.UserID, time.Time{}, 50)
 		if !hasEvent(events, ihoprauth.EventPasswordRemoved) || !hasEvent(events, ihoprauth.EventIdentityLinked) {
 			t.Errorf("events: got %v, want password removed and identity linked", kinds(events))

@@ -66,7 +66,7 @@ func newOAuthEnvWith(t *testing.T, op *mockoidc.MockOIDC, tweak ...func(*ihoprau
 		}
 		c.OAuthProjects = map[string]ihoprauth.OAuthProject{
 			"web-none": {Providers: []string{"local", "plain"}, RedirectURIs: []string{appRedirect}},
-			"web-two":  {Providers: []string{"local"}, RedirectURIs: []string{appRedirect}, AutoLink: true},
+			"web-two":  {Providers: []string{"local", "plain"}, RedirectURIs: []string{appRedirect}, AutoLink: true},
 			"spa":      {Providers: []string{"local"}, RedirectURIs: []string{appRedirect}},
 		}
 	}
@@ -227,7 +227,7 @@ func TestOAuthStartRefusals(t *testing.T) {
 	}{
 		{"redirect_uri not on the list", strings.Replace(e.startURL("local", "web-none", challenge), "app.example.test", "evil.example", 1), 422},
 		{"unknown client", e.startURL("local", "nobody", challenge), 401},
-		{"provider the project does not offer", e.startURL("plain", "web-two", challenge), 404},
+		{"provider the project does not offer", e.startURL("plain", "spa", challenge), 404},
 		{"unknown provider", e.startURL("nope", "web-none", challenge), 404},
 	}
 	for _, c := range cases {
