@@ -36,6 +36,11 @@ import (
 // oauthStateTTL is how long a sign-in may take at the provider.
 const oauthStateTTL = 10 * time.Minute
 
+// oauthStartsPerHour bounds the sign-ins with providers that one source
+// (an address, IPv6 per /64) may start in an hour, over all projects: each
+// stores a state until Cleanup purges it.
+const oauthStartsPerHour = 100
+
 // oauthCookiePrefix starts the name of a sign-in's state cookie; the name
 // ends with the start of its state, so that sign-ins in two tabs do not
 // overwrite each other's cookie.
@@ -152,6 +157,11 @@ func (a *Auth) oauthStart(w http.ResponseWriter, r *http.Request, p *provider) e
 	}
 	proj, op, err := a.oauthProject(ctx, clientID, p)
 	if err != nil {
+		return err
+	}
+	// Each start stores a state: a source may store so many an hour.
+	if err := a.spendSourceBudget(ctx, proj.ID, "oauth-start", oauthStartsPerHour,
+		"provider sign-ins from one address", "Too many sign-ins from your address."); err != nil {
 		return err
 	}
 	if !slices.Contains(op.RedirectURIs, redirect) {

@@ -340,3 +340,21 @@ func TestOAuthWrongNonce(t *testing.T) {
 		t.Errorf("a user was made: %v", u.UserID)
 	}
 }
+
+// TestOAuthStartsPerSource: every start stores a state, so one address may
+// start only so many sign-ins an hour.
+func TestOAuthStartsPerSource(t *testing.T) {
+	e := newOAuthEnv(t)
+	_, challenge := pkcePair("budget")
+	b := e.browser()
+	b.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	for i := range 100 {
+		if res, body := b.visit(e.startURL("local", "web-none", challenge)); res.StatusCode != http.StatusFound {
+			t.Fatalf("start %d: got %d %s, want 302", i+1, res.StatusCode, body)
+		}
+	}
+	res, body := b.visit(e.startURL("local", "web-none", challenge))
+	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
+		t.Errorf("start 101: got %d %s, want 429 with Retry-After", res.StatusCode, body)
+	}
+}
