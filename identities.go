@@ -30,12 +30,10 @@ func (a *Auth) providerUser(ctx context.Context, proj Project, p *provider, cl c
 	if !errors.Is(err, ErrNotFound) {
 		return User{}, err
 	}
-	email := readEmail(&input{form: map[string]string{"email": cl.Email}}, "email")
-	if email == "" {
+	if cl.Email = providerEmail(cl.Email); cl.Email == "" {
 		return User{}, errNoEmail
 	}
-	cl.Email = email
-	u, err := a.store.UserByEmail(ctx, proj.ID, CanonicalEmail(email))
+	u, err := a.store.UserByEmail(ctx, proj.ID, CanonicalEmail(cl.Email))
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return a.createProviderUser(ctx, proj, p, cl)
@@ -81,6 +79,12 @@ func (a *Auth) createProviderUser(ctx context.Context, proj Project, p *provider
 	a.event(ctx, EventSignup, proj.ID, u.UserID, "provider "+p.Name)
 	a.event(ctx, EventIdentityLinked, proj.ID, u.UserID, p.Name)
 	return u, nil
+}
+
+// providerEmail returns the email a provider gave when it is one that
+// signup would take, and "" otherwise.
+func providerEmail(s string) string {
+	return readEmail(&input{form: map[string]string{"email": s}}, "email")
 }
 
 // providerName255 keeps a name from a provider when it fits a name field.
@@ -167,11 +171,7 @@ func (a *Auth) linkFromSession(ctx context.Context, proj Project, userID int64, 
 		}
 		return errIdentityTaken
 	}
-	if e := readEmail(&input{form: map[string]string{"email": cl.Email}}, "email"); e != "" {
-		cl.Email = e
-	} else {
-		cl.Email = ""
-	}
+	cl.Email = providerEmail(cl.Email)
 	err = a.store.InTx(ctx, func(tx Store) error {
 		if err := a.link(ctx, tx, u, p, cl); err != nil {
 			return err

@@ -116,6 +116,15 @@ type oauthError struct{ code, description string }
 
 func (e *oauthError) Error() string { return "ihoprauth: " + e.code + ": " + e.description }
 
+// redirectError returns what answers an *oauthError by redirecting to uri
+// with the client's state.
+func redirectError(w http.ResponseWriter, uri, clientState string) func(*oauthError) error {
+	return func(e *oauthError) error {
+		redirectTo(w, uri, url.Values{"error": {e.code}, "error_description": {e.description}, "state": {clientState}})
+		return nil
+	}
+}
+
 // The redirect errors of the flow besides RFC 6749's.
 var (
 	errAccountExists = &oauthError{"account_exists", "An account with this email exists. Sign in to it and link the provider from there."}
@@ -169,10 +178,7 @@ func (a *Auth) oauthStart(w http.ResponseWriter, r *http.Request, p *provider) e
 	}
 	flow := oauthFlow{State: newOpaque(tokenBytes), Nonce: newOpaque(tokenBytes), Verifier: oauth2.GenerateVerifier(),
 		RedirectURI: redirect, ClientState: in.str("state", false, 512)}
-	fail := func(e *oauthError) error {
-		redirectTo(w, redirect, url.Values{"error": {e.code}, "error_description": {e.description}, "state": {flow.ClientState}})
-		return nil
-	}
+	fail := redirectError(w, redirect, flow.ClientState)
 	pk := a.readPKCE(in)
 	if pk.challenge == "" && in.err() == nil {
 		in.fail("code_challenge", "The code_challenge field is required: every sign-in with a provider uses PKCE (S256).")
@@ -218,10 +224,15 @@ func (a *Auth) oauthCookie(flow oauthFlow, provider string) *http.Cookie {
 	plain, _ := json.Marshal(flow)
 	nonce := randomBytes(a.sealer.NonceSize())
 	sealed := a.sealer.Seal(nonce, nonce, plain, oauthAD(provider))
+	return a.stateCookie(provider, flow.State, base64.RawURLEncoding.EncodeToString(sealed), int(oauthStateTTL.Seconds()))
+}
+
+// stateCookie is the state cookie of the sign-in with provider whose state
+// is state; a negative maxAge clears it.
+func (a *Auth) stateCookie(provider, state, value string, maxAge int) *http.Cookie {
 	return &http.Cookie{
-		Name: oauthCookiePrefix + flow.State[:16], Value: base64.RawURLEncoding.EncodeToString(sealed),
-		Path: a.cfg.BasePath + "/oauth/" + provider + "/", MaxAge: int(oauthStateTTL.Seconds()),
-		HttpOnly: true, Secure: !strings.HasPrefix(a.cfg.PublicURL, "http://"), SameSite: http.SameSiteLaxMode,
+		Name: oauthCookiePrefix + state[:16], Value: value, Path: a.cfg.BasePath + "/oauth/" + provider + "/",
+		MaxAge: maxAge, HttpOnly: true, Secure: !strings.HasPrefix(a.cfg.PublicURL, "http://"), SameSite: http.SameSiteLaxMode,
 	}
 }
 
@@ -267,16 +278,12 @@ func (a *Auth) oauthCallback(w http.ResponseWriter, r *http.Request, p *provider
 	if !ok {
 		return errBadState
 	}
-	http.SetCookie(w, &http.Cookie{Name: oauthCookiePrefix + state[:16], Path: a.cfg.BasePath + "/oauth/" + p.Name + "/",
-		MaxAge: -1, HttpOnly: true, Secure: !strings.HasPrefix(a.cfg.PublicURL, "http://"), SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, a.stateCookie(p.Name, state, "", -1))
 	c, proj, err := a.takeOAuthState(ctx, p, state)
 	if err != nil {
 		return err
 	}
-	fail := func(e *oauthError) error {
-		redirectTo(w, flow.RedirectURI, url.Values{"error": {e.code}, "error_description": {e.description}, "state": {flow.ClientState}})
-		return nil
-	}
+	fail := redirectError(w, flow.RedirectURI, flow.ClientState)
 	if q.Get("error") != "" || q.Get("code") == "" {
 		a.event(ctx, EventProviderLoginFailed, proj.ID, "", p.Name+": the provider answered "+cutText(q.Get("error"), 64))
 		return fail(&oauthError{"access_denied", "The provider did not sign the user in."})
