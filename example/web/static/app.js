@@ -345,6 +345,7 @@ function renderUser() {
     ['Name', `${u.first_name || ''} ${u.last_name || ''}`],
     ['Email', u.email], ['Role', u.role], ['Mobile', u.mobile_number],
     ['user_id', u.user_id], ['Project', state.project.client_id], ['Created', u.created_at],
+    ...(u.provider ? [['Provider', u.provider]] : []),
   ];
   $('#user').replaceChildren(...rows.flatMap(([k, v]) => [el('dt', k), el('dd', v == null ? '' : String(v))]));
   $('#token-info').textContent = `Access token valid until ${state.tokens.expiresAt} UTC. ` +
