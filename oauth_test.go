@@ -358,3 +358,19 @@ func TestOAuthStartsPerSource(t *testing.T) {
 		t.Errorf("start 101: got %d %s, want 429 with Retry-After", res.StatusCode, body)
 	}
 }
+
+// TestOAuthExpiredIDToken: an ID token whose expiry has passed by the
+// library's clock is refused, as go-oidc checks it with Config.Now.
+func TestOAuthExpiredIDToken(t *testing.T) {
+	e := newOAuthEnv(t)
+	e.op.FastForward(-time.Hour) // the provider signs as of an hour ago: its 10-minute token has expired
+	_, challenge := pkcePair("expired")
+	got := e.signIn(mockUser("sub-x", "x@example.com", true), "local", e.none, challenge)
+	if got.Get("error") != "access_denied" || got.Get("code") != "" {
+		t.Errorf("got %v, want error=access_denied and no code", got)
+	}
+	events, err := e.auth.Events(context.Background(), time.Time{}, 10)
+	if err != nil || len(events) == 0 || events[0].Kind != ihoprauth.EventProviderLoginFailed || !strings.Contains(events[0].Result, "expired") {
+		t.Errorf("latest event: got %+v (error %v), want a provider login failed for an expired token", events, err)
+	}
+}

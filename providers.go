@@ -213,6 +213,12 @@ func (p *provider) identify(ctx context.Context, code, verifier, nonce string, n
 		return claims{}, err
 	}
 	tok, err := conf.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	var refused *oauth2.RetrieveError
+	if errors.As(err, &refused) {
+		// Its message quotes the provider's whole answer; the audit trail
+		// gets the status and the error code only.
+		return claims{}, fmt.Errorf("ihoprauth: token request to provider %s: %s %s", p.Name, refused.Response.Status, refused.ErrorCode)
+	}
 	if err != nil {
 		return claims{}, fmt.Errorf("ihoprauth: token request to provider %s: %w", p.Name, err)
 	}
