@@ -57,6 +57,16 @@ const (
 	// EventStepUpRefused: a sensitive change without a recent login or a
 	// second factor (docs/design.md, D38).
 	EventStepUpRefused = "step-up refused"
+	// Other providers (docs/design.md, D42 and D43); Result names the
+	// provider, or for a failure the provider and why.
+	EventProviderLogin       = "provider login"
+	EventProviderLoginFailed = "provider login failed"
+	EventIdentityLinked      = "identity linked"
+	EventIdentityUnlinked    = "identity unlinked"
+	// EventPasswordRemoved: a provider that verified the email signed in
+	// to an account that never proved it; its password, second factors
+	// and logins were removed (D43).
+	EventPasswordRemoved = "password removed"
 )
 
 // event records a security event in the audit trail, logs it and hands it

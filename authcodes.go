@@ -8,12 +8,14 @@ import (
 // newAuthCode stores a one-time auth code for the user, bound to the
 // project and the PKCE challenge, and returns it (RFC 6749 §4.1.2: short
 // lived, single use). aal is how the login was authenticated; the tokens
-// of the code inherit it.
-func (a *Auth) newAuthCode(ctx context.Context, st Store, projectID, userID int64, pk pkce, aal AssuranceLevel) (string, error) {
+// of the code inherit it. provider is the Provider that signed the user in
+// ("" for a password or a mailed code); the token answer shows it.
+func (a *Auth) newAuthCode(ctx context.Context, st Store, projectID, userID int64, pk pkce, aal AssuranceLevel, provider string) (string, error) {
 	code := newOpaque(authCodeBytes)
 	c := AuthCode{
 		Hash: sha256Hex(code), ProjectID: projectID, UserID: userID, AAL: aal,
 		CodeChallenge: pk.challenge, CodeChallengeMethod: pk.method, ExpiresAt: a.now().Add(a.cfg.AuthCodeTTL), CreatedAt: a.now(),
+		Provider: provider,
 	}
 	if err := st.CreateAuthCode(ctx, &c); err != nil {
 		return "", err

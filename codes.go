@@ -101,7 +101,8 @@ func (a *Auth) challengeRedeemed(ctx context.Context, c Challenge) error {
 }
 
 // consumeChallenge marks c used inside tx; of concurrent redemptions exactly one
-// gets through.
+// gets through. A mailed code (otp, two-step, reset) proves that its user
+// reads the mail of the account's email (docs/design.md, D43).
 func (a *Auth) consumeChallenge(ctx context.Context, tx Store, c Challenge) error {
 	won, err := tx.ConsumeChallenge(ctx, c.ID, a.now())
 	if err != nil {
@@ -109,6 +110,9 @@ func (a *Auth) consumeChallenge(ctx context.Context, tx Store, c Challenge) erro
 	}
 	if !won {
 		return errBadCode
+	}
+	if c.UserID != 0 && (c.Purpose == PurposeOTP || c.Purpose == PurposeTwoStep || c.Purpose == PurposeReset) {
+		return tx.MarkEmailVerified(ctx, c.UserID, a.now())
 	}
 	return nil
 }
@@ -165,10 +169,10 @@ func (a *Auth) redeemLoginCode(ctx context.Context, purpose Purpose, req codeReq
 			return err
 		}
 		if len(methods) > 0 {
-			step, err = a.newMFAStep(ctx, tx, pendingLogin{c.ProjectID, c.UserID, c.AccountKey, pk}, methods)
+			step, err = a.newMFAStep(ctx, tx, pendingLogin{c.ProjectID, c.UserID, c.AccountKey, pk, ""}, methods)
 			return err
 		}
-		authCode, err = a.newAuthCode(ctx, tx, c.ProjectID, c.UserID, pk, AAL1)
+		authCode, err = a.newAuthCode(ctx, tx, c.ProjectID, c.UserID, pk, AAL1, "")
 		return err
 	})
 	if err != nil {

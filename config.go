@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"math"
+	"net/http"
 	"net/netip"
 	"runtime"
 	"strings"
@@ -163,6 +164,26 @@ type Config struct {
 	// (CreateAPIKey) are admitted by the projects they name instead.
 	AdminPolicy func(ctx context.Context, user User) bool
 
+	// Providers are the other sign-in providers (OpenID Connect issuers and
+	// plain OAuth2 providers) that projects may offer; OAuthProjects says
+	// which project offers which (docs/design.md, D42). Default none.
+	Providers []Provider
+	// OAuthProjects maps a project's client_id to how it offers
+	// Providers: which ones, the client's redirect URIs, and whether a
+	// provider identity may link itself to an account of the same email.
+	// A project not in it offers none. Default none.
+	OAuthProjects map[string]OAuthProject
+	// PublicURL is the app's public origin, such as
+	// "https://app.example.com": a provider sends the browser back to
+	// PublicURL + BasePath + "/oauth/{name}/callback", which must be
+	// registered at the provider. Required with Providers. Its scheme
+	// decides the Secure attribute of the sign-in's state cookie: Secure
+	// unless PublicURL is http:// (development on localhost).
+	PublicURL string
+	// OAuthHTTPClient makes the calls to Providers (discovery, keys,
+	// tokens, user info). Default: a client with a 10-second timeout.
+	OAuthHTTPClient *http.Client
+
 	// Templates override the mail of some kinds; kinds not in the map use
 	// the built-in templates.
 	Templates map[MailKind]MailTemplate
@@ -276,6 +297,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.AdminPolicy == nil {
 		c.AdminPolicy = IsAdmin
+	}
+	if c.OAuthHTTPClient == nil {
+		c.OAuthHTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	c.MailAttempts = cmp.Or(c.MailAttempts, 3)
 	c.MailTimeout = cmp.Or(c.MailTimeout, 30*time.Second)

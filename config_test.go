@@ -23,6 +23,12 @@ var switchable = map[string]bool{
 	"CodeMailsPerIPPerHour": true, "EventRetention": true, "StepUpWindow": true,
 }
 
+var oidcProvider = ihoprauth.Provider{Name: "idp", Issuer: "https://idp.example", ClientID: "app"}
+
+func withProviders(p ...ihoprauth.Provider) ihoprauth.Config {
+	return ihoprauth.Config{PublicURL: "https://app.example", Providers: p}
+}
+
 // newAuth is New on a fresh store with cfg as it is.
 func newAuth(t *testing.T, cfg ihoprauth.Config) (*ihoprauth.Auth, error) {
 	t.Helper()
@@ -133,6 +139,18 @@ func TestNewRefusesInvalidConfig(t *testing.T) {
 		{"DefaultRole with a newline", ihoprauth.Config{DefaultRole: "user\nadmin"}, []string{"DefaultRole"}},
 		{"TrustedProxies zero prefix", ihoprauth.Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), {}}}, []string{"TrustedProxies[1]"}},
 		{"two at once", ihoprauth.Config{MaxConcurrentHashes: -2, Secret: []byte("short")}, []string{"MaxConcurrentHashes", "Secret"}},
+		{"provider without PublicURL", ihoprauth.Config{Providers: []ihoprauth.Provider{oidcProvider}}, []string{"PublicURL"}},
+		{"provider name", withProviders(ihoprauth.Provider{Name: "Google", Issuer: "https://idp.example", ClientID: "x"}), []string{"Providers[0].Name"}},
+		{"provider twice", withProviders(oidcProvider, oidcProvider), []string{"Providers[1].Name"}},
+		{"provider without client_id", withProviders(ihoprauth.Provider{Name: "idp", Issuer: "https://idp.example"}), []string{"Providers[0].ClientID"}},
+		{"provider both kinds", withProviders(ihoprauth.Provider{Name: "idp", Issuer: "https://idp.example", AuthURL: "https://idp.example/a", ClientID: "x"}), []string{"Providers[0]"}},
+		{"plain provider without user info", withProviders(ihoprauth.Provider{Name: "gh", AuthURL: "https://gh.example/a", TokenURL: "https://gh.example/t", ClientID: "x"}), []string{"Providers[0]"}},
+		{"project offers an unknown provider", ihoprauth.Config{PublicURL: "https://app.example", Providers: []ihoprauth.Provider{oidcProvider},
+			OAuthProjects: map[string]ihoprauth.OAuthProject{"web": {Providers: []string{"nope"}, RedirectURIs: []string{"https://app.example/"}}}}, []string{`OAuthProjects["web"].Providers`}},
+		{"project without redirect URIs", ihoprauth.Config{PublicURL: "https://app.example", Providers: []ihoprauth.Provider{oidcProvider},
+			OAuthProjects: map[string]ihoprauth.OAuthProject{"web": {Providers: []string{"idp"}}}}, []string{`OAuthProjects["web"].RedirectURIs`}},
+		{"relative redirect URI", ihoprauth.Config{PublicURL: "https://app.example", Providers: []ihoprauth.Provider{oidcProvider},
+			OAuthProjects: map[string]ihoprauth.OAuthProject{"web": {Providers: []string{"idp"}, RedirectURIs: []string{"/signed-in"}}}}, []string{`OAuthProjects["web"].RedirectURIs`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

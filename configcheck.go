@@ -32,7 +32,7 @@ var switchable = map[string]bool{
 // naming its field, so that a typo fails at start instead of giving a
 // server that panics, locks everyone out or refuses every password.
 func (c Config) check() error {
-	errs := c.checkSigns()
+	errs := append(c.checkSigns(), c.checkProviders()...)
 	if c.BasePath != "" && strings.Trim(c.BasePath, "/") == "" {
 		errs = append(errs, invalidField("BasePath", "%q leaves the API no path of its own; leave it empty for /api/v1", c.BasePath))
 	}

@@ -59,6 +59,12 @@
 // answers are JSON, errors in one shape ({"status":"error","message":...,
 // "errors":{...}}) with the status that fits (see Error).
 //
+// Projects may also offer sign-in with OpenID Connect and plain OAuth2
+// providers (Config.Providers, Config.OAuthProjects): GET
+// oauth/{provider}/start sends the browser to the provider, and its
+// callback brings it back to the client's redirect_uri with a code for
+// api-tauth-token, as a login does (docs/design.md, D42 and D43).
+//
 // # Parts
 //
 // Everything is kept through a Store (package store keeps it in SQLite,

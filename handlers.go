@@ -43,6 +43,9 @@ func (a *Auth) routeTable() map[string]map[string]handler {
 		"mfa-passkey":              {http.MethodPost: a.ipGuarded(a.handleMFAPasskey)},
 		"passkey-login":            {http.MethodPost: a.ipGuarded(a.handlePasskeyLogin)},
 		"passkey-code":             {http.MethodPost: a.ipGuarded(a.handlePasskeyCode)},
+		"user/identities":          {http.MethodGet: a.handleIdentities},
+		"user/identities/link":     {http.MethodPost: a.handleLink},
+		"user/identities/remove":   {http.MethodPost: a.handleUnlink},
 		"openapi.json":             {http.MethodGet: a.handleOpenAPI},
 	}
 }
@@ -71,6 +74,10 @@ func (a *Auth) route(w http.ResponseWriter, r *http.Request) {
 	rest, ok := strings.CutPrefix(r.URL.Path, a.cfg.BasePath+"/")
 	if admin, isAdmin := strings.CutPrefix(rest, "admin/"); ok && isAdmin {
 		a.serveAdmin(w, r, admin)
+		return
+	}
+	if provider, isOAuth := strings.CutPrefix(rest, "oauth/"); ok && isOAuth {
+		a.serveOAuth(w, r, provider)
 		return
 	}
 	methods := a.routes[rest]

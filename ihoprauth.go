@@ -31,6 +31,7 @@ type Auth struct {
 	routes       map[string]map[string]handler
 	rp           *webauthn.WebAuthn            // the relying party of Config.Passkeys; nil: none
 	projectRPs   map[string]*webauthn.WebAuthn // those of Config.ProjectPasskeys, by client_id
+	providers    providerSet
 	// renders counts the mails rendered, the dropped ones of unknown
 	// emails included, so tests can see that both cost the same.
 	renders atomic.Int64
@@ -103,6 +104,7 @@ func newAuth(ctx context.Context, store Store, mailer Mailer, cfg Config) (*Auth
 	if err := a.relyingParties(); err != nil {
 		return nil, fmt.Errorf("%w: Passkeys: %w", ErrInvalidConfig, err)
 	}
+	a.providers = newProviderSet(a.cfg)
 	if a.tel.on {
 		if err := a.tel.observeGauges(a); err != nil {
 			return nil, fmt.Errorf("ihoprauth: metrics: %w", err)

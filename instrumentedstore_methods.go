@@ -375,3 +375,33 @@ func (s instrumentedStore) DeletePasskey(ctx context.Context, userID, id int64) 
 	defer func() { done(err) }()
 	return s.Store.DeletePasskey(ctx, userID, id)
 }
+
+func (s instrumentedStore) MarkEmailVerified(ctx context.Context, id int64, at time.Time) (err error) {
+	ctx, done := s.start(ctx, "MarkEmailVerified")
+	defer func() { done(err) }()
+	return s.Store.MarkEmailVerified(ctx, id, at)
+}
+
+func (s instrumentedStore) CreateIdentity(ctx context.Context, id *Identity) (err error) {
+	ctx, done := s.start(ctx, "CreateIdentity")
+	defer func() { done(err) }()
+	return s.Store.CreateIdentity(ctx, id)
+}
+
+func (s instrumentedStore) IdentityBySubject(ctx context.Context, projectID int64, provider, subject string) (r0 Identity, err error) {
+	ctx, done := s.start(ctx, "IdentityBySubject")
+	defer func() { done(err) }()
+	return s.Store.IdentityBySubject(ctx, projectID, provider, subject)
+}
+
+func (s instrumentedStore) Identities(ctx context.Context, userID int64) (r0 []Identity, err error) {
+	ctx, done := s.start(ctx, "Identities")
+	defer func() { done(err) }()
+	return s.Store.Identities(ctx, userID)
+}
+
+func (s instrumentedStore) DeleteIdentity(ctx context.Context, userID, id int64) (err error) {
+	ctx, done := s.start(ctx, "DeleteIdentity")
+	defer func() { done(err) }()
+	return s.Store.DeleteIdentity(ctx, userID, id)
+}

@@ -92,13 +92,13 @@ func (a *Auth) logIn(ctx context.Context, req loginRequest) (loginAnswer, error)
 		return answerTwoStep(token), nil
 	}
 	if len(methods) > 0 {
-		step, err := a.newMFAStep(ctx, a.store, pendingLogin{p.ID, u.ID, account, req.pkce}, methods)
+		step, err := a.newMFAStep(ctx, a.store, pendingLogin{p.ID, u.ID, account, req.pkce, ""}, methods)
 		if err != nil {
 			return loginAnswer{}, err
 		}
 		return loginAnswer{Status: "success", Message: mfaMessage, ProjectType: p.Type, mfaStep: step}, nil
 	}
-	code, err := a.newAuthCode(ctx, a.store, p.ID, u.ID, req.pkce, AAL1)
+	code, err := a.newAuthCode(ctx, a.store, p.ID, u.ID, req.pkce, AAL1, "")
 	if err != nil {
 		return loginAnswer{}, err
 	}

@@ -157,10 +157,10 @@ func TestListUsers(t *testing.T) {
 }
 
 // TestDeleteUserLeavesNoPersonalData deletes a user who has signed up,
-// logged in from a public address, failed a login, asked for a reset code
-// and started a cookie session, then reads every table: nothing of theirs
-// may remain but pseudonymous audit events (and throttle counters, whose
-// keys are hashes). A user who stays is read the same way, so that the
+// logged in from a public address, failed a login, asked for a reset code,
+// started a cookie session and has an identity at another provider linked,
+// then reads every table: nothing of theirs may remain but pseudonymous
+// audit events (and throttle counters, whose keys are hashes). A user who stays is read the same way, so that the
 // search is known to find what is there.
 func TestDeleteUserLeavesNoPersonalData(t *testing.T) {
 	ctx := context.Background()
@@ -191,13 +191,21 @@ func TestDeleteUserLeavesNoPersonalData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An identity at another provider, as a sign-in with it links
+	// (oauth_test.go runs those against a real provider).
+	link := ihoprauth.Identity{ProjectID: project.ID, UserID: u.ID, Provider: "local", Subject: "subject-of-erased",
+		Email: "erased-at-provider@example.net", CreatedAt: time.Now()}
+	if err := st.CreateIdentity(ctx, &link); err != nil {
+		t.Fatal(err)
+	}
 
 	if err := e.auth.DeleteUser(ctx, u.UserID); err != nil {
 		t.Fatalf("DeleteUser: %v", err)
 	}
 	personal := []string{"erased.person", "Erasmina", "Vanishing", "4915199887766", "meta-of-erased", u.PasswordHash,
 		u.UserID, "198.51.100.23", "Erased-Agent", sha256Hex("account:" + fmt.Sprint(project.ID) + ":" + u.EmailKey),
-		sha256Hex(tokens.str("access_token")), sha256Hex(tokens.str("refresh_token"))}
+		sha256Hex(tokens.str("access_token")), sha256Hex(tokens.str("refresh_token")),
+		"subject-of-erased", "erased-at-provider"}
 	for _, found := range searchTables(t, e, personal) {
 		t.Errorf("after DeleteUser: %s", found)
 	}

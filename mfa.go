@@ -40,11 +40,13 @@ type mfaStep struct {
 	Methods      []string `json:"methods"`
 }
 
-// pendingLogin is a login whose first factor (and mailed code) passed.
+// pendingLogin is a login whose first factor (and mailed code) passed;
+// provider is the Provider that signed the user in, "" for none.
 type pendingLogin struct {
 	projectID, userID int64
 	account           string
 	pk                pkce
+	provider          string
 }
 
 // factorMethods returns the methods by which the user can pass the second
@@ -86,7 +88,7 @@ func (a *Auth) newMFAStep(ctx context.Context, st Store, l pendingLogin, methods
 	c := Challenge{
 		Purpose: PurposeMFA, ProjectID: l.projectID, UserID: l.userID, TokenHash: sha256Hex(token),
 		AccountKey: l.account, CodeHash: newOpaque(tokenBytes), // no code: the proof is checked against the user's factors
-		CodeChallenge: l.pk.challenge, CodeChallengeMethod: l.pk.method, ExpiresAt: a.now().Add(a.cfg.MFATokenTTL),
+		CodeChallenge: l.pk.challenge, CodeChallengeMethod: l.pk.method, ExpiresAt: a.now().Add(a.cfg.MFATokenTTL), Provider: l.provider,
 	}
 	if err := st.CreateChallenge(ctx, &c); err != nil {
 		return nil, err
@@ -234,7 +236,7 @@ func (a *Auth) redeemMFA(ctx context.Context, req mfaRequest) (codeAnswer, error
 		if err := a.consumeChallenge(ctx, tx, c); err != nil {
 			return err
 		}
-		code, err = a.newAuthCode(ctx, tx, c.ProjectID, c.UserID, pkce{c.CodeChallenge, c.CodeChallengeMethod}, AAL2)
+		code, err = a.newAuthCode(ctx, tx, c.ProjectID, c.UserID, pkce{c.CodeChallenge, c.CodeChallengeMethod}, AAL2, c.Provider)
 		return err
 	})
 	if errors.Is(err, errProofSpent) {

@@ -182,7 +182,7 @@ func (a *Auth) finishPasskeyLogin(ctx context.Context, token string, parsed *pro
 		if err != nil || !won {
 			return cmpErr(err, errProofSpent)
 		}
-		code, err = a.newAuthCode(ctx, tx, c.ProjectID, u.ID, pkce{c.CodeChallenge, c.CodeChallengeMethod}, AAL2)
+		code, err = a.newAuthCode(ctx, tx, c.ProjectID, u.ID, pkce{c.CodeChallenge, c.CodeChallengeMethod}, AAL2, "")
 		return err
 	})
 	if errors.Is(err, errProofSpent) {

@@ -216,7 +216,7 @@ func (a *Auth) storeSignup(ctx context.Context, tx Store, p Project, u *User, pk
 		return "", "", User{}, err
 	}
 	if p.Type == TypeNone {
-		token, err = a.newAuthCode(ctx, tx, p.ID, u.ID, pk, AAL1)
+		token, err = a.newAuthCode(ctx, tx, p.ID, u.ID, pk, AAL1, "")
 		return token, "", User{}, err
 	}
 	token, code, err = a.newChallenge(ctx, tx, p, *u, u.EmailKey, purposeOf(p.Type), pk)

@@ -49,6 +49,7 @@ type Store interface {
 	APIKeyStore
 	FactorStore
 	PasskeyStore
+	IdentityStore
 
 	// InTx runs fn with a Store whose calls all belong to one transaction,
 	// committed when fn returns nil and rolled back otherwise. Calling InTx
@@ -88,8 +89,8 @@ type ProjectStore interface {
 	// ProjectByID returns the project with that ID.
 	ProjectByID(ctx context.Context, id int64) (Project, error)
 	// DeleteProject deletes, in one transaction, the project with that ID
-	// and every user, challenge, auth code and token that belongs to it,
-	// and its users' second factors, recovery codes and passkeys.
+	// and every user, challenge, auth code, token and identity that belongs
+	// to it, and its users' second factors, recovery codes and passkeys.
 	// It returns ErrNotFound when there is no such project. Auth deletes
 	// each user with DeleteUser first, so that their audit events are
 	// pseudonymised and their known sources erased; this catches the rest.
@@ -120,11 +121,17 @@ type UserStore interface {
 	// ListUsers returns the users that q selects, by ascending ID, at most
 	// q.Limit of them; an empty slice (not ErrNotFound) when none match.
 	ListUsers(ctx context.Context, q UserQuery) ([]User, error)
+	// MarkEmailVerified sets EmailVerifiedAt of the user with internal ID
+	// id to at, unless it is set already (the first proof counts), and
+	// changes nothing else, Version and UpdatedAt included. It returns
+	// ErrNotFound when there is no such user.
+	MarkEmailVerified(ctx context.Context, id int64, at time.Time) error
 	// DeleteUser erases the user with internal ID id, in one transaction:
 	// it deletes the user's row, tokens, auth codes and challenges, the
 	// challenges and known sources whose account key is account (decoys
 	// asked for the same email included), their second factors,
-	// recovery codes and passkeys, and whatever else of theirs the
+	// recovery codes and passkeys, their identities at other providers,
+	// and whatever else of theirs the
 	// Store keeps (package store: the cookie sessions that hold one of
 	// their tokens); and in every audit event of theirs, and every one
 	// whose Actor they are, it replaces that UserID or Actor with
@@ -169,7 +176,8 @@ type TokenStore interface {
 	// not, together with its user, in one read: it is the lookup behind
 	// every bearer check. The token's RefreshHash and the user's
 	// PasswordHash are left empty: no bearer check needs them, and the
-	// token cache then keeps no hash of another credential.
+	// token cache then keeps no hash of another credential. The user's
+	// EmailVerifiedAt is left nil.
 	TokenUser(ctx context.Context, hash string) (Token, User, error)
 	// TokenByRefreshHash returns the token whose RefreshHash equals hash,
 	// revoked or not.
@@ -249,6 +257,24 @@ type APIKeyStore interface {
 	// key with k's ID (a key hashed again under a new key, or one whose
 	// project was deleted), or returns ErrNotFound.
 	UpdateAPIKey(ctx context.Context, k APIKey) error
+}
+
+// IdentityStore keeps the links between users and their accounts at other
+// providers (docs/design.md, D43).
+type IdentityStore interface {
+	// CreateIdentity inserts id and sets its ID. It returns ErrDuplicate
+	// when the project already has an identity with the same Provider and
+	// Subject (linked to this user or another).
+	CreateIdentity(ctx context.Context, id *Identity) error
+	// IdentityBySubject returns the project's identity of that provider
+	// and subject, compared byte for byte.
+	IdentityBySubject(ctx context.Context, projectID int64, provider, subject string) (Identity, error)
+	// Identities returns the user's identities by ascending ID; an empty
+	// slice (not ErrNotFound) when there are none.
+	Identities(ctx context.Context, userID int64) ([]Identity, error)
+	// DeleteIdentity deletes the identity with that ID if it belongs to
+	// the user, and returns ErrNotFound otherwise.
+	DeleteIdentity(ctx context.Context, userID, id int64) error
 }
 
 // KnownSourceTTL is how long a source (a device or an address) stays known

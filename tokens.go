@@ -68,6 +68,9 @@ func (a *Auth) exchangeCode(ctx context.Context, req tokenRequest) (tokenAnswer,
 	if err != nil {
 		return tokenAnswer{}, err
 	}
+	if ac.Provider != "" {
+		answer.User.Provider = &ac.Provider // the provider of this login (docs/design.md, D42)
+	}
 	a.event(ctx, EventTokenIssued, p.ID, answer.User.UserID, "ok")
 	return answer, nil
 }

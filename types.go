@@ -75,6 +75,12 @@ type User struct {
 	// Version counts the updates of the user; UpdateUser refuses to write
 	// over a newer one. Internal: json.Marshal leaves it out.
 	Version int64 `json:"-"`
+	// EmailVerifiedAt is when the user first proved the email theirs: a
+	// mailed code of theirs was entered, or a provider that asserts the
+	// email verified signed them in (docs/design.md, D43); nil while never.
+	// Store.MarkEmailVerified sets it; UpdateUser leaves it alone, and the
+	// user of a bearer check (Store.TokenUser) has it nil.
+	EmailVerifiedAt *time.Time
 }
 
 // Disabled reports whether u is disabled (DisabledAt is set).
@@ -119,6 +125,12 @@ const (
 	// PurposePasskeyLogin is the ceremony of a login with a passkey as
 	// its first factor (docs/design.md, D41); no code is mailed for it.
 	PurposePasskeyLogin Purpose = "passkey-login"
+	// PurposeOAuth is the state of a sign-in with another provider, from
+	// its start to its callback (docs/design.md, D42); no code is mailed.
+	PurposeOAuth Purpose = "oauth"
+	// PurposeLink is the link_token with which a logged-in user starts
+	// linking another provider (docs/design.md, D43); no code is mailed.
+	PurposeLink Purpose = "link"
 )
 
 // The three project types of the iHopr API.
@@ -155,6 +167,9 @@ type Challenge struct {
 	ExpiresAt           time.Time  // when it stops working, UTC
 	UsedAt              *time.Time // when it was used; nil while unused
 	CreatedAt           time.Time  // when it was created, UTC
+	// Provider is, for an mfa_token or the state of a sign-in with another
+	// provider, the Provider's Name; "" otherwise. At most 32 bytes.
+	Provider string
 }
 
 // AuthCode is the one-time "code" that api-tauth-token exchanges for tokens.
@@ -172,6 +187,10 @@ type AuthCode struct {
 	// AAL is how the login was authenticated; its tokens inherit it. A
 	// Store keeps AAL1 for 0.
 	AAL AssuranceLevel
+	// Provider is the Name of the Provider that signed the user in, which
+	// the token answer shows as user.provider; "" for a login by password
+	// or mailed code. At most 32 bytes.
+	Provider string
 }
 
 // Token is one access token and its refresh token. Tokens descended from one
@@ -327,4 +346,22 @@ const (
 // String returns "aal1" or "aal2", as supabase/auth names them.
 func (l AssuranceLevel) String() string {
 	return "aal" + strconv.Itoa(int(l))
+}
+
+// Identity links a user to an account at another provider (a Provider of
+// Config.Providers): who the provider says signed in, and which user of the
+// project that is (docs/design.md, D43). A project has at most one
+// identity per provider and subject.
+type Identity struct {
+	ID        int64  // primary key, set by the Store
+	ProjectID int64  // the project of its user
+	UserID    int64  // the internal id of its user
+	Provider  string // the Provider's Name, at most 32 bytes
+	// Subject is the provider's id of the account (an OpenID Connect
+	// "sub"), at most 255 bytes.
+	Subject string
+	// Email is the address the provider gave when the identity was linked,
+	// at most 320 bytes; "" when it gave none.
+	Email     string
+	CreatedAt time.Time // when it was linked, UTC
 }

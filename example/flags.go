@@ -23,6 +23,8 @@ type options struct {
 	memoryLimit                               string
 	passkeyRP                                 string
 	passkeyOrigins                            listFlag
+	// The provider of docs/design.md, D44.
+	oidcIssuer, oidcClientID, oidcClientSecret, publicURL string
 }
 
 // parseFlags reads the flags of the command line; -h lists them.
@@ -43,6 +45,10 @@ func parseFlags() options {
 	flag.StringVar(&o.memoryLimit, "memory-limit", "auto", "soft limit of the Go runtime's memory, in MiB (runtime/debug.SetMemoryLimit); auto: what the password hashes may hold at once (Auth.HashMemory) plus 32 MiB; off: none; GOMEMLIMIT in the environment wins")
 	flag.StringVar(&o.passkeyRP, "passkey-rp", "localhost", "relying-party id of passkeys (Config.Passkeys.ID): the site's domain, never an IP address; empty: no passkeys")
 	flag.Var(&o.passkeyOrigins, "passkey-origin", "origin of the page that uses passkeys, repeatable (default: http://localhost:PORT for -passkey-rp localhost, else https://RP)")
+	flag.StringVar(&o.oidcIssuer, "oidc-issuer", "", "issuer URL of an OpenID Connect provider to offer as \"local\" in every project (go run ./example/testprovider starts one); empty: none")
+	flag.StringVar(&o.oidcClientID, "oidc-client-id", "", "this app's client_id at -oidc-issuer")
+	flag.StringVar(&o.oidcClientSecret, "oidc-client-secret", "", "this app's client secret at -oidc-issuer (or IHOPRAUTH_OIDC_CLIENT_SECRET)")
+	flag.StringVar(&o.publicURL, "public-url", "", "the URL browsers reach this server at, for the provider's callback; empty: http:// and -addr")
 	flag.Parse()
 	return o
 }

@@ -21,6 +21,10 @@
 // the session cookie the page gets after a login; and /hello, a JSON route
 // open to a bearer token.
 //
+// With -oidc-issuer it offers that OpenID Connect provider in every
+// project, and the page shows "Sign in with the local test provider"
+// (provider.go; go run ./example/testprovider starts one on this machine).
+//
 // With no -project it creates three confidential demo projects (demo-none,
 // demo-two-step, demo-otp, with fresh secrets it prints, for curl and
 // scripts) and their public twins for the page (web-none, web-two-step,
@@ -73,14 +77,16 @@ func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, pa
 		return nil, errors.Join(err, s.Close())
 	}
 	sessions := ihoprauth.NewSessionManager(st.SessionStore())
-	s.auth, err = ihoprauth.New(ctx, st, m, ihoprauth.Config{
+	cfg := ihoprauth.Config{
 		Sessions:            sessions,
 		NewUserRole:         adminRole(o.admins),
 		TokenCacheTTL:       o.tokenCache.config(),
 		MaxConcurrentHashes: o.hashes,
 		MeterProvider:       s.metrics,
 		Passkeys:            passkeys,
-	})
+	}
+	providerConfig(o, specs, &cfg)
+	s.auth, err = ihoprauth.New(ctx, st, m, cfg)
 	if err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
@@ -90,7 +96,7 @@ func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, pa
 	// Expired codes and tokens, idle counters and old audit events go
 	// hourly, as a production app would have them go.
 	s.stopCleanup = s.auth.StartCleanup(time.Hour)
-	page := newPageConfig(specs, in != nil)
+	page := newPageConfig(specs, in != nil, o.oidcIssuer != "")
 	page.Passkeys = passkeys.ID != ""
 	s.handler = routes(s.auth, sessions, st, page, in, s.probes())
 	return s, nil

@@ -38,6 +38,9 @@ type pageConfig struct {
 	Inbox bool `json:"inbox"`
 	// Passkeys says whether passkeys are on (-passkey-rp).
 	Passkeys bool `json:"passkeys"`
+	// Provider names the provider of -oidc-issuer, which every project
+	// offers; empty without it.
+	Provider string `json:"provider,omitempty"`
 }
 
 type pageProject struct {
@@ -45,8 +48,11 @@ type pageProject struct {
 	Type     ihoprauth.ProjectType `json:"type"`
 }
 
-func newPageConfig(specs []ihoprauth.ProjectSpec, inbox bool) pageConfig {
+func newPageConfig(specs []ihoprauth.ProjectSpec, inbox, provider bool) pageConfig {
 	c := pageConfig{Projects: []pageProject{}, Inbox: inbox}
+	if provider {
+		c.Provider = localProvider
+	}
 	for _, s := range specs {
 		if s.Public {
 			c.Projects = append(c.Projects, pageProject{ClientID: s.ClientID, Type: s.Type})

@@ -7,11 +7,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ihoprauth/ihoprauth"
+	"github.com/oauth2-proxy/mockoidc"
 )
 
 // TestRoutes checks the example's own pages without a browser: what each
@@ -189,5 +191,29 @@ func TestInboxOnlyForLocalhost(t *testing.T) {
 	srv.handler.ServeHTTP(w, r)
 	if w.Code != http.StatusOK {
 		t.Errorf("Host [::1]: got %d, want 200", w.Code)
+	}
+}
+
+// TestProviderButton: with -oidc-issuer the page learns of the provider
+// and a start from the page's origin goes to the provider (the whole dance
+// is tested in the library's oauth_test.go).
+func TestProviderButton(t *testing.T) {
+	op, err := mockoidc.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { op.Shutdown() })
+	srv := testServer(t, options{addr: "localhost:8080", oidcIssuer: op.Issuer(), oidcClientID: op.ClientID, oidcClientSecret: op.ClientSecret}, nil)
+	w := httptest.NewRecorder()
+	srv.handler.ServeHTTP(w, localRequest("GET", "/config.json"))
+	if !strings.Contains(w.Body.String(), `"provider":"local"`) {
+		t.Errorf("config.json: got %s, want the provider", w.Body)
+	}
+	q := url.Values{"client_id": {"web-none"}, "redirect_uri": {"http://localhost:8080/"}, "state": {"s"},
+		"code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}}
+	w = httptest.NewRecorder()
+	srv.handler.ServeHTTP(w, localRequest("GET", "/api/v1/oauth/local/start?"+q.Encode()))
+	if loc := w.Header().Get("Location"); w.Code != http.StatusFound || !strings.HasPrefix(loc, op.AuthorizationEndpoint()+"?") {
+		t.Errorf("start: got %d to %q, want a redirect to the provider", w.Code, loc)
 	}
 }

@@ -118,6 +118,7 @@ func newChallengeRow(c *ihoprauth.Challenge) challengeRow {
 		ExpiresAt:           utc(c.ExpiresAt),
 		UsedAt:              utcPtr(c.UsedAt),
 		CreatedAt:           stamp(c.CreatedAt),
+		Provider:            c.Provider,
 	}
 }
 
@@ -136,6 +137,7 @@ func (r challengeRow) challenge() ihoprauth.Challenge {
 		ExpiresAt:           utc(r.ExpiresAt),
 		UsedAt:              utcPtr(r.UsedAt),
 		CreatedAt:           utc(r.CreatedAt),
+		Provider:            r.Provider,
 	}
 }
 
@@ -150,6 +152,7 @@ func newAuthCodeRow(c *ihoprauth.AuthCode) authCodeRow {
 		UsedAt:              utcPtr(c.UsedAt),
 		CreatedAt:           stamp(c.CreatedAt),
 		AAL:                 aal(c.AAL),
+		Provider:            c.Provider,
 	}
 }
 
@@ -170,5 +173,6 @@ func (r authCodeRow) authCode() ihoprauth.AuthCode {
 		UsedAt:              utcPtr(r.UsedAt),
 		CreatedAt:           utc(r.CreatedAt),
 		AAL:                 ihoprauth.AssuranceLevel(r.AAL),
+		Provider:            r.Provider,
 	}
 }

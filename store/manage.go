@@ -71,6 +71,7 @@ func (s *Store) DeleteUser(ctx context.Context, id int64, account, pseudonym str
 			{"delete factors", "DELETE FROM ihoprauth_factors WHERE user_id = ?", []any{id}},
 			{"delete recovery codes", "DELETE FROM ihoprauth_recovery_codes WHERE user_id = ?", []any{id}},
 			{"delete passkeys", "DELETE FROM ihoprauth_passkeys WHERE user_id = ?", []any{id}},
+			{"delete identities", "DELETE FROM ihoprauth_identities WHERE user_id = ?", []any{id}},
 			{"pseudonymise events", "UPDATE ihoprauth_events SET user_id = ?, ip = '', user_agent = '' WHERE user_id = ?",
 				[]any{pseudonym, row.UserID}},
 			{"pseudonymise the events of an admin", "UPDATE ihoprauth_events SET actor = ?, ip = '', user_agent = '' WHERE actor = ?",
@@ -99,7 +100,7 @@ func (s *Store) containsHash(blob, hash string) string {
 }
 
 // DeleteProject deletes the project with that ID and every user,
-// challenge, auth code and token of it, and its users' factors,
+// challenge, auth code, token and identity of it, and its users' factors,
 // recovery codes and passkeys, in one transaction, or returns ihoprauth.ErrNotFound.
 func (s *Store) DeleteProject(ctx context.Context, id int64) error {
 	return s.transaction(ctx, func(tx *Store) error {
@@ -116,7 +117,7 @@ func (s *Store) DeleteProject(ctx context.Context, id int64) error {
 				return s.wrap("delete project factors", err)
 			}
 		}
-		for _, model := range []any{&tokenRow{}, &authCodeRow{}, &challengeRow{}, &userRow{}} {
+		for _, model := range []any{&tokenRow{}, &authCodeRow{}, &challengeRow{}, &identityRow{}, &userRow{}} {
 			if err := tx.db.WithContext(ctx).Where("project_id = ?", id).Delete(model).Error; err != nil {
 				return s.wrap("delete project rows", err)
 			}

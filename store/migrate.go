@@ -42,6 +42,7 @@ var migrations = []migration{
 	{10, "second factors and recovery codes", createFactors},
 	{11, "the assurance level of auth codes and tokens, tokens' login time", addAAL},
 	{12, "passkeys (WebAuthn credentials)", createPasskeys},
+	{13, "identities at other providers, users.email_verified_at", addIdentities},
 }
 
 // schemaMigrationRow records one applied step.

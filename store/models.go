@@ -42,6 +42,8 @@ type userRow struct {
 	Version int64 `gorm:"not null;default:0"`
 	// DisabledAt came with migration step 7; NULL while enabled.
 	DisabledAt *time.Time `gorm:"precision:6"`
+	// EmailVerifiedAt came with migration step 13; NULL while not proved.
+	EmailVerifiedAt *time.Time `gorm:"precision:6"`
 }
 
 func (userRow) TableName() string { return "ihoprauth_users" }
@@ -64,6 +66,8 @@ type challengeRow struct {
 	ExpiresAt           time.Time  `gorm:"precision:6;not null;index:ihoprauth_challenges_expires_at"`
 	UsedAt              *time.Time `gorm:"precision:6"`
 	CreatedAt           time.Time  `gorm:"precision:6;not null;autoCreateTime:false"`
+	// Provider came with migration step 13; its default fills existing rows.
+	Provider string `gorm:"size:32;not null;default:''"`
 }
 
 func (challengeRow) TableName() string { return "ihoprauth_challenges" }
@@ -81,6 +85,8 @@ type authCodeRow struct {
 	CreatedAt           time.Time  `gorm:"precision:6;not null;autoCreateTime:false"`
 	// AAL came with migration step 9; its default fills existing rows.
 	AAL int `gorm:"column:aal;not null;default:1"`
+	// Provider came with migration step 13; its default fills existing rows.
+	Provider string `gorm:"size:32;not null;default:''"`
 }
 
 func (authCodeRow) TableName() string { return "ihoprauth_auth_codes" }

@@ -207,7 +207,7 @@ func TestConcurrentNew(t *testing.T) {
 }
 
 // allSteps lists the migration steps of this version.
-var allSteps = []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
+var allSteps = []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}
 
 // checkApplied checks that ihoprauth_schema_migrations lists want, each
 // once.

@@ -85,7 +85,7 @@ func (s *Store) user(ctx context.Context, op, query string, args ...any) (ihopra
 
 // userFields are the columns of UserByID, in the order of userScan.dest.
 var userFields = []string{"ID", "UserID", "ProjectID", "Email", "EmailKey", "FirstName", "LastName",
-	"MobileNumber", "Meta", "Role", "Provider", "PasswordHash", "CreatedAt", "UpdatedAt", "Version", "DisabledAt"}
+	"MobileNumber", "Meta", "Role", "Provider", "PasswordHash", "CreatedAt", "UpdatedAt", "Version", "DisabledAt", "EmailVerifiedAt"}
 
 // userByID is the SQL of UserByID.
 func (q *queryBuilder) userByID() string {
@@ -98,14 +98,15 @@ type userScan struct {
 	u          userRow
 	meta       sql.NullString
 	disabledAt sql.NullTime
-	targets    [16]any
+	verifiedAt sql.NullTime
+	targets    [17]any
 }
 
 // dest returns where each column of UserByID goes.
 func (x *userScan) dest() []any {
 	u := &x.u
 	x.targets = [...]any{&u.ID, &u.UserID, &u.ProjectID, &u.Email, &u.EmailKey, &u.FirstName, &u.LastName,
-		&u.MobileNumber, &x.meta, &u.Role, &u.Provider, &u.PasswordHash, &u.CreatedAt, &u.UpdatedAt, &u.Version, &x.disabledAt}
+		&u.MobileNumber, &x.meta, &u.Role, &u.Provider, &u.PasswordHash, &u.CreatedAt, &u.UpdatedAt, &u.Version, &x.disabledAt, &x.verifiedAt}
 	return x.targets[:]
 }
 
@@ -114,6 +115,7 @@ func (x *userScan) user() ihoprauth.User {
 	x.u.Meta = nullString(x.meta)
 	u := x.u.user()
 	u.DisabledAt = utcNull(x.disabledAt)
+	u.EmailVerifiedAt = utcNull(x.verifiedAt)
 	return u
 }
 
@@ -134,6 +136,8 @@ func newUserRow(u *ihoprauth.User) userRow {
 		UpdatedAt:    stamp(u.UpdatedAt),
 		Version:      u.Version,
 		DisabledAt:   utcPtr(u.DisabledAt),
+
+		EmailVerifiedAt: utcPtr(u.EmailVerifiedAt),
 	}
 }
 
@@ -155,5 +159,7 @@ func (r userRow) user() ihoprauth.User {
 		UpdatedAt:    utc(r.UpdatedAt),
 		Version:      r.Version,
 		DisabledAt:   utcPtr(r.DisabledAt),
+
+		EmailVerifiedAt: utcPtr(r.EmailVerifiedAt),
 	}
 }

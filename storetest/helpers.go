@@ -110,6 +110,7 @@ func (f *fixture) newChallenge(purpose ihoprauth.Purpose, label string) ihopraut
 		CodeChallengeMethod: "S256",
 		ExpiresAt:           t0.Add(10 * time.Minute),
 		CreatedAt:           t0,
+		Provider:            "oidc",
 	}
 }
 
@@ -132,6 +133,7 @@ func (f *fixture) newAuthCode(label string) ihoprauth.AuthCode {
 		ExpiresAt:           t0.Add(time.Minute),
 		CreatedAt:           t0,
 		AAL:                 ihoprauth.AAL1,
+		Provider:            "oidc",
 	}
 }
 

@@ -190,6 +190,7 @@ type erasable struct {
 	source    string
 	event     ihoprauth.Event
 	acted     ihoprauth.Event // of another user, with the user as its Actor
+	identity  ihoprauth.Identity
 }
 
 // createErasable gives u one row of every kind the store keeps of a user.
@@ -223,6 +224,7 @@ func (f *fixture) createErasable(t *testing.T, u ihoprauth.User, label string) e
 	e.acted = f.recordEvent(t, ihoprauth.Event{Kind: ihoprauth.EventUserDisabled, ProjectID: u.ProjectID,
 		UserID: hash("target of " + label)[:32], IP: "198.51.100.8", UserAgent: "admin tool " + label, Result: "ok",
 		Actor: u.UserID, At: t0})
+	e.identity = f.createIdentity(t, u, "oidc", "subject of "+label)
 	return e
 }
 
@@ -250,6 +252,7 @@ func checkErased(t *testing.T, f *fixture, e erasable, pseudonym string) {
 	_, _, lookups["TokenUser"] = f.store.TokenUser(f.ctx, e.token.AccessHash)
 	_, lookups["TokenByRefreshHash"] = f.store.TokenByRefreshHash(f.ctx, e.token.RefreshHash)
 	_, lookups["SourceLastSeen"] = f.store.SourceLastSeen(f.ctx, e.account, e.source)
+	_, lookups["IdentityBySubject"] = f.store.IdentityBySubject(f.ctx, e.user.ProjectID, e.identity.Provider, e.identity.Subject)
 	for name, err := range lookups {
 		if !errors.Is(err, ihoprauth.ErrNotFound) {
 			t.Errorf("%s after DeleteUser: got error %v, want ErrNotFound", name, err)
@@ -281,6 +284,7 @@ func checkKept(t *testing.T, f *fixture, e erasable) {
 	if _, err := f.store.SourceLastSeen(f.ctx, e.account, e.source); err != nil {
 		t.Errorf("SourceLastSeen of a kept account: got error %v, want nil", err)
 	}
+	checkIdentities(t, f, e.user.ID, e.identity)
 	got, err := f.store.UserEvents(f.ctx, e.user.UserID, time.Time{}, 10)
 	if err != nil || len(got) != 1 {
 		t.Fatalf("UserEvents of a kept user: got %d events and error %v, want 1", len(got), err)
@@ -339,6 +343,7 @@ func testDeleteProject(newStore newStoreFunc) func(*testing.T) {
 			"decoy":        second(f.store.ChallengeByToken(f.ctx, gone.decoy.Purpose, gone.decoy.TokenHash)),
 			"auth code":    second(f.store.AuthCodeByHash(f.ctx, gone.code.Hash)),
 			"token":        second(f.store.TokenByRefreshHash(f.ctx, gone.token.RefreshHash)),
+			"identity":     second(f.store.IdentityBySubject(f.ctx, f.project.ID, gone.identity.Provider, gone.identity.Subject)),
 			"project gone": f.store.DeleteProject(f.ctx, f.project.ID),
 		} {
 			if !errors.Is(err, ihoprauth.ErrNotFound) {

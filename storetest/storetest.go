@@ -57,6 +57,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ihoprauth.Store) {
 		{"APIKeys", testAPIKeys},
 		{"Factors", testFactors},
 		{"Passkeys", testPasskeys},
+		{"Identities", testIdentities},
 		{"Manage", testManage},
 		{"Purge", testPurge},
 		{"NotFound", testNotFound},

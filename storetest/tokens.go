@@ -171,7 +171,7 @@ func bearerToken(t ihoprauth.Token) ihoprauth.Token {
 }
 
 func bearerUser(u ihoprauth.User) ihoprauth.User {
-	u.PasswordHash = ""
+	u.PasswordHash, u.EmailVerifiedAt = "", nil
 	return u
 }
 

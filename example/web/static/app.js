@@ -239,6 +239,49 @@ function credentialJSON(cred) {
     clientExtensionResults: cred.getClientExtensionResults() };
 }
 
+// ---- sign-in with another provider (docs/design.md, D42)
+//
+// The browser leaves this page for the provider and comes back to / with
+// ?code=…&state=… (or error=…). The state and the PKCE verifier wait for
+// the return in sessionStorage, which only this tab and this origin read.
+
+async function startProviderSignIn() {
+  const verifier = newVerifier();
+  const nonce = base64url(crypto.getRandomValues(new Uint8Array(16)));
+  sessionStorage.setItem('provider-signin', JSON.stringify({ state: nonce, verifier, project: state.project }));
+  const q = new URLSearchParams({
+    client_id: state.project.client_id, redirect_uri: location.origin + '/', state: nonce,
+    code_challenge: await challengeOf(verifier), code_challenge_method: 'S256',
+  });
+  location.assign(`/api/v1/oauth/${encodeURIComponent(state.config.provider)}/start?${q}`);
+}
+
+// finishProviderSignIn completes a sign-in that the provider sent back to
+// this page, if it is the one this tab started.
+async function finishProviderSignIn() {
+  const q = new URLSearchParams(location.search);
+  if (!q.has('state')) return;
+  history.replaceState(null, '', '/');
+  const saved = JSON.parse(sessionStorage.getItem('provider-signin') || 'null');
+  sessionStorage.removeItem('provider-signin');
+  if (!saved || saved.state !== q.get('state')) {
+    notify('error', 'A sign-in came back that this tab did not start: ignored.');
+    return;
+  }
+  state.project = state.config.projects.find((p) => p.client_id === saved.project.client_id) || state.project;
+  $$('#projects input').forEach((input) => { input.checked = input.value === state.project.client_id; });
+  if (q.get('error')) {
+    notify('error', `The provider sign-in failed (${q.get('error')}): ${q.get('error_description') || ''}`);
+  } else if (q.get('mfa_token')) {
+    secondStep({ mfa_token: q.get('mfa_token'), methods: (q.get('methods') || '').split(' '),
+      message: 'Second factor required.' }, saved.verifier, '');
+    return;
+  } else {
+    await exchange(q.get('code'), saved.verifier);
+  }
+  render();
+}
+
 // exchange trades the auth code for tokens, proving with the verifier that
 // this page started the login, then asks for the session cookie. Only once
 // the cookie is set (or refused) does the page show the user as signed in,
@@ -350,6 +393,7 @@ function render() {
   const signedIn = state.tokens !== null;
   const waiting = state.pending && state.pending.kind !== 'reset';
   $('#signed-out').hidden = signedIn || waiting || state.mfa !== null;
+  $('#provider-signin').hidden = !state.config.provider;
   $('#code-step').hidden = signedIn || !waiting || state.mfa !== null;
   $('#mfa-step').hidden = signedIn || state.mfa === null;
   $('#mfa-passkey').hidden = !(state.mfa && state.mfa.methods.includes('webauthn'));
@@ -442,6 +486,7 @@ function renderUser() {
     ['Name', `${u.first_name || ''} ${u.last_name || ''}`],
     ['Email', u.email], ['Role', u.role], ['Mobile', u.mobile_number],
     ['user_id', u.user_id], ['Project', state.project.client_id], ['Created', u.created_at],
+    ...(u.provider ? [['Provider', u.provider]] : []),
   ];
   $('#user').replaceChildren(...rows.flatMap(([k, v]) => [el('dt', k), el('dd', v == null ? '' : String(v))]));
   $('#token-info').textContent = `Access token valid until ${state.tokens.expiresAt} UTC. ` +
@@ -608,6 +653,7 @@ function wire() {
   $('#totp-start').addEventListener('click', handle(startTOTP));
   $('#totp-form').addEventListener('submit', handle((e) => confirmTOTP(formValues(e.target).code)));
   $('#passkey-add').addEventListener('click', handle(addPasskey));
+  $('#provider-button').addEventListener('click', handle(startProviderSignIn));
   $('#reload-user').addEventListener('click', handle(loadUser));
   $('#refresh').addEventListener('click', handle(refresh));
   $('#logout').addEventListener('click', handle(logout));
@@ -633,6 +679,7 @@ async function start() {
   $('#inbox-link').hidden = !state.config.inbox;
   renderProjects();
   render();
+  await finishProviderSignIn().catch(notifyError);
   loadMetrics();
   document.body.dataset.ready = 'true';
 }
