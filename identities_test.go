@@ -228,3 +228,42 @@ func TestOAuthUnlink(t *testing.T) {
 		t.Errorf("events: got %v, want identity unlinked and provider login", kinds(events))
 	}
 }
+
+// TestOAuthUnlinkWithPasskey: where the project has passkeys, a passkey is
+// a way in of its own, so the last identity may go; where it has none, a
+// stored passkey does not count.
+func TestOAuthUnlinkWithPasskey(t *testing.T) {
+	for _, passkeysOn := range []bool{true, false} {
+		t.Run(map[bool]string{true: "passkeys on", false: "passkeys off"}[passkeysOn], func(t *testing.T) {
+			e := newOAuthEnv(t, func(c *ihoprauth.Config) {
+				if passkeysOn {
+					c.Passkeys = ihoprauth.PasskeyRP{ID: testRPID, Name: "Example", Origins: []string{testOrigin}}
+				}
+			})
+			verifier, challenge := pkcePair("unlink-passkey")
+			got := e.signIn(mockUser("sub-pk", "pk@example.com", true), "local", e.none, challenge)
+			userID := e.exchange(e.none, got.Get("code"), verifier).obj("user")["user_id"].(string)
+			st, err := store.New(context.Background(), e.db, store.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			u := mustUserIn(t, e.env, "web-none", "pk@example.com")
+			err = st.SavePasskey(context.Background(), &ihoprauth.Passkey{UserID: u.ID, CredentialID: []byte("pk-key"),
+				PublicKey: []byte{1}, AAGUID: make([]byte, 16), Name: "laptop", CreatedAt: time.Now()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids, err := e.auth.Identities(context.Background(), userID)
+			if err != nil || len(ids) != 1 {
+				t.Fatalf("Identities: got %v, %v", ids, err)
+			}
+			err = e.auth.UnlinkIdentity(context.Background(), userID, ids[0].ID)
+			if passkeysOn && err != nil {
+				t.Errorf("unlink beside a usable passkey: got %v, want nil", err)
+			}
+			if !passkeysOn && !errors.Is(err, ihoprauth.ErrLastWayIn) {
+				t.Errorf("unlink with passkeys off: got %v, want ErrLastWayIn", err)
+			}
+		})
+	}
+}
