@@ -302,7 +302,8 @@ func (a *Auth) handleIdentities(r *http.Request, _ *input) (any, error) {
 
 // ErrLastWayIn is returned by Auth.UnlinkIdentity, and answered with 409,
 // when the identity is the account's last way in: it has no password, its
-// project is not an otp project, and no other identity is linked.
+// project is not an otp project, no other identity is linked, and it has
+// no passkey in a project that has passkeys.
 var ErrLastWayIn = errors.New("ihoprauth: the last way to sign in to the account")
 
 var errLastWayIn = &Error{Status: http.StatusConflict,
