@@ -1,6 +1,7 @@
 package ihoprauth_test
 
 import (
+	"context"
 	"testing"
 )
 
@@ -33,4 +34,27 @@ func TestAttackUnverifiedIdentityOutlivesEmailProof(t *testing.T) {
 	if again.Get("code") != "" || again.Get("mfa_token") != "" {
 		t.Fatalf("the attacker's identity still signs in to the victim's account after the victim proved the email: got %v", again)
 	}
+}
+
+// An account without a password keeps its last way in (D43): the unlink of
+// its last identity is refused while it has no passkey, and so the removal
+// of its last passkey must be refused once it has no identity, or the two
+// removals, one after the other, leave it none.
+func TestAttackLastPasskeyRemovedAfterUnlink(t *testing.T) {
+	e := newOAuthEnv(t, withPasskeys)
+	verifier, challenge := pkcePair("last-way")
+	got := e.signIn(mockUser("sub-pk", "pk.only@example.com", true), "local", e.none, challenge)
+	tok := e.exchange(e.none, got.Get("code"), verifier)
+	access := tok.str("access_token")
+	k := newSoftKey(t)
+	want(t, e.registerPasskey(access, k), 200)
+	ids, err := e.auth.Identities(context.Background(), tok.obj("user")["user_id"].(string))
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("Identities: %v %v", ids, err)
+	}
+	want(t, e.do("POST", "/api/v1/user/identities/remove", access, map[string]any{"id": ids[0].ID}), 200)
+	keys := e.do("GET", "/api/v1/user/mfa/passkeys", access, nil)
+	want(t, keys, 200)
+	id := keys.body["passkeys"].([]any)[0].(map[string]any)["id"]
+	want(t, e.do("POST", "/api/v1/user/mfa/passkey/remove", access, map[string]any{"passkey_id": id}), 409)
 }
