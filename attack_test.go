@@ -85,3 +85,21 @@ func TestAttackLinkCSRF(t *testing.T) {
 		t.Fatalf("the victim's provider identity signs in to the attacker's account")
 	}
 }
+
+// passkey-login stores a ceremony for anyone who asks, with no credential:
+// like oauth/{provider}/start, whose states have a budget for that reason,
+// one source may store only so many an hour, or it fills the challenges
+// table faster than Cleanup empties it.
+func TestAttackPasskeyLoginsPerSource(t *testing.T) {
+	e := newEnv(t, withPasskeys)
+	for i := range 100 {
+		if r := e.post("/api/v1/passkey-login", e.none); r.status != 200 {
+			t.Fatalf("passkey-login %d: got %s, want 200", i+1, r)
+		}
+	}
+	r := e.post("/api/v1/passkey-login", e.none)
+	want(t, r, 429)
+	if r.header.Get("Retry-After") == "" {
+		t.Errorf("429 without Retry-After")
+	}
+}
