@@ -2,6 +2,7 @@ package ihoprauth_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 )
 
@@ -101,5 +102,27 @@ func TestAttackPasskeyLoginsPerSource(t *testing.T) {
 	want(t, r, 429)
 	if r.header.Get("Retry-After") == "" {
 		t.Errorf("429 without Retry-After")
+	}
+}
+
+// A provider's subject longer than the identities table's 255 characters
+// (OpenID Connect Core §2 allows no more) is refused as a failed sign-in:
+// stored, it is an error of MariaDB or PostgreSQL (a 500), or, where the
+// database cuts it, two accounts at the provider that share a prefix become
+// one identity.
+func TestAttackLongSubject(t *testing.T) {
+	e := newOAuthEnv(t)
+	_, challenge := pkcePair("long-sub")
+	got := e.signIn(mockUser(strings.Repeat("s", 256), "long.sub@example.com", true), "local", e.none, challenge)
+	if got.Get("error") != "access_denied" || got.Get("code") != "" {
+		t.Errorf("got %v, want error=access_denied", got)
+	}
+	nul := e.signIn(mockUser("sub\x00nul", "nul.sub@example.com", true), "local", e.none, challenge)
+	if nul.Get("error") != "access_denied" {
+		t.Errorf("a subject with a NUL: got %v, want error=access_denied", nul)
+	}
+	ok := e.signIn(mockUser(strings.Repeat("s", 255), "sub255@example.com", true), "local", e.none, challenge)
+	if ok.Get("code") == "" {
+		t.Errorf("a subject of 255 characters: got %v, want a code", ok)
 	}
 }

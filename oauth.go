@@ -36,6 +36,9 @@ import (
 // oauthStateTTL is how long a sign-in may take at the provider.
 const oauthStateTTL = 10 * time.Minute
 
+// maxSubject is the longest subject of a provider identity.
+const maxSubject = 255
+
 // oauthStartsPerHour bounds the sign-ins with providers that one source
 // (an address, IPv6 per /64) may start in an hour, over all projects: each
 // stores a state until Cleanup purges it.
@@ -291,6 +294,12 @@ func (a *Auth) oauthCallback(w http.ResponseWriter, r *http.Request, p *provider
 	cl, err := p.identify(ctx, q.Get("code"), flow.Verifier, flow.Nonce, a.cfg.Now)
 	if err == nil && cl.Subject == "" {
 		err = errors.New("ihoprauth: the provider named no subject")
+	}
+	if err == nil && (len(cl.Subject) > maxSubject || hasControl(cl.Subject)) {
+		// OpenID Connect Core §2 allows no more than 255 ASCII characters;
+		// the identities table keeps no more, a database that cut it would
+		// merge accounts, and PostgreSQL refuses a NUL.
+		err = errors.New("ihoprauth: the provider's subject is longer than 255 bytes or has control characters")
 	}
 	if err != nil {
 		a.event(ctx, EventProviderLoginFailed, proj.ID, "", p.Name+": "+cutText(err.Error(), 200))
