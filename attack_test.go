@@ -126,3 +126,22 @@ func TestAttackLongSubject(t *testing.T) {
 		t.Errorf("a subject of 255 characters: got %v, want a code", ok)
 	}
 }
+
+// The transports of a registration are the authenticator's (the browser's)
+// word, stored as a comma-separated column: one with a comma would come
+// back as two, and one with a NUL is an error of PostgreSQL (a 500).
+func TestAttackPasskeyTransports(t *testing.T) {
+	e := newEnv(t, withPasskeys)
+	tok := e.signupNone("transports@example.com")
+	k := newSoftKey(t)
+	r := e.do("POST", "/api/v1/user/mfa/passkey", tok, nil)
+	want(t, r, 200)
+	cred := k.create(r.obj("options"))
+	cred["response"].(map[string]any)["transports"] = []string{"usb", "a,b", "nul\x00", "internal"}
+	c := e.do("POST", "/api/v1/user/mfa/passkey/confirm", tok, map[string]any{"passkey_token": r.str("passkey_token"), "passkey_credential": cred})
+	want(t, c, 200)
+	got := c.obj("passkey")["transports"].([]any)
+	if len(got) != 2 || got[0] != "usb" || got[1] != "internal" {
+		t.Errorf("transports: got %v, want usb and internal", got)
+	}
+}

@@ -159,11 +159,13 @@ func (a *Auth) confirmPasskey(ctx context.Context, u User, token, name string, p
 	return passkeyAnswer{Status: "success", Passkey: passkeyOf(k)}, nil
 }
 
-// transports joins the transport hints that fit the stored column.
+// transports joins the transport hints that fit the stored column: at
+// most six, each of at most 16 bytes, without a comma (the separator) or a
+// control character (PostgreSQL refuses a NUL).
 func transports(ts []protocol.AuthenticatorTransport) string {
 	var list []string
 	for _, t := range ts {
-		if s := string(t); len(s) <= 16 && len(list) < 6 {
+		if s := string(t); len(s) <= 16 && len(list) < 6 && !strings.Contains(s, ",") && !hasControl(s) {
 			list = append(list, s)
 		}
 	}
