@@ -4,6 +4,10 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ihoprauth/ihoprauth"
 )
 
 // Attacks on the provider sign-in and on passkeys, each the repro of a
@@ -144,4 +148,36 @@ func TestAttackPasskeyTransports(t *testing.T) {
 	if len(got) != 2 || got[0] != "usb" || got[1] != "internal" {
 		t.Errorf("transports: got %v, want usb and internal", got)
 	}
+}
+
+// The error a provider sends back is the browser's query, which the
+// holder of a sign-in writes at will: what the audit event keeps of it must
+// be valid UTF-8 without control characters, or PostgreSQL refuses the
+// event (a NUL, invalid UTF-8) and the failure goes unrecorded.
+func TestAttackProviderErrorInAudit(t *testing.T) {
+	e := newOAuthEnv(t)
+	_, challenge := pkcePair("audit")
+	callback, b := e.journeyToCallback(mockUser("sub-audit", "audit@example.com", true), challenge)
+	u := mustURL(t, callback)
+	q := u.Query()
+	q.Del("code")
+	q.Set("error", "x\x00\xff\nINFO forged é"+strings.Repeat("é", 40))
+	u.RawQuery = q.Encode()
+	res, body := b.visit(u.String())
+	if got := landing(t, res, body); got.Get("error") != "access_denied" {
+		t.Fatalf("got %v, want error=access_denied", got)
+	}
+	events, err := e.auth.Events(context.Background(), time.Time{}, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range events {
+		if ev.Kind == ihoprauth.EventProviderLoginFailed {
+			if !utf8.ValidString(ev.Result) || strings.ContainsAny(ev.Result, "\x00\n") {
+				t.Errorf("audit result %q: want valid UTF-8 without control characters", ev.Result)
+			}
+			return
+		}
+	}
+	t.Errorf("no %q event", ihoprauth.EventProviderLoginFailed)
 }

@@ -394,10 +394,17 @@ func (a *Auth) providerLogin(ctx context.Context, proj Project, p *provider, cl 
 	return url.Values{"code": {code}}, nil
 }
 
-// cutText cuts s to at most n bytes, for audit results.
+// cutText cuts s to at most n bytes, for audit results: valid UTF-8 with
+// each control character shown as "?", since s may come from the browser's
+// query and PostgreSQL refuses a NUL or invalid UTF-8.
 func cutText(s string, n int) string {
 	if len(s) > n {
-		return s[:n]
+		s = s[:n]
 	}
-	return s
+	return strings.Map(func(r rune) rune {
+		if hasControl(string(r)) {
+			return '?'
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
 }
