@@ -112,9 +112,37 @@ func (a *Auth) consumeChallenge(ctx context.Context, tx Store, c Challenge) erro
 		return errBadCode
 	}
 	if c.UserID != 0 && (c.Purpose == PurposeOTP || c.Purpose == PurposeTwoStep || c.Purpose == PurposeReset) {
+		if err := a.dropUnprovedIdentities(ctx, tx, c.UserID); err != nil {
+			return err
+		}
 		return tx.MarkEmailVerified(ctx, c.UserID, a.now())
 	}
 	return nil
+}
+
+// dropUnprovedIdentities removes, in tx, the identities linked to the user
+// while their email was never proved, and ends their logins, when a mailed
+// code proves the email for the first time. None of those identities
+// proved the address (one that did would have marked it proved): whoever
+// made the account with a provider that does not verify emails may not own
+// the address, and must keep no way in once its owner takes it over
+// (pre-account takeover; the counterpart of autoLink's squatter rule, D43).
+func (a *Auth) dropUnprovedIdentities(ctx context.Context, tx Store, userID int64) error {
+	u, err := tx.UserByID(ctx, userID)
+	if err != nil || u.EmailVerifiedAt != nil {
+		return err
+	}
+	ids, err := tx.Identities(ctx, userID)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	for _, id := range ids {
+		if err := tx.DeleteIdentity(ctx, userID, id.ID); err != nil {
+			return err
+		}
+	}
+	defer a.cache.forgetUser(userID)
+	return a.revoke(ctx, tx, revocation{userID: userID, allTokens: true})
 }
 
 // codeAnswer is the answer of otp-code, two-step-auth-code and mfa-code:

@@ -36,6 +36,9 @@ import (
 // oauthStateTTL is how long a sign-in may take at the provider.
 const oauthStateTTL = 10 * time.Minute
 
+// maxSubject is the longest subject of a provider identity.
+const maxSubject = 255
+
 // oauthStartsPerHour bounds the sign-ins with providers that one source
 // (an address, IPv6 per /64) may start in an hour, over all projects: each
 // stores a state until Cleanup purges it.
@@ -292,6 +295,12 @@ func (a *Auth) oauthCallback(w http.ResponseWriter, r *http.Request, p *provider
 	if err == nil && cl.Subject == "" {
 		err = errors.New("ihoprauth: the provider named no subject")
 	}
+	if err == nil && (len(cl.Subject) > maxSubject || hasControl(cl.Subject)) {
+		// OpenID Connect Core §2 allows no more than 255 ASCII characters;
+		// the identities table keeps no more, a database that cut it would
+		// merge accounts, and PostgreSQL refuses a NUL.
+		err = errors.New("ihoprauth: the provider's subject is longer than 255 bytes or has control characters")
+	}
 	if err != nil {
 		a.event(ctx, EventProviderLoginFailed, proj.ID, "", p.Name+": "+cutText(err.Error(), 200))
 		return fail(&oauthError{"access_denied", "The provider's answer could not be verified."})
@@ -385,10 +394,17 @@ func (a *Auth) providerLogin(ctx context.Context, proj Project, p *provider, cl 
 	return url.Values{"code": {code}}, nil
 }
 
-// cutText cuts s to at most n bytes, for audit results.
+// cutText cuts s to at most n bytes, for audit results: valid UTF-8 with
+// each control character shown as "?", since s may come from the browser's
+// query and PostgreSQL refuses a NUL or invalid UTF-8.
 func cutText(s string, n int) string {
 	if len(s) > n {
-		return s[:n]
+		s = s[:n]
 	}
-	return s
+	return strings.Map(func(r rune) rune {
+		if hasControl(string(r)) {
+			return '?'
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
 }

@@ -18,6 +18,11 @@ import (
 // that requires user verification; POST passkey-code takes the token and
 // the assertion and answers the login's code, at AAL2.
 
+// passkeyLoginsPerHour bounds the usernameless passkey logins that one
+// source (an address, IPv6 per /64) may start in an hour, over all
+// projects: each stores a ceremony until Cleanup purges it.
+const passkeyLoginsPerHour = 100
+
 // passkeyOptions answers the start of a passkey ceremony.
 type passkeyOptions struct {
 	Status           string `json:"status"`
@@ -111,6 +116,12 @@ func (a *Auth) startPasskeyLogin(ctx context.Context, client clientCreds, pk pkc
 	}
 	rp, err := a.relyingParty(ctx, p.ID)
 	if err != nil {
+		return passkeyOptions{}, err
+	}
+	// Each start stores a ceremony, with no credential: a source may store
+	// so many an hour, as with the states of oauth/{provider}/start.
+	if err := a.spendSourceBudget(ctx, p.ID, "passkey-login", passkeyLoginsPerHour,
+		"passkey logins from one address", "Too many passkey logins from your address."); err != nil {
 		return passkeyOptions{}, err
 	}
 	token := newOpaque(tokenBytes)

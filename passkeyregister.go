@@ -159,11 +159,13 @@ func (a *Auth) confirmPasskey(ctx context.Context, u User, token, name string, p
 	return passkeyAnswer{Status: "success", Passkey: passkeyOf(k)}, nil
 }
 
-// transports joins the transport hints that fit the stored column.
+// transports joins the transport hints that fit the stored column: at
+// most six, each of at most 16 bytes, without a comma (the separator) or a
+// control character (PostgreSQL refuses a NUL).
 func transports(ts []protocol.AuthenticatorTransport) string {
 	var list []string
 	for _, t := range ts {
-		if s := string(t); len(s) <= 16 && len(list) < 6 {
+		if s := string(t); len(s) <= 16 && len(list) < 6 && !strings.Contains(s, ",") && !hasControl(s) {
 			list = append(list, s)
 		}
 	}
@@ -202,9 +204,17 @@ func (a *Auth) handleRemovePasskey(r *http.Request, in *input) (any, error) {
 	if err := in.err(); err != nil {
 		return nil, err
 	}
-	err = a.withStepUp(r.Context(), u, login, pr, true, func(tx Store) error { return tx.DeletePasskey(r.Context(), u.ID, id) })
+	err = a.withStepUp(r.Context(), u, login, pr, true, func(tx Store) error {
+		if err := a.passkeyNotLastWayIn(r.Context(), tx, u.ID, id); err != nil {
+			return err
+		}
+		return tx.DeletePasskey(r.Context(), u.ID, id)
+	})
 	if errors.Is(err, ErrNotFound) {
 		return nil, errNoPasskey
+	}
+	if errors.Is(err, ErrLastWayIn) {
+		return nil, errLastWayIn
 	}
 	if err != nil {
 		return nil, err
@@ -223,4 +233,30 @@ func readID(in *input, name string) int64 {
 		return 0
 	}
 	return id
+}
+
+// passkeyNotLastWayIn returns ErrLastWayIn when the user's passkey id is
+// the account's last way in, as unlink refuses an identity's (D43): no
+// password, not an otp project, no identity and no other passkey.
+func (a *Auth) passkeyNotLastWayIn(ctx context.Context, st Store, userID, id int64) error {
+	u, err := st.UserByID(ctx, userID)
+	if err != nil || u.PasswordHash != "" {
+		return err
+	}
+	proj, err := st.ProjectByID(ctx, u.ProjectID)
+	if err != nil || proj.Type == TypeOTP {
+		return err
+	}
+	ids, err := st.Identities(ctx, userID)
+	if err != nil || len(ids) > 0 {
+		return err
+	}
+	keys, err := st.Passkeys(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if len(keys) == 1 && keys[0].ID == id {
+		return ErrLastWayIn
+	}
+	return nil
 }
