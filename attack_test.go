@@ -67,14 +67,12 @@ func TestAttackLastPasskeyRemovedAfterUnlink(t *testing.T) {
 // Link CSRF (RFC 9700 §4.7 applied to linking): a link_token is a bearer
 // credential in a URL, bound to no browser. An attacker mints one for their
 // own account and makes the victim's browser open the start URL with it;
-// the victim's provider session signs in silently and the callback links
-// the victim's provider identity to the attacker's account. From then on
-// the victim's "Sign in with the provider" lands in the attacker's
-// account. Known and not fixed here: closing it needs the link bound to
-// the linking user at the callback (a link confirmed with that user's
-// bearer token), a change of the API.
+// the victim's provider session signs in silently. Had the callback linked
+// there, the victim's "Sign in with the provider" would land in the
+// attacker's account from then on. So the callback links nothing: it hands
+// the redirect_uri (the victim's browser, here) a link_code that only the
+// user of the link_token, with the start's code_verifier, can confirm (D43).
 func TestAttackLinkCSRF(t *testing.T) {
-	t.Skip("known, unfixed: a link_token is bound to neither the browser nor, at the callback, the linking user")
 	e := newOAuthEnv(t)
 	verifier, challenge := pkcePair("link-csrf")
 	attacker := e.signupNone("attacker@example.com")
@@ -82,12 +80,16 @@ func TestAttackLinkCSRF(t *testing.T) {
 	want(t, r, 200)
 	// The victim's browser follows the attacker's link.
 	got := e.signIn(mockUser("sub-victim", "victim@example.com", true), "local", e.none, challenge, "link_token", r.str("link_token"))
-	if got.Get("linked") == "" {
-		return
+	if got.Get("link_code") == "" || got.Get("linked") != "" || got.Get("code") != "" {
+		t.Fatalf("callback of the attacker's link: got %v, want a link_code alone", got)
 	}
+	// The victim's page, signed in as the victim, cannot confirm it either.
+	victim := e.signupNone("victim.owner@example.com")
+	want(t, e.do("POST", "/api/v1/user/identities/link/confirm", victim,
+		map[string]any{"link_code": got.Get("link_code"), "code_verifier": verifier}), 422)
 	in := e.signIn(mockUser("sub-victim", "victim@example.com", true), "local", e.none, challenge)
-	if e.exchange(e.none, in.Get("code"), verifier).obj("user")["email"] == "attacker@example.com" {
-		t.Fatalf("the victim's provider identity signs in to the attacker's account")
+	if email := e.exchange(e.none, in.Get("code"), verifier).obj("user")["email"]; email != "victim@example.com" {
+		t.Fatalf("the victim's provider identity signs in to %v, want an account of its own", email)
 	}
 }
 

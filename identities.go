@@ -2,6 +2,9 @@ package ihoprauth
 
 import (
 	"context"
+	"crypto/cipher"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -414,3 +417,125 @@ func (a *Auth) UnlinkIdentity(ctx context.Context, userID string, id int64) erro
 	a.event(ctx, EventIdentityUnlinked, u.ProjectID, u.UserID, provider)
 	return nil
 }
+
+// pendingLink keeps the identity cl that the link flow c brought back, for
+// c's user to confirm, and returns the link_code that names it: the
+// identity sealed with the library's key beside a one-time token whose
+// row binds it to the user, the project, the provider and the start's
+// PKCE challenge. Linking at the callback itself would let anyone who
+// makes a victim's browser open a start URL with their own link_token
+// link the victim's provider account to theirs (link CSRF).
+func (a *Auth) pendingLink(ctx context.Context, c Challenge, p *provider, cl claims) (string, error) {
+	token := newOpaque(tokenBytes)
+	row := Challenge{Purpose: PurposeLinkConfirm, ProjectID: c.ProjectID, UserID: c.UserID, TokenHash: sha256Hex(token),
+		CodeChallenge: c.CodeChallenge, CodeChallengeMethod: c.CodeChallengeMethod,
+		ExpiresAt: a.now().Add(linkTokenTTL), CreatedAt: a.now(), Provider: p.Name}
+	if err := a.store.CreateChallenge(ctx, &row); err != nil {
+		return "", err
+	}
+	plain, err := json.Marshal(pendingLinkJSON{Token: token, Provider: p.Name, Claims: cl})
+	if err != nil {
+		return "", err
+	}
+	nonce := randomBytes(a.sealer.NonceSize())
+	return base64.RawURLEncoding.EncodeToString(a.sealer.Seal(nonce, nonce, plain, linkCodeAD)), nil
+}
+
+// pendingLinkJSON is what a link_code seals.
+type pendingLinkJSON struct {
+	Token    string
+	Provider string
+	Claims   claims
+}
+
+// linkCodeAD is the additional data of a sealed link_code.
+var linkCodeAD = []byte("oauth-link-code")
+
+// openLinkCode opens a link_code sealed under the current key or one of
+// the others (Config.PreviousSecrets, NextSecrets).
+func (a *Auth) openLinkCode(code string) (pendingLinkJSON, bool) {
+	sealed, err := base64.RawURLEncoding.DecodeString(code)
+	if err != nil {
+		return pendingLinkJSON{}, false
+	}
+	for _, s := range append([]cipher.AEAD{a.sealer}, a.otherSealers...) {
+		n := s.NonceSize()
+		if len(sealed) < n {
+			return pendingLinkJSON{}, false
+		}
+		plain, err := s.Open(nil, sealed[:n], sealed[n:], linkCodeAD)
+		if err != nil {
+			continue
+		}
+		var pl pendingLinkJSON
+		return pl, json.Unmarshal(plain, &pl) == nil && pl.Token != ""
+	}
+	return pendingLinkJSON{}, false
+}
+
+// errBadLinkCode answers a link_code that is not one, is used or expired,
+// is another user's, or comes with the wrong code_verifier.
+var errBadLinkCode = fieldError("link_code", "The link_code is invalid, used, expired or not for this user and code_verifier.")
+
+// linkedAnswer is the answer of user/identities/link/confirm.
+type linkedAnswer struct {
+	Status   string `json:"status"`
+	Provider string `json:"provider"`
+}
+
+// handleLinkConfirm links the identity of a link_code to the caller, who
+// must be the user who asked for the link_token and hold the verifier of
+// the start's PKCE challenge (D43).
+func (a *Auth) handleLinkConfirm(r *http.Request, in *input) (any, error) {
+	code := in.str("link_code", true, 4096)
+	verifier := in.str("code_verifier", true, 128)
+	if err := in.err(); err != nil {
+		return nil, err
+	}
+	ctx := r.Context()
+	u, _, err := a.bearer(r)
+	if err != nil {
+		return nil, err
+	}
+	pl, ok := a.openLinkCode(code)
+	if !ok {
+		return nil, errBadLinkCode
+	}
+	c, err := a.store.ChallengeByToken(ctx, PurposeLinkConfirm, sha256Hex(pl.Token))
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, errBadLinkCode
+	case err != nil:
+		return nil, err
+	case c.UsedAt != nil || !a.now().Before(c.ExpiresAt) || c.UserID != u.ID || c.Provider != pl.Provider ||
+		!(pkce{c.CodeChallenge, c.CodeChallengeMethod}).verifies(verifier):
+		return nil, errBadLinkCode
+	}
+	p := a.providers.byName[pl.Provider]
+	if p == nil {
+		return nil, errBadLinkCode
+	}
+	won, err := a.store.ConsumeChallenge(ctx, c.ID, a.now())
+	if err != nil || !won {
+		return nil, cmpErr(err, errBadLinkCode)
+	}
+	proj, err := a.store.ProjectByID(ctx, u.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	switch err := a.linkFromSession(ctx, proj, u.ID, p, pl.Claims); {
+	case errors.Is(err, errIdentityTaken):
+		return nil, errIdentityTakenJSON
+	case errors.Is(err, errRefused):
+		return nil, errLinkRefused
+	case err != nil:
+		return nil, err
+	}
+	return linkedAnswer{Status: "success", Provider: p.Name}, nil
+}
+
+// errLinkRefused answers a confirmation for a disabled account.
+var errLinkRefused = &Error{Status: http.StatusForbidden, Message: "The account cannot link a provider."}
+
+// errIdentityTakenJSON is errIdentityTaken as a JSON answer.
+var errIdentityTakenJSON = &Error{Status: http.StatusConflict, Message: "This provider account is linked to another account."}

@@ -156,9 +156,20 @@ func TestOAuthLinkFromSession(t *testing.T) {
 	r := e.do("POST", "/api/v1/user/identities/link", tok, map[string]any{"provider": "local"})
 	want(t, r, 200)
 	got := e.signIn(mockUser("sub-linked", "someone.else@example.com", true), "local", e.none, challenge, "link_token", r.str("link_token"))
-	if got.Get("linked") != "local" || got.Get("code") != "" || got.Get("state") != "client-state-42" {
-		t.Fatalf("got %v, want linked=local and the client's state", got)
+	if got.Get("link_code") == "" || got.Get("code") != "" || got.Get("state") != "client-state-42" {
+		t.Fatalf("got %v, want a link_code and the client's state", got)
 	}
+	confirm := func(tok, code, v string) resp {
+		return e.do("POST", "/api/v1/user/identities/link/confirm", tok, map[string]any{"link_code": code, "code_verifier": v})
+	}
+	stranger := e.signupNone("stranger@example.com")
+	want(t, confirm(stranger, got.Get("link_code"), verifier), 422) // another user's
+	want(t, confirm(tok, got.Get("link_code"), verifier+"x"), 422)  // the wrong verifier
+	want(t, confirm(tok, got.Get("link_code")+"x", verifier), 422)  // not a link_code
+	if c := confirm(tok, got.Get("link_code"), verifier); c.status != 200 || c.str("provider") != "local" {
+		t.Fatalf("confirmation: got %s, want 200 and provider local", c)
+	}
+	want(t, confirm(tok, got.Get("link_code"), verifier), 422) // once
 	// The linked identity now signs in to the account, whatever its email.
 	in := e.signIn(mockUser("sub-linked", "someone.else@example.com", true), "local", e.none, challenge)
 	if e.exchange(e.none, in.Get("code"), verifier).obj("user")["email"] != "linker@example.com" {
@@ -177,9 +188,17 @@ func TestOAuthLinkFromSession(t *testing.T) {
 		r := e.do("POST", "/api/v1/user/identities/link", other, map[string]any{"provider": "local"})
 		want(t, r, 200)
 		got := e.signIn(mockUser("sub-linked", "x@example.com", true), "local", e.none, challenge, "link_token", r.str("link_token"))
-		if got.Get("error") != "identity_taken" {
-			t.Errorf("got %v, want error=identity_taken", got)
+		want(t, confirm(other, got.Get("link_code"), verifier), 409)
+	})
+	t.Run("nothing is linked before the confirmation", func(t *testing.T) {
+		r := e.do("POST", "/api/v1/user/identities/link", tok, map[string]any{"provider": "local"})
+		want(t, r, 200)
+		got := e.signIn(mockUser("sub-pending", "pending@example.com", true), "local", e.none, challenge, "link_token", r.str("link_token"))
+		in := e.signIn(mockUser("sub-pending", "pending@example.com", true), "local", e.none, challenge)
+		if e.exchange(e.none, in.Get("code"), verifier).obj("user")["email"] != "pending@example.com" {
+			t.Errorf("the identity reached the linking account before the confirmation")
 		}
+		want(t, confirm(tok, got.Get("link_code"), verifier), 409) // it is an account of its own now
 	})
 	t.Run("no recent login", func(t *testing.T) {
 		e.clock.Advance(11 * time.Minute)
@@ -215,9 +234,8 @@ func TestOAuthUnlink(t *testing.T) {
 	link := e.do("POST", "/api/v1/user/identities/link", access, map[string]any{"provider": "plain"})
 	want(t, link, 200)
 	linked := e.signIn(mockUser("plain-7", "only@example.com", true), "plain", e.none, challenge, "link_token", link.str("link_token"))
-	if linked.Get("linked") != "plain" {
-		t.Fatalf("got %v, want linked=plain", linked)
-	}
+	want(t, e.do("POST", "/api/v1/user/identities/link/confirm", access,
+		map[string]any{"link_code": linked.Get("link_code"), "code_verifier": verifier}), 200)
 	want(t, e.send("POST", "/api/v1/user/identities/remove", access, "application/x-www-form-urlencoded", strings.NewReader("id="+id)), 200)
 	list := e.do("GET", "/api/v1/user/identities", access, nil)
 	if l, _ := list.body["identities"].([]any); len(l) != 1 || l[0].(map[string]any)["provider"] != "plain" {

@@ -306,10 +306,13 @@ func (a *Auth) oauthCallback(w http.ResponseWriter, r *http.Request, p *provider
 		return fail(&oauthError{"access_denied", "The provider's answer could not be verified."})
 	}
 	if c.UserID != 0 {
-		if err := a.linkFromSession(ctx, proj, c.UserID, p, cl); err != nil {
-			return a.oauthFailed(ctx, proj, p, err, fail)
+		// A link is only proposed here: the user it is for confirms it
+		// with their bearer token and the start's PKCE verifier (D43).
+		code, err := a.pendingLink(ctx, c, p, cl)
+		if err != nil {
+			return err
 		}
-		redirectTo(w, flow.RedirectURI, url.Values{"linked": {p.Name}, "state": {flow.ClientState}})
+		redirectTo(w, flow.RedirectURI, url.Values{"link_code": {code}, "state": {flow.ClientState}})
 		return nil
 	}
 	params, err := a.providerLogin(ctx, proj, p, cl, pkce{c.CodeChallenge, c.CodeChallengeMethod})

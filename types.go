@@ -131,6 +131,9 @@ const (
 	// PurposeLink is the link_token with which a logged-in user starts
 	// linking another provider (docs/design.md, D43); no code is mailed.
 	PurposeLink Purpose = "link"
+	// PurposeLinkConfirm is the link_code with which the user who started
+	// a link confirms it (docs/design.md, D43); no code is mailed.
+	PurposeLinkConfirm Purpose = "link-confirm"
 )
 
 // The three project types of the iHopr API.
