@@ -35,10 +35,10 @@ func forEachBackend(t *testing.T, test func(t *testing.T, backend string)) {
 	}
 }
 
-// newStore returns a Store on db.
+// newStore returns a Store on db, reading db's replica on "pgreplica".
 func newStore(t *testing.T, db *gorm.DB) *store.Store {
 	t.Helper()
-	s, err := store.New(context.Background(), db, store.Config{})
+	s, err := store.New(context.Background(), db, store.Config{Replicas: testdb.Replicas(t, db)})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
