@@ -4,6 +4,8 @@
 #
 #   bash .ci/pgreplica.sh start DIR   # blocks until the replica streams; prints the DSNs
 #   bash .ci/pgreplica.sh stop DIR
+#   bash .ci/pgreplica.sh kill-replica DIR     # stops the replica at once (pg_ctl -m immediate)
+#   bash .ci/pgreplica.sh restart-replica DIR  # starts it again; blocks until it streams
 #
 # Both are clusters of their own under DIR (DIR/primary, DIR/replica),
 # made with initdb -A trust and pg_basebackup -R -X stream from the newest
@@ -20,7 +22,7 @@ base=${PGREPLICA_PORT:-55432}
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 
 usage() {
-  echo "usage: $0 start|stop DIR" >&2
+  echo "usage: $0 start|stop|kill-replica|restart-replica DIR" >&2
   exit 2
 }
 [ $# -eq 2 ] || usage
@@ -64,6 +66,11 @@ CONF
 port = $((base + 1))
 hot_standby = on
 CONF
+  start_replica
+}
+
+# start_replica starts the replica and waits until it streams.
+start_replica() {
   as "$bin/pg_ctl" -D "$dir/replica" -l "$dir/replica.log" -w -t 60 start >/dev/null
   local i
   for i in $(seq 120); do
@@ -91,5 +98,7 @@ stop() {
 case $cmd in
 start) start ;;
 stop) stop ;;
+kill-replica) as "$bin/pg_ctl" -D "$dir/replica" -m immediate -w -t 30 stop >/dev/null ;;
+restart-replica) start_replica ;;
 *) usage ;;
 esac

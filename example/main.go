@@ -67,10 +67,15 @@ func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, st
 	if err := observeGoroutines(s.metrics); err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
-	st, err := store.New(ctx, db, store.Config{NoMigrate: o.migrate == "off"})
+	s.replicas, err = openReplicas(o.replicas)
 	if err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
+	st, err := store.New(ctx, db, store.Config{NoMigrate: o.migrate == "off", Replicas: s.replicas})
+	if err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+	s.store = st
 	sessions := ihoprauth.NewSessionManager(st.SessionStore())
 	s.auth, err = ihoprauth.New(ctx, st, m, ihoprauth.Config{
 		Sessions:            sessions,
