@@ -40,9 +40,9 @@ func (s *Store) AppendChange(ctx context.Context, c ihoprauth.Change) error {
 	switch {
 	case err != nil:
 	case s.inTx:
-		*s.appended = true
+		*s.appended = append(*s.appended, c)
 	default:
-		s.noteChangeCommitted()
+		s.noteChangesCommitted([]ihoprauth.Change{c})
 	}
 	return s.wrap("append change", err)
 }

@@ -5,10 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/ihoprauth/ihoprauth"
 )
 
 // A Store with Config.Replicas sends two named reads to a PostgreSQL hot
@@ -24,10 +27,10 @@ import (
 //   - the replica has replayed the WAL up to that position, so every change
 //     the feed has applied, and everything committed before it, is
 //     visible there;
-//   - no transaction of this Store that appended a change has committed
-//     since the last read of the feed began: the instance that revokes
-//     reads its own revocation at once, from the primary, until the feed's
-//     position covers it.
+//   - the row read is not of a user or project that a transaction of this
+//     Store changed (appended a change for) after the last read of the
+//     feed began: the instance that revokes reads its own revocation at
+//     once, from the primary, until the feed's position covers it.
 //
 // Outside those, and when the replica is down, answers an error or does
 // not know the row (a token issued a moment ago), the read goes to the
@@ -41,9 +44,12 @@ type replicaSet struct {
 	minLSN atomic.Int64
 	// ownSeq counts the commits through this Store that appended a
 	// change; covered is what ownSeq was when the last successful Changes
-	// began. While they differ, a revocation of this instance may not have
-	// reached the replicas yet.
+	// began. mine holds, for each user and project those commits changed,
+	// the ownSeq of the last; one above covered may not have reached the
+	// replicas yet.
 	ownSeq, covered atomic.Uint64
+	mu              sync.Mutex
+	mine            map[ihoprauth.Change]uint64 // by UserID or ProjectID alone
 	// Counts for ReplicaStats.
 	served, primary atomic.Int64
 }
@@ -96,7 +102,7 @@ func newReplicaSet(primary *gorm.DB, dbs []*gorm.DB, n int) (*replicaSet, error)
 	if primary.Dialector.Name() != "postgres" {
 		return nil, fmt.Errorf("store: Replicas: replicas are supported on PostgreSQL only, not %s", primary.Dialector.Name())
 	}
-	rs := &replicaSet{}
+	rs := &replicaSet{mine: map[ihoprauth.Change]uint64{}}
 	for i, db := range dbs {
 		if db == nil || db.Dialector.Name() != "postgres" {
 			return nil, fmt.Errorf("store: Replicas[%d]: not a PostgreSQL database", i)
@@ -114,15 +120,17 @@ func newReplicaSet(primary *gorm.DB, dbs []*gorm.DB, n int) (*replicaSet, error)
 }
 
 // readRow is row for the reads that a replica may answer: on a replica
-// when choose allows it, else, or when the replica fails or has no such
-// row, on the primary.
-func (s *Store) readRow(ctx context.Context, st *statement, dest []any, args ...any) error {
-	if r := s.chooseReplica(ctx); r != nil {
+// when chooseReplica allows it, else, or when the replica fails or has no
+// such row, or the row is of a user or project that this Store changed
+// lately (of reports which, from the row read), on the primary.
+func (s *Store) readRow(ctx context.Context, st *statement, of func() ihoprauth.Change, dest []any, args ...any) error {
+	if r, covered := s.chooseReplica(ctx); r != nil {
 		err := r.db.QueryRowContext(ctx, st.sql, args...).Scan(dest...)
 		switch {
-		case err == nil:
+		case err == nil && !s.replicas.changedSince(of(), covered):
 			s.replicas.served.Add(1)
 			return nil
+		case err == nil:
 		case ctx.Err() != nil:
 			return s.wrap(st.op, err)
 		case !errors.Is(err, sql.ErrNoRows):
@@ -135,24 +143,23 @@ func (s *Store) readRow(ctx context.Context, st *statement, dest []any, args ...
 	return s.row(ctx, st, dest, args...)
 }
 
-// chooseReplica returns the replica to read, or nil for the primary.
-func (s *Store) chooseReplica(ctx context.Context) *replica {
+// chooseReplica returns the replica to read, or nil for the primary, and
+// the value of covered that the position it has replayed goes with.
+func (s *Store) chooseReplica(ctx context.Context) (*replica, uint64) {
 	rs := s.replicas
 	if rs == nil || s.inTx || time.Since(time.Unix(0, rs.feedAt.Load())) >= feedFresh {
-		return nil
+		return nil, 0
 	}
-	// covered before minLSN: Changes stores them the other way round, so
-	// a covered that includes a commit comes with a position past it.
-	if rs.covered.Load() != rs.ownSeq.Load() {
-		return nil
-	}
+	// covered before minLSN: noteFeed stores them the other way round, so
+	// this covered comes with a position at least as far as its own.
+	covered := rs.covered.Load()
 	need := rs.minLSN.Load()
 	r := rs.dbs[rs.next.Add(1)%uint64(len(rs.dbs))]
 	if time.Now().UnixNano() < r.downUntil.Load() {
-		return nil
+		return nil, 0
 	}
 	if r.lsn.Load() >= need {
-		return r
+		return r, covered
 	}
 	// Ask before reading: the read's snapshot is then at least as new as
 	// the position this answers.
@@ -162,13 +169,13 @@ func (s *Store) chooseReplica(ctx context.Context) *replica {
 		if ctx.Err() == nil {
 			s.rest(r, "replay position", err)
 		}
-		return nil
+		return nil, 0
 	}
 	storeMax(&r.lsn, lsn)
 	if lsn >= need {
-		return r
+		return r, covered
 	}
-	return nil
+	return nil, 0
 }
 
 // rest leaves r alone for replicaRest after it failed op with err, and
@@ -194,15 +201,47 @@ func (s *Store) noteFeed(ctx context.Context, seq uint64) error {
 	storeMax(&rs.minLSN, lsn)
 	storeMax64(&rs.covered, seq)
 	rs.feedAt.Store(time.Now().UnixNano())
+	covered := rs.covered.Load()
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	for c, n := range rs.mine {
+		if n <= covered {
+			delete(rs.mine, c)
+		}
+	}
 	return nil
 }
 
-// noteChangeCommitted records that a transaction of this Store that
-// appended a change has committed.
-func (s *Store) noteChangeCommitted() {
-	if s.replicas != nil {
-		s.replicas.ownSeq.Add(1)
+// noteChangesCommitted records that a transaction of this Store that
+// appended changes has committed: until a read of the feed that began
+// after this covers them, their users' and projects' rows are read on the
+// primary.
+func (s *Store) noteChangesCommitted(changes []ihoprauth.Change) {
+	rs := s.replicas
+	if rs == nil || len(changes) == 0 {
+		return
 	}
+	seq := rs.ownSeq.Add(1)
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	for _, c := range changes {
+		rs.mine[changeKey(c)] = seq
+	}
+}
+
+// changedSince reports whether a transaction of this Store changed c's
+// user or project after the read of the feed whose covered it was began:
+// the replica's position may then be short of that change.
+func (rs *replicaSet) changedSince(c ihoprauth.Change, covered uint64) bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	n, ok := rs.mine[changeKey(c)]
+	return ok && n > covered
+}
+
+// changeKey is c with only what names its user or project.
+func changeKey(c ihoprauth.Change) ihoprauth.Change {
+	return ihoprauth.Change{UserID: c.UserID, ProjectID: c.ProjectID}
 }
 
 // storeMax raises v to x if x is larger.

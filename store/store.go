@@ -119,9 +119,9 @@ type Store struct {
 	// replicas is nil without Config.Replicas; shared with the Stores of
 	// its transactions.
 	replicas *replicaSet
-	// appended is set, in a transaction's Store, when the transaction
-	// appends a change (see noteChangeCommitted).
-	appended *bool
+	// appended collects, in a transaction's Store, the changes the
+	// transaction appends (see noteChangesCommitted).
+	appended *[]ihoprauth.Change
 }
 
 var _ ihoprauth.Store = (*Store)(nil)
@@ -308,7 +308,7 @@ const (
 // runTransaction runs fn in one transaction, once.
 func (s *Store) runTransaction(ctx context.Context, fn func(tx *Store) error) error {
 	var fnErr error
-	appended := false
+	var appended []ihoprauth.Change
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		fnErr = fn(&Store{db: tx, inTx: true, log: s.log, reads: s.reads, replicas: s.replicas, appended: &appended})
 		return fnErr
@@ -316,8 +316,8 @@ func (s *Store) runTransaction(ctx context.Context, fn func(tx *Store) error) er
 	if err != nil && err != fnErr {
 		return s.wrap("transaction", err) // BEGIN or COMMIT failed
 	}
-	if err == nil && appended {
-		s.noteChangeCommitted()
+	if err == nil {
+		s.noteChangesCommitted(appended)
 	}
 	return err
 }
