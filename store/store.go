@@ -45,6 +45,12 @@
 // is consumed by a conditional UPDATE whose count of changed rows decides
 // the single winner, which holds under READ COMMITTED and REPEATABLE READ.
 //
+// On PostgreSQL, Config.Replicas takes hot standbys for the two reads of
+// every request (the bearer check's token and user, the project by
+// client_id), which they serve only while the app's change feed keeps
+// them as fresh as its token cache; everything else stays on db (see
+// Config.Replicas and ReplicaStats).
+//
 // # Tables and migrations
 //
 // The tables are all named ihoprauth_*, next to the app's own. Indexed
