@@ -59,7 +59,9 @@ const hitMySQLSQL = "INSERT INTO ihoprauth_counters (counter_key, `count`, windo
 
 // hitMySQL is Hit on MySQL and MariaDB: one statement, retried on a
 // conflict, and then, when the count did not restart, a read of the
-// window's start, which no hit changes while the window lasts.
+// window's start, which no hit changes while the window lasts; when the
+// counter was deleted in between (a success resets it), the window start
+// is now.
 func (s *Store) hitMySQL(ctx context.Context, key string, now, cutoff time.Time) (ihoprauth.Counter, error) {
 	c := ihoprauth.Counter{Key: key, Count: 1, WindowStart: now, LastAt: now}
 	err := s.retry(ctx, func() error {
@@ -81,10 +83,15 @@ func (s *Store) hitMySQL(ctx context.Context, key string, now, cutoff time.Time)
 	}
 	if c.Count > 1 {
 		var row counterRow
-		if err := s.take(ctx, &row, "counter_key = ?", key); err != nil {
+		switch err := s.take(ctx, &row, "counter_key = ?", key); {
+		case errors.Is(err, ihoprauth.ErrNotFound):
+			// Reset (ResetCounter, Purge) since the hit: the window that
+			// the count belongs to is over, and a new one would begin now.
+		case err != nil:
 			return ihoprauth.Counter{}, s.wrap("hit", err)
+		default:
+			c.WindowStart = utc(row.WindowStart)
 		}
-		c.WindowStart = utc(row.WindowStart)
 	}
 	return c, nil
 }
