@@ -58,10 +58,10 @@ const hitMySQLSQL = "INSERT INTO ihoprauth_counters (counter_key, `count`, windo
 	"window_start = CASE WHEN window_start <= ? THEN ? ELSE window_start END, last_at = ?"
 
 // hitMySQL is Hit on MySQL and MariaDB: one statement, retried on a
-// conflict, and then, when the count did not restart, a read of the
-// window's start, which no hit changes while the window lasts; when the
-// counter was deleted in between (a success resets it), the window start
-// is now.
+// conflict, and then a read of the window's start, which is now when the
+// count restarted and otherwise the stored one, which no hit changes while
+// the window lasts; when the counter was deleted in between (a success
+// resets it), the window start is now.
 func (s *Store) hitMySQL(ctx context.Context, key string, now, cutoff time.Time) (ihoprauth.Counter, error) {
 	c := ihoprauth.Counter{Key: key, Count: 1, WindowStart: now, LastAt: now}
 	err := s.retry(ctx, func() error {
@@ -81,17 +81,17 @@ func (s *Store) hitMySQL(ctx context.Context, key string, now, cutoff time.Time)
 	if err != nil {
 		return ihoprauth.Counter{}, s.wrap("hit", err)
 	}
-	if c.Count > 1 {
-		var row counterRow
-		switch err := s.take(ctx, &row, "counter_key = ?", key); {
-		case errors.Is(err, ihoprauth.ErrNotFound):
-			// Reset (ResetCounter, Purge) since the hit: the window that
-			// the count belongs to is over, and a new one would begin now.
-		case err != nil:
-			return ihoprauth.Counter{}, s.wrap("hit", err)
-		default:
-			c.WindowStart = utc(row.WindowStart)
-		}
+	// Read whatever the count, so that the statements of a request do not
+	// depend on a counter's state (docs/design.md, D29).
+	var row counterRow
+	switch err := s.take(ctx, &row, "counter_key = ?", key); {
+	case errors.Is(err, ihoprauth.ErrNotFound):
+		// Reset (ResetCounter, Purge) since the hit: the window that the
+		// count belongs to is over, and a new one would begin now.
+	case err != nil:
+		return ihoprauth.Counter{}, s.wrap("hit", err)
+	case c.Count > 1:
+		c.WindowStart = utc(row.WindowStart)
 	}
 	return c, nil
 }
