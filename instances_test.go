@@ -30,10 +30,10 @@ func TestTwoInstancesShareOneDatabase(t *testing.T) {
 
 // newEnvOn is an env on an existing database, sending mail to rec (a new
 // Recorder when nil); it saves the projects again, as every instance of an
-// app does at start.
+// app does at start. On "pgreplica" its Store reads db's replica.
 func newEnvOn(t *testing.T, db *gorm.DB, rec *mailer.Recorder) *env {
 	t.Helper()
-	st, err := store.New(context.Background(), db, store.Config{})
+	st, err := store.New(context.Background(), db, store.Config{Replicas: testdb.Replicas(t, db)})
 	if err != nil {
 		t.Fatal(err)
 	}

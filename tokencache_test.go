@@ -26,11 +26,12 @@ func TestFeedEndsRevocationsOnEveryInstance(t *testing.T) {
 }
 
 func testFeedEndsRevocations(t *testing.T, db *gorm.DB) {
-	stA, err := store.New(context.Background(), db, store.Config{})
+	stA, err := store.New(context.Background(), db, store.Config{Replicas: testdb.Replicas(t, db)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	stB, err := store.New(context.Background(), testdb.Reopen(t, db), store.Config{})
+	dbB := testdb.Reopen(t, db)
+	stB, err := store.New(context.Background(), dbB, store.Config{Replicas: testdb.Replicas(t, dbB)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@
 #
 #   bash .ci/galera.sh start DIR   # blocks until 3 nodes are Synced; prints the DSNs
 #   bash .ci/galera.sh stop DIR
+#   bash .ci/galera.sh restart DIR N  # starts node N again after it died; blocks until Synced
 #
 # Each node has its data directory, socket, pid file, log and option file
 # under DIR/nodeN, and ports of its own from GALERA_PORT (default 23300):
@@ -22,10 +23,10 @@ base=${GALERA_PORT:-23300}
 nodes=(1 2 3)
 
 usage() {
-  echo "usage: $0 start|stop DIR" >&2
+  echo "usage: $0 start|stop DIR, or $0 restart DIR N" >&2
   exit 2
 }
-[ $# -eq 2 ] || usage
+[ $# -ge 2 ] || usage
 cmd=$1
 dir=$2
 
@@ -174,5 +175,10 @@ stop() {
 case $cmd in
 start) start ;;
 stop) stop ;;
+restart)
+  [ $# -eq 3 ] || usage
+  start_node "$3"
+  wait_synced "$3" 180
+  ;;
 *) usage ;;
 esac

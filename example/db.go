@@ -60,6 +60,24 @@ func openDB(spec, sqliteDriver string) (*gorm.DB, error) {
 	return db, nil
 }
 
+// openReplicas opens the -replica URLs, PostgreSQL streaming replicas of
+// -db, without connecting: a replica that is down at start only sends its
+// reads to the primary (store.Config.Replicas).
+func openReplicas(urls []string) ([]*gorm.DB, error) {
+	var dbs []*gorm.DB
+	for _, u := range urls {
+		if scheme, _, _ := strings.Cut(u, "://"); scheme != "postgres" && scheme != "postgresql" {
+			return dbs, fmt.Errorf("-replica %q: want a postgres:// URL", scheme)
+		}
+		db, err := gorm.Open(postgres.Open(u), &gorm.Config{Logger: quietLogger(), DisableAutomaticPing: true})
+		if err != nil {
+			return dbs, fmt.Errorf("-replica: %w", err)
+		}
+		dbs = append(dbs, db)
+	}
+	return dbs, nil
+}
+
 // openSQLite opens the SQLite file at path with the driver that -sqlite
 // names.
 func openSQLite(path, driver string) (*gorm.DB, error) {

@@ -15,7 +15,7 @@ import (
 // options are the example's flags.
 type options struct {
 	addr, db, sqlite, smtp, smtpFrom, smtpTLS string
-	projects, admins                          listFlag
+	projects, admins, replicas                listFlag
 	tokenCache                                durationFlag
 	hashes                                    int
 	drainDelay                                time.Duration
@@ -32,6 +32,7 @@ func parseFlags() options {
 	var o options
 	flag.StringVar(&o.addr, "addr", "localhost:8080", "listen address")
 	flag.StringVar(&o.db, "db", "ihoprauth.db", "SQLite file, or a postgres:// or mysql:// URL")
+	flag.Var(&o.replicas, "replica", "postgres:// URL of a streaming replica of a PostgreSQL -db, repeatable (store.Config.Replicas)")
 	flag.StringVar(&o.sqlite, "sqlite", "cgo", "driver of a SQLite -db: cgo (mattn/go-sqlite3) or pure (pure Go, for a CGO_ENABLED=0 build)")
 	flag.StringVar(&o.smtp, "smtp", "", "SMTP server host:port; empty: mails go to stderr and /dev/inbox")
 	flag.StringVar(&o.smtpFrom, "smtp-from", "ihoprauth@localhost", "sender address of mails")

@@ -72,10 +72,15 @@ func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, pa
 	if err := observeGoroutines(s.metrics); err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
-	st, err := store.New(ctx, db, store.Config{NoMigrate: o.migrate == "off"})
+	s.replicas, err = openReplicas(o.replicas)
 	if err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
+	st, err := store.New(ctx, db, store.Config{NoMigrate: o.migrate == "off", Replicas: s.replicas})
+	if err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+	s.store = st
 	sessions := ihoprauth.NewSessionManager(st.SessionStore())
 	cfg := ihoprauth.Config{
 		Sessions:            sessions,

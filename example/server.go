@@ -17,6 +17,7 @@ import (
 
 	"github.com/ihoprauth/ihoprauth"
 	"github.com/ihoprauth/ihoprauth/internal/memmetrics"
+	"github.com/ihoprauth/ihoprauth/store"
 )
 
 // server is the example put together over one database: the API with
@@ -25,6 +26,8 @@ import (
 type server struct {
 	auth        *ihoprauth.Auth
 	db          *gorm.DB
+	replicas    []*gorm.DB // -replica
+	store       *store.Store
 	handler     http.Handler
 	stopCleanup func()
 	draining    atomic.Bool // set at SIGINT or SIGTERM
@@ -78,11 +81,18 @@ func (s *server) Close() error {
 	if s.auth != nil {
 		errs = append(errs, s.auth.Close(context.Background()))
 	}
-	sqlDB, err := s.db.DB()
-	if err == nil {
-		err = sqlDB.Close()
+	if s.store != nil && len(s.replicas) > 0 {
+		n := s.store.ReplicaStats()
+		slog.Info("reads that a -replica could serve", "replica", n.Replica, "primary", n.Primary)
 	}
-	return errors.Join(append(errs, err)...)
+	for _, db := range append([]*gorm.DB{s.db}, s.replicas...) {
+		sqlDB, err := db.DB()
+		if err == nil {
+			err = sqlDB.Close()
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // adminRole gives role admin to the -admin addresses when they sign up.

@@ -37,12 +37,25 @@ func (s *Store) AppendChange(ctx context.Context, c ihoprauth.Change) error {
 	now, args := s.dbNow()
 	err := s.db.WithContext(ctx).Exec("INSERT INTO ihoprauth_changes (user_id, project_id, at) VALUES (?, ?, "+now+")",
 		append([]any{c.UserID, c.ProjectID}, args...)...).Error
+	switch {
+	case err != nil:
+	case s.inTx:
+		*s.appended = append(*s.appended, c)
+	default:
+		s.noteChangesCommitted([]ihoprauth.Change{c})
+	}
 	return s.wrap("append change", err)
 }
 
 // Changes returns the changes stamped at or after since, by ID, and the
-// database's clock.
+// database's clock. With Config.Replicas it also notes the primary's WAL
+// position, which the replicas must have replayed to be read (see
+// replicaSet).
 func (s *Store) Changes(ctx context.Context, since time.Time) ([]ihoprauth.Change, time.Time, error) {
+	var seq uint64
+	if s.replicas != nil {
+		seq = s.replicas.ownSeq.Load()
+	}
 	now, err := s.clock(ctx)
 	if err != nil {
 		return nil, time.Time{}, s.wrap("database clock", err)
@@ -54,6 +67,11 @@ func (s *Store) Changes(ctx context.Context, since time.Time) ([]ihoprauth.Chang
 	changes := make([]ihoprauth.Change, len(rows))
 	for i, r := range rows {
 		changes[i] = ihoprauth.Change{ID: r.ID, UserID: r.UserID, ProjectID: r.ProjectID, At: utc(r.At)}
+	}
+	if s.replicas != nil {
+		if err := s.noteFeed(ctx, seq); err != nil {
+			return nil, time.Time{}, err
+		}
 	}
 	return changes, now, nil
 }

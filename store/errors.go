@@ -48,8 +48,11 @@ func (s *Store) wrap(op string, err error) error {
 //     (insufficient resources: too many connections), or 57P03 (cannot
 //     connect now);
 //   - a MySQL or MariaDB error 1040 (too many connections), 1203 (user has
-//     too many connections), 1205 (lock wait timeout) or 2002/2003/2006/2013
-//     (connection lost or refused).
+//     too many connections), 1205 (lock wait timeout), 2002/2003/2006/2013
+//     (connection lost or refused), 1053 (server shutting down), 1927
+//     (connection killed) or 1047, which a Galera node answers while it is
+//     not part of the primary component or has not finished joining
+//     ("WSREP has not yet prepared node for application use").
 func unavailable(dialector gorm.Dialector, err error) bool {
 	var netErr net.Error
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn) ||
@@ -74,7 +77,7 @@ func unavailable(dialector gorm.Dialector, err error) bool {
 	var myErr *mysql.MySQLError
 	if errors.As(err, &myErr) {
 		switch myErr.Number {
-		case 1040, 1203, 1205, 2002, 2003, 2006, 2013:
+		case 1040, 1203, 1205, 2002, 2003, 2006, 2013, 1047, 1053, 1927:
 			return true
 		}
 	}

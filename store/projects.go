@@ -38,7 +38,8 @@ func (s *Store) SaveProject(ctx context.Context, p *ihoprauth.Project) error {
 // request that names a client reads it.
 func (s *Store) ProjectByClientID(ctx context.Context, clientID string) (ihoprauth.Project, error) {
 	var x projectScan
-	if err := s.row(ctx, s.reads.projectByClientID, x.dest(), clientID); err != nil {
+	project := func() ihoprauth.Change { return ihoprauth.Change{ProjectID: x.p.ID} }
+	if err := s.readRow(ctx, s.reads.projectByClientID, project, x.dest(), clientID); err != nil {
 		return ihoprauth.Project{}, err
 	}
 	return x.p.project(), nil

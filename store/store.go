@@ -45,6 +45,12 @@
 // is consumed by a conditional UPDATE whose count of changed rows decides
 // the single winner, which holds under READ COMMITTED and REPEATABLE READ.
 //
+// On PostgreSQL, Config.Replicas takes hot standbys for the two reads of
+// every request (the bearer check's token and user, the project by
+// client_id), which they serve only while the app's change feed keeps
+// them as fresh as its token cache; everything else stays on db (see
+// Config.Replicas and ReplicaStats).
+//
 // # Tables and migrations
 //
 // The tables are all named ihoprauth_*, next to the app's own. Indexed
@@ -116,6 +122,12 @@ type Store struct {
 	inTx  bool
 	log   *slog.Logger
 	reads *reads // prepared on db's pool, shared with the Stores of its transactions
+	// replicas is nil without Config.Replicas; shared with the Stores of
+	// its transactions.
+	replicas *replicaSet
+	// appended collects, in a transaction's Store, the changes the
+	// transaction appends (see noteChangesCommitted).
+	appended *[]ihoprauth.Change
 }
 
 var _ ihoprauth.Store = (*Store)(nil)
@@ -143,6 +155,26 @@ type Config struct {
 	// are applied by someone else (MigrationSQL, or Migrate run with a
 	// privileged user) before the app starts.
 	NoMigrate bool
+	// Replicas are hot standbys of db, kept by PostgreSQL's streaming
+	// replication, opened like db (each with the search_path of db, if
+	// it sets one). Two reads go to them: a bearer check's read of its
+	// token and user (TokenUser) and the read of a project by client_id
+	// (ProjectByClientID), the reads of every request. They go there only
+	// while they cannot be staler than the token cache of the app's
+	// instances: while the change feed is being read (the token cache is
+	// on, ihoprauth.Config.TokenCacheTTL) and the replica has replayed
+	// what the primary had written at the feed's last read, and not
+	// until then after this Store has committed a revocation or any other
+	// change, so that a revocation is refused within the feed's bound
+	// everywhere and at once on the instance that made it. Every other
+	// read, every write, everything inside a transaction (single-use
+	// checks, counters, the feed itself) goes to db, and so does a read
+	// whose replica is behind, down or without the row (a token issued a
+	// moment ago); a replica that fails is left alone for 2 seconds.
+	// ReplicaStats counts both ways. The pools of the replicas are bounded
+	// as db's is (MaxOpenConns). Default none; New fails when db or a
+	// replica is not PostgreSQL (docs/design.md, D45).
+	Replicas []*gorm.DB
 }
 
 // New returns a Store that keeps its data in db, after bringing its tables
@@ -153,6 +185,10 @@ type Config struct {
 func New(ctx context.Context, db *gorm.DB, cfg Config) (*Store, error) {
 	log := cmp.Or(cfg.Logger, slog.Default())
 	if err := boundPool(db, cmp.Or(cfg.MaxOpenConns, 16)); err != nil {
+		return nil, err
+	}
+	replicas, err := newReplicaSet(db, cfg.Replicas, cmp.Or(cfg.MaxOpenConns, 16))
+	if err != nil {
 		return nil, err
 	}
 	db = session(db.WithContext(ctx), log)
@@ -170,7 +206,7 @@ func New(ctx context.Context, db *gorm.DB, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db.WithContext(context.Background()), log: log, reads: r}, nil
+	return &Store{db: db.WithContext(context.Background()), log: log, reads: r, replicas: replicas}, nil
 }
 
 // boundPool sets db's pool to n connections, open and idle, unless it is
@@ -278,12 +314,16 @@ const (
 // runTransaction runs fn in one transaction, once.
 func (s *Store) runTransaction(ctx context.Context, fn func(tx *Store) error) error {
 	var fnErr error
+	var appended []ihoprauth.Change
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		fnErr = fn(&Store{db: tx, inTx: true, log: s.log, reads: s.reads})
+		fnErr = fn(&Store{db: tx, inTx: true, log: s.log, reads: s.reads, replicas: s.replicas, appended: &appended})
 		return fnErr
 	})
 	if err != nil && err != fnErr {
 		return s.wrap("transaction", err) // BEGIN or COMMIT failed
+	}
+	if err == nil {
+		s.noteChangesCommitted(appended)
 	}
 	return err
 }

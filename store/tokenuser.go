@@ -15,7 +15,8 @@ import (
 // there is no such token or user.
 func (s *Store) TokenUser(ctx context.Context, hash string) (ihoprauth.Token, ihoprauth.User, error) {
 	var x tokenUserScan
-	if err := s.row(ctx, s.reads.tokenUser, x.dest(), hash); err != nil {
+	user := func() ihoprauth.Change { return ihoprauth.Change{UserID: x.t.UserID} }
+	if err := s.readRow(ctx, s.reads.tokenUser, user, x.dest(), hash); err != nil {
 		return ihoprauth.Token{}, ihoprauth.User{}, err
 	}
 	t, u := x.login()

@@ -36,6 +36,13 @@
 //     in turn, so that two instances of a test are on different nodes.
 //     wsrep_sync_wait=1 is set whatever the DSNs say (see Open).
 //     .ci/galera.sh starts such a cluster.
+//   - IHOPRAUTH_TEST_PGREPLICA, the pgx URLs of a PostgreSQL primary and
+//     of a streaming replica of it, separated by a comma. Open creates a
+//     schema on the primary as for IHOPRAUTH_TEST_POSTGRES, and Replicas
+//     returns a connection to the replica with the same search_path, for
+//     store.Config.Replicas. Its user must be a superuser: tests pause
+//     the replica's replay with it (PauseReplay). .ci/pgreplica.sh starts
+//     such a pair.
 //
 // Each is dropped again when the test ends. The package is for tests
 // only.
@@ -47,6 +54,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,6 +75,7 @@ const (
 	Postgres   = "postgres"
 	MySQL      = "mysql"
 	Galera     = "galera"
+	PGReplica  = "pgreplica"
 )
 
 // Environment variables that configure the tests.
@@ -80,6 +89,9 @@ const (
 	// GaleraEnv holds the comma-separated DSNs of the nodes of a MariaDB
 	// Galera cluster; unset: no Galera tests.
 	GaleraEnv = "IHOPRAUTH_TEST_GALERA"
+	// PGReplicaEnv holds the URLs of a PostgreSQL primary and of its
+	// streaming replica, comma-separated; unset: no replica tests.
+	PGReplicaEnv = "IHOPRAUTH_TEST_PGREPLICA"
 	// BackendEnv names the backend that Backend returns.
 	BackendEnv = "IHOPRAUTH_TEST_BACKEND"
 )
@@ -91,9 +103,9 @@ const maxOpenConns = 10
 
 // All returns the name of every backend, configured or not, for tests
 // that report a backend without a server as skipped: "sqlite" (the
-// build's), "postgres", "mysql" and "galera".
+// build's), "postgres", "mysql", "galera" and "pgreplica".
 func All() []string {
-	return []string{SQLite, Postgres, MySQL, Galera}
+	return []string{SQLite, Postgres, MySQL, Galera, PGReplica}
 }
 
 // Backends returns "sqlite" and each backend whose DSN variable is set.
@@ -107,6 +119,9 @@ func Backends() []string {
 	}
 	if os.Getenv(GaleraEnv) != "" {
 		backends = append(backends, Galera)
+	}
+	if os.Getenv(PGReplicaEnv) != "" {
+		backends = append(backends, PGReplica)
 	}
 	return backends
 }
@@ -126,6 +141,8 @@ func Backend() string {
 		panic("testdb: " + BackendEnv + "=mysql needs " + MySQLEnv + " set to a DSN")
 	case b == Galera && os.Getenv(GaleraEnv) == "":
 		panic("testdb: " + BackendEnv + "=galera needs " + GaleraEnv + " set to the nodes' DSNs")
+	case b == PGReplica && os.Getenv(PGReplicaEnv) == "":
+		panic("testdb: " + BackendEnv + "=pgreplica needs " + PGReplicaEnv + " set to the two URLs")
 	}
 	return b
 }
@@ -143,6 +160,8 @@ func Require(t testing.TB, backend string) {
 		dsn(t, MySQLEnv)
 	case Galera:
 		galeraNodes(t)
+	case PGReplica:
+		replicaPair(t)
 	default:
 		t.Fatalf("testdb: unknown backend %q, want one of %q", backend, All())
 	}
@@ -175,6 +194,11 @@ func Open(t testing.TB, backend string) *gorm.DB {
 		return openMySQL(t, MySQLEnv, dsn(t, MySQLEnv))
 	case Galera:
 		return openMySQL(t, GaleraEnv, galeraNodes(t)[0])
+	case PGReplica:
+		pair := replicaPair(t)
+		db := openPostgres(t, pair[0])
+		replicaURLs.Store(db, withSearchPath(pair[1], searchPath(db)))
+		return db
 	}
 	Require(t, backend)
 	return nil
@@ -204,7 +228,11 @@ func Reopen(t testing.TB, db *gorm.DB) *gorm.DB {
 	}
 	switch d := db.Dialector.(type) {
 	case *postgres.Dialector:
-		return connect(t, postgres.Open(d.DSN))
+		again := connect(t, postgres.Open(d.DSN))
+		if url, ok := replicaURLs.Load(db); ok {
+			replicaURLs.Store(again, url)
+		}
+		return again
 	case *mysql.Dialector:
 		dsn := nextNode(t, d.DSN)
 		if dsn != d.DSN {
@@ -280,6 +308,71 @@ func withSearchPath(dsn, schema string) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// replicaURLs maps each database that Open returned on "pgreplica", and
+// each Reopen of one, to the URL of its replica.
+var replicaURLs sync.Map
+
+// Replicas returns, for store.Config.Replicas, a connection to the replica
+// of db when db is from Open on "pgreplica" (or a Reopen of one), with the
+// same search_path, closed when t ends; on any other backend nil.
+func Replicas(t testing.TB, db *gorm.DB) []*gorm.DB {
+	t.Helper()
+	url, ok := replicaURLs.Load(db)
+	if !ok {
+		return nil
+	}
+	return []*gorm.DB{connect(t, postgres.Open(url.(string)))}
+}
+
+// PauseReplay pauses the replay of the WAL on the replica of db, from
+// Open on "pgreplica", so that it falls behind the primary, until t ends
+// or the function it returns is called.
+func PauseReplay(t testing.TB, db *gorm.DB) (resume func()) {
+	t.Helper()
+	replicas := Replicas(t, db)
+	if replicas == nil {
+		t.Fatalf("testdb: PauseReplay: not a database of %q", PGReplica)
+	}
+	r := replicas[0]
+	if err := r.Exec("SELECT pg_wal_replay_pause()").Error; err != nil {
+		t.Fatalf("testdb: pause the replica's replay: %v", err)
+	}
+	var once sync.Once
+	resume = func() {
+		once.Do(func() {
+			if err := r.Exec("SELECT pg_wal_replay_resume()").Error; err != nil {
+				t.Errorf("testdb: resume the replica's replay: %v", err)
+			}
+		})
+	}
+	t.Cleanup(resume)
+	return resume
+}
+
+// searchPath returns the search_path that db's DSN sets.
+func searchPath(db *gorm.DB) string {
+	u, err := url.Parse(db.Dialector.(*postgres.Dialector).DSN)
+	if err != nil {
+		return ""
+	}
+	return u.Query().Get("search_path")
+}
+
+// replicaPair returns the two URLs of IHOPRAUTH_TEST_PGREPLICA, or skips t.
+func replicaPair(t testing.TB) []string {
+	t.Helper()
+	v := os.Getenv(PGReplicaEnv)
+	if v == "" {
+		t.Skipf("testdb: %s is not set; set it to the URLs of a PostgreSQL primary and its streaming replica "+
+			"(bash .ci/pgreplica.sh start DIR writes them to DIR/dsns) to run this test on them", PGReplicaEnv)
+	}
+	pair := strings.Split(v, ",")
+	if len(pair) != 2 {
+		t.Fatalf("testdb: %s: got %d URLs, want 2 (the primary's, then the replica's)", PGReplicaEnv, len(pair))
+	}
+	return pair
 }
 
 // galeraNodes returns the DSNs of IHOPRAUTH_TEST_GALERA, or skips t.

@@ -11,21 +11,24 @@ import (
 
 func TestBackends(t *testing.T) {
 	tests := []struct {
-		name                    string
-		postgres, mysql, galera string
-		want                    []string
+		name                               string
+		postgres, mysql, galera, pgreplica string
+		want                               []string
 	}{
-		{"none set", "", "", "", []string{SQLite}},
-		{"postgres set", "postgres://x", "", "", []string{SQLite, Postgres}},
-		{"mysql set", "", "x@tcp(y)/z", "", []string{SQLite, MySQL}},
-		{"galera set", "", "", "x@tcp(y:1)/,x@tcp(y:2)/", []string{SQLite, Galera}},
-		{"all set", "postgres://x", "x@tcp(y)/z", "x@tcp(y:1)/", []string{SQLite, Postgres, MySQL, Galera}},
+		{"none set", "", "", "", "", []string{SQLite}},
+		{"postgres set", "postgres://x", "", "", "", []string{SQLite, Postgres}},
+		{"mysql set", "", "x@tcp(y)/z", "", "", []string{SQLite, MySQL}},
+		{"galera set", "", "", "x@tcp(y:1)/,x@tcp(y:2)/", "", []string{SQLite, Galera}},
+		{"pgreplica set", "", "", "", "postgres://x,postgres://y", []string{SQLite, PGReplica}},
+		{"all set", "postgres://x", "x@tcp(y)/z", "x@tcp(y:1)/", "postgres://x,postgres://y",
+			[]string{SQLite, Postgres, MySQL, Galera, PGReplica}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv(PostgresEnv, tt.postgres)
 			t.Setenv(MySQLEnv, tt.mysql)
 			t.Setenv(GaleraEnv, tt.galera)
+			t.Setenv(PGReplicaEnv, tt.pgreplica)
 			if got := Backends(); !slices.Equal(got, tt.want) {
 				t.Errorf("Backends: got %v, want %v", got, tt.want)
 			}
