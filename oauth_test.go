@@ -3,6 +3,7 @@ package ihoprauth_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/oauth2-proxy/mockoidc"
 
 	"github.com/ihoprauth/ihoprauth"
@@ -372,5 +374,49 @@ func TestOAuthExpiredIDToken(t *testing.T) {
 	events, err := e.auth.Events(context.Background(), time.Time{}, 10)
 	if err != nil || len(events) == 0 || events[0].Kind != ihoprauth.EventProviderLoginFailed || !strings.Contains(events[0].Result, "expired") {
 		t.Errorf("latest event: got %+v (error %v), want a provider login failed for an expired token", events, err)
+	}
+}
+
+// azpUser is a mockoidc user whose ID token names an authorized party.
+type azpUser struct {
+	*mockoidc.MockUser
+	azp string
+}
+
+func (u azpUser) Claims(scope []string, c *mockoidc.IDTokenClaims) (jwt.Claims, error) {
+	base, err := u.MockUser.Claims(scope, c)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(base)
+	if err != nil {
+		return nil, err
+	}
+	var m jwt.MapClaims
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	m["azp"] = u.azp
+	return m, nil
+}
+
+// TestOAuthAuthorizedParty: an ID token issued to another party (its azp
+// is another client's) is refused; one whose azp is ours signs in.
+func TestOAuthAuthorizedParty(t *testing.T) {
+	e := newOAuthEnv(t)
+	_, challenge := pkcePair("azp")
+	for _, tt := range []struct {
+		azp      string
+		wantCode bool
+	}{{"another-client", false}, {e.op.ClientID, true}} {
+		e.op.QueueUser(azpUser{mockUser("sub-azp-"+tt.azp, "azp."+tt.azp+"@example.com", true), tt.azp})
+		res, body := e.browser().visit(e.startURL("local", "web-none", challenge))
+		got := landing(t, res, body)
+		if (got.Get("code") != "") != tt.wantCode {
+			t.Errorf("azp %q: got %v, want a code: %v", tt.azp, got, tt.wantCode)
+		}
+		if !tt.wantCode && got.Get("error") != "access_denied" {
+			t.Errorf("azp %q: got %v, want error=access_denied", tt.azp, got)
+		}
 	}
 }

@@ -242,9 +242,15 @@ func (p *provider) identify(ctx context.Context, code, verifier, nonce string, n
 		EmailVerified jsonTruth `json:"email_verified"`
 		GivenName     string    `json:"given_name"`
 		FamilyName    string    `json:"family_name"`
+		AZP           string    `json:"azp"`
 	}
 	if err := idt.Claims(&c); err != nil {
 		return claims{}, fmt.Errorf("ihoprauth: ID token claims of provider %s: %w", p.Name, err)
+	}
+	// OpenID Connect Core §3.1.3.7: a token that names an authorized party,
+	// or has more than one audience, must have been issued to us.
+	if (c.AZP != "" || len(idt.Audience) > 1) && c.AZP != p.ClientID {
+		return claims{}, fmt.Errorf("ihoprauth: ID token of provider %s was issued to another party (azp)", p.Name)
 	}
 	return claims{Subject: idt.Subject, Email: c.Email, EmailVerified: bool(c.EmailVerified),
 		GivenName: c.GivenName, FamilyName: c.FamilyName}, nil
