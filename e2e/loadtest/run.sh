@@ -4,7 +4,8 @@
 # loadgen's multi-step flows and the login storm against the example.
 #
 #   bash e2e/loadtest/run.sh                      # from the repository root
-#   EXAMPLE_FLAGS='-token-cache 1m' bash e2e/loadtest/run.sh
+#   EXAMPLE_FLAGS='-token-cache 0' bash e2e/loadtest/run.sh     # the token cache off
+#   SCENARIOS= WRK_ARGS='-t2 -c32 --latency' bash e2e/loadtest/run.sh  # wrk only, with p99
 #
 # Needs wrk (Debian package wrk). Every run is bounded: wrk runs
 # WRK_DURATION per target, each loadgen scenario at most LOAD_DURATION.
@@ -21,6 +22,7 @@ WRK_ARGS=${WRK_ARGS:--t1 -c32}
 WRK_DURATION=${WRK_DURATION:-10s}
 LOAD_DURATION=${LOAD_DURATION:-10s}
 LOAD_ARGS=${LOAD_ARGS:-}
+SCENARIOS=${SCENARIOS-flow,login,refresh,storm} # empty: wrk only
 EXAMPLE_FLAGS=${EXAMPLE_FLAGS:-}
 SECRET=load-secret-0123456789
 EXAMPLE=127.0.0.1:18080
@@ -67,7 +69,10 @@ for target in "example http://$EXAMPLE/api/v1/user" "ceiling http://$CEILING/api
   wrk $WRK_ARGS -d"$WRK_DURATION" -s e2e/loadtest/user.lua "$2"
 done
 
+if [[ -z $SCENARIOS ]]; then
+  exit 0
+fi
 echo "== loadgen"
 echo "| scenario                   | requests |     req/s |       p50 |       p99 | errors |   peak RSS | notes"
-loadgen -pid "$example_pid" -duration "$LOAD_DURATION" -scenario flow,login,refresh,storm
+loadgen -pid "$example_pid" -duration "$LOAD_DURATION" -scenario "$SCENARIOS"
 echo "== example peak RSS since start: $(grep VmHWM "/proc/$example_pid/status" | awk '{print $2, $3}')"
