@@ -30,8 +30,15 @@ import (
 type Provider struct {
 	embedded.MeterProvider
 	mu        sync.Mutex
-	series    map[string]*series // by name and attributes
+	series    map[seriesKey]*series
 	callbacks []metric.Callback
+}
+
+// seriesKey names a series by its instrument and attributes, without
+// formatting them: the labels are made once, when the series is.
+type seriesKey struct {
+	name  string
+	attrs attribute.Distinct
 }
 
 type series struct {
@@ -42,19 +49,19 @@ type series struct {
 }
 
 // New returns an empty Provider.
-func New() *Provider { return &Provider{series: map[string]*series{}} }
+func New() *Provider { return &Provider{series: map[seriesKey]*series{}} }
 
 // Meter returns a meter whose instruments record into p.
 func (p *Provider) Meter(string, ...metric.MeterOption) metric.Meter { return &meter{p: p} }
 
 func (p *Provider) add(kind, name string, attrs attribute.Set, f func(*series)) {
-	labels := promLabels(attrs)
+	key := seriesKey{name, attrs.Equivalent()}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s := p.series[name+labels]
+	s := p.series[key]
 	if s == nil {
-		s = &series{name: name, labels: labels, kind: kind}
-		p.series[name+labels] = s
+		s = &series{name: name, labels: promLabels(attrs), kind: kind}
+		p.series[key] = s
 	}
 	f(s)
 }
@@ -72,7 +79,9 @@ func promLabels(attrs attribute.Set) string {
 }
 
 // promName turns an OpenTelemetry name into a Prometheus one.
-func promName(s string) string { return strings.NewReplacer(".", "_", "-", "_").Replace(s) }
+func promName(s string) string { return promNames.Replace(s) }
+
+var promNames = strings.NewReplacer(".", "_", "-", "_")
 
 // Value returns the sum of a counter or the last value of a gauge named
 // name (as the instrument is named) with exactly attrs; for a histogram,
@@ -81,7 +90,8 @@ func (p *Provider) Value(name string, attrs ...attribute.KeyValue) float64 {
 	p.collect()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s := p.series[name+promLabels(attribute.NewSet(attrs...))]
+	set := attribute.NewSet(attrs...)
+	s := p.series[seriesKey{name, set.Equivalent()}]
 	switch {
 	case s == nil:
 		return 0
@@ -118,8 +128,9 @@ func (p *Provider) WriteText(w io.Writer) error {
 	p.collect()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, key := range slices.Sorted(maps.Keys(p.series)) {
-		s := p.series[key]
+	all := slices.Collect(maps.Values(p.series))
+	slices.SortFunc(all, func(a, b *series) int { return strings.Compare(a.name+a.labels, b.name+b.labels) })
+	for _, s := range all {
 		name := promName(s.name)
 		var err error
 		switch s.kind {
