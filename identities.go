@@ -2,7 +2,6 @@ package ihoprauth
 
 import (
 	"context"
-	"crypto/cipher"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -454,23 +453,9 @@ var linkCodeAD = []byte("oauth-link-code")
 // openLinkCode opens a link_code sealed under the current key or one of
 // the others (Config.PreviousSecrets, NextSecrets).
 func (a *Auth) openLinkCode(code string) (pendingLinkJSON, bool) {
-	sealed, err := base64.RawURLEncoding.DecodeString(code)
-	if err != nil {
-		return pendingLinkJSON{}, false
-	}
-	for _, s := range append([]cipher.AEAD{a.sealer}, a.otherSealers...) {
-		n := s.NonceSize()
-		if len(sealed) < n {
-			return pendingLinkJSON{}, false
-		}
-		plain, err := s.Open(nil, sealed[:n], sealed[n:], linkCodeAD)
-		if err != nil {
-			continue
-		}
-		var pl pendingLinkJSON
-		return pl, json.Unmarshal(plain, &pl) == nil && pl.Token != ""
-	}
-	return pendingLinkJSON{}, false
+	plain, ok := a.openSealed(code, linkCodeAD)
+	var pl pendingLinkJSON
+	return pl, ok && json.Unmarshal(plain, &pl) == nil && pl.Token != ""
 }
 
 // errBadLinkCode answers a link_code that is not one, is used or expired,

@@ -249,26 +249,32 @@ func (a *Auth) openFlow(r *http.Request, provider, state string) (oauthFlow, boo
 	if err != nil {
 		return oauthFlow{}, false
 	}
-	sealed, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil {
+	plain, ok := a.openSealed(c.Value, oauthAD(provider))
+	var flow oauthFlow
+	if !ok || json.Unmarshal(plain, &flow) != nil || !equalHex(flow.State, state) {
 		return oauthFlow{}, false
+	}
+	return flow, true
+}
+
+// openSealed opens value, base64url of a nonce and what the library's key
+// sealed with ad, under the current key or one of the others
+// (Config.PreviousSecrets, NextSecrets).
+func (a *Auth) openSealed(value string, ad []byte) ([]byte, bool) {
+	sealed, err := base64.RawURLEncoding.DecodeString(value)
+	if err != nil {
+		return nil, false
 	}
 	for _, s := range append([]cipher.AEAD{a.sealer}, a.otherSealers...) {
 		n := s.NonceSize()
 		if len(sealed) < n {
-			return oauthFlow{}, false
+			return nil, false
 		}
-		plain, err := s.Open(nil, sealed[:n], sealed[n:], oauthAD(provider))
-		if err != nil {
-			continue
+		if plain, err := s.Open(nil, sealed[:n], sealed[n:], ad); err == nil {
+			return plain, true
 		}
-		var flow oauthFlow
-		if json.Unmarshal(plain, &flow) != nil || !equalHex(flow.State, state) {
-			return oauthFlow{}, false
-		}
-		return flow, true
 	}
-	return oauthFlow{}, false
+	return nil, false
 }
 
 // oauthCallback completes a sign-in that the provider sent the browser

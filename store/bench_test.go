@@ -42,22 +42,27 @@ const millionEnv = "IHOPRAUTH_BENCH_MILLION"
 func BenchmarkLookup(b *testing.B) {
 	for _, users := range []int{1_000, 1_000_000} {
 		b.Run("users="+strconv.Itoa(users), func(b *testing.B) {
-			st := lookupFixture(b, users)
-			ctx := context.Background()
-			b.Run("UserByEmail", func(b *testing.B) {
-				lookups(b, users, func(i int) error {
-					_, err := st.UserByEmail(ctx, 1, fixtureEmail(i))
-					return err
-				})
-			})
-			b.Run("TokenUser", func(b *testing.B) {
-				lookups(b, users, func(i int) error {
-					_, _, err := st.TokenUser(ctx, fixtureAccessHash(i))
-					return err
-				})
-			})
+			benchLookups(b, lookupFixture(b, users), users)
 		})
 	}
+}
+
+// benchLookups runs the two lookups of BenchmarkLookup on st, whose
+// fixture has users users.
+func benchLookups(b *testing.B, st *store.Store, users int) {
+	ctx := context.Background()
+	b.Run("UserByEmail", func(b *testing.B) {
+		lookups(b, users, func(i int) error {
+			_, err := st.UserByEmail(ctx, 1, fixtureEmail(i))
+			return err
+		})
+	})
+	b.Run("TokenUser", func(b *testing.B) {
+		lookups(b, users, func(i int) error {
+			_, _, err := st.TokenUser(ctx, fixtureAccessHash(i))
+			return err
+		})
+	})
 }
 
 // BenchmarkBearerCheck is the bearer check with no in-process cache next
@@ -499,20 +504,7 @@ func BenchmarkLookupServer(b *testing.B) {
 					if users >= 1_000_000 && os.Getenv(millionEnv) != "1" {
 						b.Skipf("set %s=1 to run the lookups at %d users", millionEnv, users)
 					}
-					st := serverFixture(b, backend, users)
-					ctx := context.Background()
-					b.Run("UserByEmail", func(b *testing.B) {
-						lookups(b, users, func(i int) error {
-							_, err := st.UserByEmail(ctx, 1, fixtureEmail(i))
-							return err
-						})
-					})
-					b.Run("TokenUser", func(b *testing.B) {
-						lookups(b, users, func(i int) error {
-							_, _, err := st.TokenUser(ctx, fixtureAccessHash(i))
-							return err
-						})
-					})
+					benchLookups(b, serverFixture(b, backend, users), users)
 				})
 			}
 		})
