@@ -47,6 +47,10 @@ func newStore(t *testing.T, db *gorm.DB) *store.Store {
 
 func TestConformance(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, backend string) {
+		// The backends at once: each test makes a schema of its own and
+		// mostly waits for its database, so one after the other they were
+		// most of .ci/run's ten minutes.
+		t.Parallel()
 		storetest.Run(t, func(t *testing.T) ihoprauth.Store { return newStore(t, testdb.Open(t, backend)) })
 	})
 }
