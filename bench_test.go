@@ -20,6 +20,7 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"github.com/ihoprauth/ihoprauth"
+	"github.com/ihoprauth/ihoprauth/internal/memmetrics"
 	"github.com/ihoprauth/ihoprauth/internal/testdb"
 	"github.com/ihoprauth/ihoprauth/store"
 )
@@ -365,8 +366,11 @@ func BenchmarkEndpoint(b *testing.B) {
 	b.Run("otp-code", func(b *testing.B) { benchLoginCode(b, "otp", "otp-code") })
 	b.Run("send-reset-password-code", benchSendReset)
 	b.Run("reset-password", benchReset)
-	b.Run("user", func(b *testing.B) { benchGetUser(b, 0) })
-	b.Run("user/token-cache", func(b *testing.B) { benchGetUser(b, time.Minute) })
+	b.Run("user", func(b *testing.B) { benchGetUser(b, -1) })
+	b.Run("user/token-cache", func(b *testing.B) { benchGetUser(b, 0) })
+	b.Run("user/token-cache/metrics", func(b *testing.B) {
+		benchGetUser(b, 0, func(c *ihoprauth.Config) { c.MeterProvider = memmetrics.New() })
+	})
 	b.Run("user/update", benchUpdate)
 	b.Run("user/update/role", benchUpdateRole)
 	b.Run("refresh-token", benchRefresh)
@@ -412,9 +416,11 @@ func benchReset(b *testing.B) {
 	}, func(body []byte) { e.call("POST", "/api/v1/reset-password", "", body) })
 }
 
-// benchGetUser is GET /user, without the token cache (ttl 0) or with it.
-func benchGetUser(b *testing.B, ttl time.Duration) {
-	e := newBenchEnv(b, cheapArgon2, func(c *ihoprauth.Config) { c.TokenCacheTTL = ttl })
+// benchGetUser is GET /user, without the token cache (ttl -1) or with the
+// default one (ttl 0, docs/design.md D32: on by default).
+// With tweaks, such as the example's in-memory metrics, on top.
+func benchGetUser(b *testing.B, ttl time.Duration, tweaks ...func(*ihoprauth.Config)) {
+	e := newBenchEnv(b, cheapArgon2, append(tweaks, func(c *ihoprauth.Config) { c.TokenCacheTTL = ttl })...)
 	access, _ := e.tokens(e.login(e.signup()))
 	b.ReportAllocs()
 	for b.Loop() {

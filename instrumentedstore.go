@@ -23,9 +23,13 @@ type instrumentedStore struct {
 var _ Store = instrumentedStore{}
 
 // start begins a Store call named method; done ends it with its error.
+// Without a TracerProvider it starts no span.
 func (s instrumentedStore) start(ctx context.Context, method string) (context.Context, func(error)) {
 	began := time.Now()
-	ctx, span := s.tel.tracer.Start(ctx, "ihoprauth.store "+method, trace.WithSpanKind(trace.SpanKindClient))
+	var span trace.Span
+	if s.tel.tracing {
+		ctx, span = s.tel.tracer.Start(ctx, "ihoprauth.store "+method, trace.WithSpanKind(trace.SpanKindClient))
+	}
 	return ctx, func(err error) {
 		outcome := "ok"
 		switch {
@@ -33,12 +37,22 @@ func (s instrumentedStore) start(ctx context.Context, method string) (context.Co
 			outcome = "not_found"
 		case err != nil:
 			outcome = "error"
+		}
+		s.tel.storeTime.Record(ctx, time.Since(began).Seconds(), s.tel.storeSets.get([2]string{method, outcome}, newStoreSet))
+		if span == nil {
+			return
+		}
+		if outcome == "error" {
 			span.SetStatus(codes.Error, "")
 		}
-		s.tel.storeTime.Record(ctx, time.Since(began).Seconds(), metric.WithAttributes(
-			attribute.String("method", method), attribute.String("outcome", outcome)))
 		span.End()
 	}
+}
+
+// newStoreSet is the attribute option of a Store call's method and
+// outcome.
+func newStoreSet(k [2]string) metric.RecordOption {
+	return metric.WithAttributeSet(attribute.NewSet(attribute.String("method", k[0]), attribute.String("outcome", k[1])))
 }
 
 // Ping asks the underlying Store as Auth.Ready would (see ping).

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -44,13 +47,72 @@ type telemetry struct {
 	meter        metric.Meter
 	tracer       trace.Tracer
 	on           bool // a MeterProvider or TracerProvider was given
+	tracing      bool // a TracerProvider was given: requests get spans
+
+	// The attribute sets of the request and store metrics, made once per
+	// endpoint, method and status (per method and outcome) and then shared:
+	// attribute.NewSet sorts and allocates, and every request would
+	// otherwise pay it. Endpoints, methods, statuses and outcomes are few
+	// (see endpoint, knownMethod, instrumentedStore.start).
+	requestSets attrCache[requestKey, requestSets]
+	storeSets   attrCache[[2]string, metric.RecordOption]
+}
+
+// requestKey names the attribute sets of one kind of answered request.
+type requestKey struct {
+	endpoint, method string
+	status           int
+}
+
+// requestSets are the options that carry the attributes of the request
+// metrics.
+type requestSets struct {
+	count   metric.AddOption    // endpoint, method and status, for ihoprauth.requests
+	latency metric.RecordOption // endpoint, for ihoprauth.request.duration
+}
+
+func newRequestSets(k requestKey) requestSets {
+	return requestSets{
+		count: metric.WithAttributeSet(attribute.NewSet(attribute.String("endpoint", k.endpoint),
+			attribute.String("http.request.method", k.method), attribute.Int("http.response.status_code", k.status))),
+		latency: metric.WithAttributeSet(attribute.NewSet(attribute.String("endpoint", k.endpoint))),
+	}
+}
+
+// attrCache holds a value made once per key, for keys of a small bounded
+// set. Reads take no lock: the map is replaced whole when it grows.
+type attrCache[K comparable, V any] struct {
+	m  atomic.Pointer[map[K]V]
+	mu sync.Mutex // serializes growing m
+}
+
+// get returns the value of k, made by newV on k's first use.
+func (c *attrCache[K, V]) get(k K, newV func(K) V) V {
+	if m := c.m.Load(); m != nil {
+		if v, ok := (*m)[k]; ok {
+			return v
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := map[K]V{}
+	if old := c.m.Load(); old != nil {
+		if v, ok := (*old)[k]; ok {
+			return v
+		}
+		m = maps.Clone(*old)
+	}
+	v := newV(k)
+	m[k] = v
+	c.m.Store(&m)
+	return v
 }
 
 // newTelemetry makes the instruments on the providers of cfg, or no-op
 // ones where cfg has none.
 func newTelemetry(cfg Config) (*telemetry, error) {
 	mp, tp := cfg.MeterProvider, cfg.TracerProvider
-	t := &telemetry{on: mp != nil || tp != nil}
+	t := &telemetry{on: mp != nil || tp != nil, tracing: tp != nil}
 	if mp == nil {
 		mp = noopmetric.NewMeterProvider()
 	}
@@ -106,14 +168,17 @@ func (t *telemetry) observeGauges(a *Auth) error {
 	return err
 }
 
-// request records an answered API request and ends its span.
+// request records an answered API request and ends its span, if any.
 func (t *telemetry) request(ctx context.Context, span trace.Span, endpoint, method string, status int, began time.Time) {
 	if t == nil || !t.on {
 		return
 	}
-	t.requests.Add(ctx, 1, metric.WithAttributes(attribute.String("endpoint", endpoint),
-		attribute.String("http.request.method", method), attribute.Int("http.response.status_code", status)))
-	t.latency.Record(ctx, time.Since(began).Seconds(), metric.WithAttributes(attribute.String("endpoint", endpoint)))
+	sets := t.requestSets.get(requestKey{endpoint, method, status}, newRequestSets)
+	t.requests.Add(ctx, 1, sets.count)
+	t.latency.Record(ctx, time.Since(began).Seconds(), sets.latency)
+	if span == nil {
+		return
+	}
 	span.SetAttributes(attribute.Int("http.response.status_code", status))
 	if status >= 500 {
 		span.SetStatus(codes.Error, "")
@@ -165,13 +230,20 @@ func (t *telemetry) cacheLookup(ctx context.Context, hit bool) {
 }
 
 // serveObserved is ServeHTTP with a span and the request metrics.
+// Without a TracerProvider there is no span to start (nor its options to
+// make): request gets a nil span.
 func (a *Auth) serveObserved(w http.ResponseWriter, r *http.Request) {
 	began := time.Now()
 	endpoint, method := a.endpoint(r.URL.Path), knownMethod(r.Method)
-	ctx, span := a.tel.tracer.Start(r.Context(), "ihoprauth "+endpoint, trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(attribute.String("http.request.method", method), attribute.String("http.route", endpoint)))
+	ctx := r.Context()
+	var span trace.Span
+	if a.tel.tracing {
+		ctx, span = a.tel.tracer.Start(ctx, "ihoprauth "+endpoint, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("http.request.method", method), attribute.String("http.route", endpoint)))
+		r = r.WithContext(ctx)
+	}
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	a.route(sw, r.WithContext(ctx))
+	a.route(sw, r)
 	a.tel.request(ctx, span, endpoint, method, sw.status, began)
 }
 

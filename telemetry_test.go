@@ -130,6 +130,40 @@ func TestMetricsAndTraces(t *testing.T) {
 	}
 }
 
+// TestMetricsWithoutTraces checks the metrics of an Auth with a
+// MeterProvider and no TracerProvider, which starts no spans: each request
+// and Store call is still counted under its own attributes, the sets that
+// are made once and shared keeping kinds of requests apart.
+func TestMetricsWithoutTraces(t *testing.T) {
+	metrics := memmetrics.New()
+	e := newEnv(t, func(c *ihoprauth.Config) { c.MeterProvider = metrics })
+	tok := e.signupNone("untraced@example.com")
+	for range 3 {
+		want(t, e.do("GET", "/api/v1/user", tok, nil), 200)
+	}
+	want(t, e.do("GET", "/api/v1/user", "not-a-token", nil), 401)
+	str, num := attribute.String, attribute.Int
+	user := func(status int) []attribute.KeyValue {
+		return []attribute.KeyValue{str("endpoint", "user"), str("http.request.method", "GET"), num("http.response.status_code", status)}
+	}
+	for _, c := range []struct {
+		name  string
+		attrs []attribute.KeyValue
+		want  float64
+	}{
+		{"ihoprauth.requests", user(200), 3},
+		{"ihoprauth.requests", user(401), 1},
+		{"ihoprauth.store.duration", []attribute.KeyValue{str("method", "TokenUser"), str("outcome", "not_found")}, 1},
+	} {
+		if got := metrics.Value(c.name, c.attrs...); got != c.want {
+			t.Errorf("%s %v: got %v, want %v", c.name, c.attrs, got, c.want)
+		}
+	}
+	if got := metrics.Value("ihoprauth.request.duration", str("endpoint", "user")); got != 4 {
+		t.Errorf("ihoprauth.request.duration of user: got %v observations, want 4", got)
+	}
+}
+
 // TestNoTelemetryByDefault checks that without providers the Store is the
 // one the app passed, not a wrapper.
 func TestNoTelemetryByDefault(t *testing.T) {
