@@ -366,9 +366,11 @@ func BenchmarkEndpoint(b *testing.B) {
 	b.Run("otp-code", func(b *testing.B) { benchLoginCode(b, "otp", "otp-code") })
 	b.Run("send-reset-password-code", benchSendReset)
 	b.Run("reset-password", benchReset)
-	b.Run("user", func(b *testing.B) { benchGetUser(b, -1) })
-	b.Run("user/token-cache", func(b *testing.B) { benchGetUser(b, 0) })
-	b.Run("user/token-cache/metrics", func(b *testing.B) {
+	// GET /user without the token cache, with the default one, and with it
+	// and the example's metrics; named apart, so that -bench selects one.
+	b.Run("user-uncached", func(b *testing.B) { benchGetUser(b, -1) })
+	b.Run("user-cached", func(b *testing.B) { benchGetUser(b, 0) })
+	b.Run("user-cached-metrics", func(b *testing.B) {
 		benchGetUser(b, 0, func(c *ihoprauth.Config) { c.MeterProvider = memmetrics.New() })
 	})
 	b.Run("user/update", benchUpdate)

@@ -29,6 +29,9 @@ type input struct {
 // decodeInput reads r's body, at most limit bytes, as JSON or as a form. An
 // empty body is an empty input whatever its Content-Type.
 func decodeInput(r *http.Request, limit int64) (*input, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return &input{}, nil // a GET, say: nothing to read
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
 	if err != nil {
 		var tooBig *http.MaxBytesError

@@ -72,7 +72,7 @@ func (a *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // route answers r by its path and method.
 func (a *Auth) route(w http.ResponseWriter, r *http.Request) {
-	rest, ok := strings.CutPrefix(r.URL.Path, a.cfg.BasePath+"/")
+	rest, ok := strings.CutPrefix(r.URL.Path, a.prefix)
 	if admin, isAdmin := strings.CutPrefix(rest, "admin/"); ok && isAdmin {
 		a.serveAdmin(w, r, admin)
 		return

@@ -29,6 +29,7 @@ type Auth struct {
 	projects     *projectCache // on when cache is
 	feed         feed
 	routes       map[string]map[string]handler
+	prefix       string                        // Config.BasePath + "/": what every path of the API starts with
 	rp           *webauthn.WebAuthn            // the relying party of Config.Passkeys; nil: none
 	projectRPs   map[string]*webauthn.WebAuthn // those of Config.ProjectPasskeys, by client_id
 	providers    providerSet
@@ -100,7 +101,7 @@ func newAuth(ctx context.Context, store Store, mailer Mailer, cfg Config) (*Auth
 	a.mail.tel = a.tel
 	a.cache = newTokenCache(cfg.TokenCacheTTL, cfg.TokenCacheBytes)
 	a.projects = newProjectCache(cfg.TokenCacheTTL)
-	a.routes = a.routeTable()
+	a.routes, a.prefix = a.routeTable(), a.cfg.BasePath+"/"
 	if err := a.relyingParties(); err != nil {
 		return nil, fmt.Errorf("%w: Passkeys: %w", ErrInvalidConfig, err)
 	}

@@ -264,7 +264,7 @@ func knownMethod(m string) string {
 // {user_id} and {client_id}, or "unknown". It never carries what a client
 // put in the path.
 func (a *Auth) endpoint(path string) string {
-	rest, ok := strings.CutPrefix(path, a.cfg.BasePath+"/")
+	rest, ok := strings.CutPrefix(path, a.prefix)
 	if !ok {
 		return "unknown"
 	}
