@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -43,7 +44,7 @@ func parseFlags() options {
 	flag.IntVar(&o.hashes, "hashes", 0, "password hashes at once (Config.MaxConcurrentHashes); 0: the library's default")
 	flag.DurationVar(&o.drainDelay, "drain-delay", 0, "on SIGINT or SIGTERM, answer /readyz 503 this long before taking no more requests")
 	flag.StringVar(&o.migrate, "migrate", "auto", "auto: bring the schema up to date at start; off: refuse to start when it is behind; print: print the SQL that auto would run on -db, and exit")
-	flag.StringVar(&o.memoryLimit, "memory-limit", "auto", "soft limit of the Go runtime's memory, in MiB (runtime/debug.SetMemoryLimit); auto: what the password hashes may hold at once (Auth.HashMemory) plus 32 MiB; off: none; GOMEMLIMIT in the environment wins")
+	flag.StringVar(&o.memoryLimit, "memory-limit", "auto", "soft limit of the Go runtime's memory, in MiB (runtime/debug.SetMemoryLimit); auto: what the password hashes may hold at once (Auth.HashMemory) plus 32 MiB; off: none; GOMEMLIMIT in the environment wins. With a limit the collector runs by it alone (GOGC=off) unless GOGC is set")
 	flag.StringVar(&o.passkeyRP, "passkey-rp", "localhost", "relying-party id of passkeys (Config.Passkeys.ID): the site's domain, never an IP address; empty: no passkeys")
 	flag.Var(&o.passkeyOrigins, "passkey-origin", "origin of the page that uses passkeys, repeatable (default: http://localhost:PORT for -passkey-rp localhost, else https://RP)")
 	flag.StringVar(&o.oidcIssuer, "oidc-issuer", "", "issuer URL of an OpenID Connect provider to offer as \"local\" in every project (go run ./example/testprovider starts one); empty: none")
@@ -156,6 +157,22 @@ func memoryLimit(flagValue string, hashMemory int64) (int64, error) {
 		return 0, fmt.Errorf("-memory-limit %q: want auto, off or a number of MiB", flagValue)
 	}
 	return mib << 20, nil
+}
+
+// collectByLimit leaves collection to the memory limit alone (GOGC=off)
+// unless GOGC is set in the environment. With the default GOGC of 100 the
+// collector runs each time the heap doubles, and the example's live heap
+// is a few MiB: under a load of cheap requests (a bearer check answered
+// from the token cache) it collected about a hundred times a second. With
+// a limit in force the heap may as well grow to it: the runtime collects
+// as it nears the limit, as it would anyway were the live heap to double
+// past it. Bearer checks gained 12–15% throughput (BENCHMARKS.md); the
+// price is a heap that sits near the limit instead of near twice what is
+// live.
+func collectByLimit() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(-1)
+	}
 }
 
 // appMemory is what -memory-limit auto allows beside the password hashes:

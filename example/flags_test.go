@@ -4,6 +4,7 @@ import (
 	"flag"
 	"io"
 	"net"
+	"runtime/debug"
 	"slices"
 	"testing"
 	"time"
@@ -93,5 +94,21 @@ func TestPasskeyFlags(t *testing.T) {
 				t.Errorf("got %q %v, want %q %v", rp.ID, rp.Origins, tt.id, tt.origins)
 			}
 		})
+	}
+}
+
+// TestCollectByLimit: with a memory limit the example turns GOGC's
+// doubling trigger off, unless GOGC is set in the environment.
+func TestCollectByLimit(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	t.Setenv("GOGC", "")
+	collectByLimit()
+	if got := debug.SetGCPercent(100); got != -1 {
+		t.Errorf("GOGC unset: got GC percent %d, want -1 (off)", got)
+	}
+	t.Setenv("GOGC", "100")
+	collectByLimit()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GOGC=100: got GC percent %d, want it left at 100", got)
 	}
 }

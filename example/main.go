@@ -180,6 +180,7 @@ func run(ctx context.Context, o options) error {
 	}
 	if limit > 0 {
 		debug.SetMemoryLimit(limit)
+		collectByLimit()
 	}
 	printUsage(browserURL(o.addr, ln.Addr()), specs, printSecrets, o.smtp)
 	warnUnverifiedAdmins(specs, o.admins)
