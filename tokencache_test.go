@@ -52,6 +52,10 @@ func testFeedEndsRevocations(t *testing.T, db *gorm.DB) {
 	a.poll()
 	want(t, a.do("GET", "/api/v1/user", tok, nil), 200) // cached on A
 	want(t, b.do("POST", "/api/v1/logout", tok, nil), 200)
+	// Only A's clock moves: its Store, which reads a replica (pgreplica)
+	// by the real time of its last read of the feed, could still read one
+	// that has not replayed the logout yet.
+	testdb.AwaitReplay(t, db)
 	a.clock.Advance(749 * time.Millisecond)
 	want(t, a.do("GET", "/api/v1/user", tok, nil), 200) // still trusted
 	a.clock.Advance(time.Millisecond)

@@ -351,6 +351,38 @@ func PauseReplay(t testing.TB, db *gorm.DB) (resume func()) {
 	return resume
 }
 
+// AwaitReplay waits, on "pgreplica", until the replica of db has replayed
+// everything committed on the primary so far, for at most 10 s; on any
+// other backend it returns at once. A test whose instance keeps its own
+// clock (a stale change feed by an injected clock) calls it where it needs
+// a read of the primary's latest: the Store decides on replica reads by
+// the real time of its last read of the feed (store.Config.Replicas).
+func AwaitReplay(t testing.TB, db *gorm.DB) {
+	t.Helper()
+	replicas := Replicas(t, db)
+	if replicas == nil {
+		return
+	}
+	var target string
+	if err := db.Raw("SELECT pg_current_wal_lsn()::text").Row().Scan(&target); err != nil {
+		t.Fatalf("testdb: the primary's WAL position: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var done bool
+		err := replicas[0].Raw("SELECT pg_last_wal_replay_lsn() >= ?::pg_lsn", target).Row().Scan(&done)
+		switch {
+		case err != nil:
+			t.Fatalf("testdb: the replica's replay position: %v", err)
+		case done:
+			return
+		case time.Now().After(deadline):
+			t.Fatalf("testdb: the replica has not replayed %s after 10 s", target)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // searchPath returns the search_path that db's DSN sets.
 func searchPath(db *gorm.DB) string {
 	u, err := url.Parse(db.Dialector.(*postgres.Dialector).DSN)
