@@ -59,7 +59,8 @@ shared_buffers = 64MB
 hot_standby_feedback = on
 CONF
   echo "host replication all 127.0.0.1/32 trust" >>"$dir/primary/pg_hba.conf"
-  as "$bin/pg_ctl" -D "$dir/primary" -l "$dir/primary.log" -w -t 60 start >/dev/null
+  as "$bin/pg_ctl" -D "$dir/primary" -l "$dir/primary.log" -w -t 60 start >/dev/null ||
+    { echo "pgreplica.sh: the primary did not start; the end of its log:" >&2; tail -n 30 "$dir/primary.log" >&2; return 1; }
   as "$bin/psql" -h 127.0.0.1 -p "$base" -U ihoprauth_test -d postgres -q -c "CREATE DATABASE ihoprauth_test"
   as "$bin/pg_basebackup" -h 127.0.0.1 -p "$base" -U ihoprauth_test -D "$dir/replica" -R -X stream -c fast
   cat >>"$dir/replica/postgresql.conf" <<CONF
@@ -71,7 +72,8 @@ CONF
 
 # start_replica starts the replica and waits until it streams.
 start_replica() {
-  as "$bin/pg_ctl" -D "$dir/replica" -l "$dir/replica.log" -w -t 60 start >/dev/null
+  as "$bin/pg_ctl" -D "$dir/replica" -l "$dir/replica.log" -w -t 60 start >/dev/null ||
+    { echo "pgreplica.sh: the replica did not start; the end of its log:" >&2; tail -n 30 "$dir/replica.log" >&2; return 1; }
   local i
   for i in $(seq 120); do
     if [ "$(as "$bin/psql" -h 127.0.0.1 -p "$base" -U ihoprauth_test -d postgres -At \
