@@ -110,7 +110,7 @@ func (a *Auth) route(w http.ResponseWriter, r *http.Request) {
 // the same.
 func (a *Auth) Mount(mux *http.ServeMux) {
 	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
-		mux.Handle(method+" "+a.cfg.BasePath+"/", a)
+		mux.Handle(method+" "+a.prefix, a)
 	}
 }
 

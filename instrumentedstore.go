@@ -5,9 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -47,12 +45,6 @@ func (s instrumentedStore) start(ctx context.Context, method string) (context.Co
 		}
 		span.End()
 	}
-}
-
-// newStoreSet is the attribute option of a Store call's method and
-// outcome.
-func newStoreSet(k [2]string) metric.RecordOption {
-	return metric.WithAttributeSet(attribute.NewSet(attribute.String("method", k[0]), attribute.String("outcome", k[1])))
 }
 
 // Ping asks the underlying Store as Auth.Ready would (see ping).

@@ -49,13 +49,17 @@ type telemetry struct {
 	on           bool // a MeterProvider or TracerProvider was given
 	tracing      bool // a TracerProvider was given: requests get spans
 
-	// The attribute sets of the request and store metrics, made once per
-	// endpoint, method and status (per method and outcome) and then shared:
-	// attribute.NewSet sorts and allocates, and every request would
-	// otherwise pay it. Endpoints, methods, statuses and outcomes are few
-	// (see endpoint, knownMethod, instrumentedStore.start).
-	requestSets attrCache[requestKey, requestSets]
-	storeSets   attrCache[[2]string, metric.RecordOption]
+	// The attribute sets of the metrics, made once per combination of
+	// values and then shared: attribute.NewSet sorts and allocates, and
+	// every request would otherwise pay it. The values are few: route
+	// patterns, methods and statuses (see endpoint, knownMethod), Store
+	// methods and outcomes (instrumentedStore.start), the constants of
+	// Event and the hash operations.
+	requestSets  attrCache[requestKey, requestSets]
+	storeSets    attrCache[[2]string, metric.MeasurementOption] // method, outcome
+	eventSets    attrCache[[2]string, metric.MeasurementOption] // kind, result
+	refusalSets  attrCache[[2]string, metric.MeasurementOption] // kind, reason
+	hashTimeSets attrCache[string, metric.MeasurementOption]    // operation
 }
 
 // requestKey names the attribute sets of one kind of answered request.
@@ -77,6 +81,24 @@ func newRequestSets(k requestKey) requestSets {
 			attribute.String("http.request.method", k.method), attribute.Int("http.response.status_code", k.status))),
 		latency: metric.WithAttributeSet(attribute.NewSet(attribute.String("endpoint", k.endpoint))),
 	}
+}
+
+// newStoreSet, newEventSet, newRefusalSet and newHashTimeSet make the
+// attribute options of storeSets, eventSets, refusalSets and hashTimeSets.
+func newStoreSet(k [2]string) metric.MeasurementOption {
+	return metric.WithAttributeSet(attribute.NewSet(attribute.String("method", k[0]), attribute.String("outcome", k[1])))
+}
+
+func newEventSet(k [2]string) metric.MeasurementOption {
+	return metric.WithAttributeSet(attribute.NewSet(attribute.String("kind", k[0]), attribute.String("result", k[1])))
+}
+
+func newRefusalSet(k [2]string) metric.MeasurementOption {
+	return metric.WithAttributeSet(attribute.NewSet(attribute.String("kind", k[0]), attribute.String("reason", k[1])))
+}
+
+func newHashTimeSet(op string) metric.MeasurementOption {
+	return metric.WithAttributeSet(attribute.NewSet(attribute.String("operation", op)))
 }
 
 // attrCache holds a value made once per key, for keys of a small bounded
@@ -191,7 +213,7 @@ func (t *telemetry) event(ctx context.Context, e Event) {
 	if t == nil || !t.on {
 		return
 	}
-	t.events.Add(ctx, 1, metric.WithAttributes(attribute.String("kind", e.Kind), attribute.String("result", e.Result)))
+	t.events.Add(ctx, 1, t.eventSets.get([2]string{e.Kind, e.Result}, newEventSet))
 }
 
 // refusal counts a refused request.
@@ -199,7 +221,7 @@ func (t *telemetry) refusal(ctx context.Context, e Event) {
 	if t == nil || !t.on {
 		return
 	}
-	t.refusals.Add(ctx, 1, metric.WithAttributes(attribute.String("kind", e.Kind), attribute.String("reason", e.Result)))
+	t.refusals.Add(ctx, 1, t.refusalSets.get([2]string{e.Kind, e.Result}, newRefusalSet))
 }
 
 // hashed records the wait for a hashing slot and the hash itself.
@@ -208,7 +230,7 @@ func (t *telemetry) hashed(ctx context.Context, op string, asked, began time.Tim
 		return
 	}
 	t.hashWait.Record(ctx, began.Sub(asked).Seconds())
-	t.hashTime.Record(ctx, time.Since(began).Seconds(), metric.WithAttributes(attribute.String("operation", op)))
+	t.hashTime.Record(ctx, time.Since(began).Seconds(), t.hashTimeSets.get(op, newHashTimeSet))
 }
 
 // The attributes of token cache lookups, made once.
