@@ -5,6 +5,7 @@ import (
 	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"strconv"
 )
@@ -39,11 +40,46 @@ func factorAD(userID int64, kind FactorKind) []byte {
 	return []byte("factor:" + strconv.FormatInt(userID, 10) + ":" + string(kind))
 }
 
-// seal returns secret sealed for the user's factor of kind: a random
-// nonce followed by the ciphertext and its tag.
+// seal returns secret sealed for the user's factor of kind.
 func (a *Auth) seal(userID int64, kind FactorKind, secret []byte) []byte {
+	return a.sealWith(secret, factorAD(userID, kind))
+}
+
+// sealWith returns plain sealed under the current key with the associated
+// data ad: a random nonce followed by the ciphertext and its tag.
+func (a *Auth) sealWith(plain, ad []byte) []byte {
 	nonce := randomBytes(a.sealer.NonceSize())
-	return a.sealer.Seal(nonce, nonce, secret, factorAD(userID, kind))
+	return a.sealer.Seal(nonce, nonce, plain, ad)
+}
+
+// openWith returns the plain text of what sealWith sealed with ad, under
+// the current key or, after a rotation, under one of
+// Config.PreviousSecrets or NextSecrets.
+func (a *Auth) openWith(sealed, ad []byte) ([]byte, bool) {
+	for _, sealer := range append([]cipher.AEAD{a.sealer}, a.otherSealers...) {
+		n := sealer.NonceSize()
+		if len(sealed) < n {
+			return nil, false
+		}
+		if plain, err := sealer.Open(nil, sealed[:n], sealed[n:], ad); err == nil {
+			return plain, true
+		}
+	}
+	return nil, false
+}
+
+// sealString is sealWith in base64url, for a cookie or a JSON answer.
+func (a *Auth) sealString(plain, ad []byte) string {
+	return base64.RawURLEncoding.EncodeToString(a.sealWith(plain, ad))
+}
+
+// openString opens what sealString sealed with ad.
+func (a *Auth) openString(value string, ad []byte) ([]byte, bool) {
+	sealed, err := base64.RawURLEncoding.DecodeString(value)
+	if err != nil {
+		return nil, false
+	}
+	return a.openWith(sealed, ad)
 }
 
 // errSealed is the error of a sealed secret that does not open: the key
@@ -53,14 +89,8 @@ var errSealed = errors.New("ihoprauth: a factor secret does not open under the c
 // open returns the plain secret of f, sealed under the key or, after a
 // rotation, under one of Config.PreviousSecrets or NextSecrets.
 func (a *Auth) open(f Factor) ([]byte, error) {
-	for _, sealer := range append([]cipher.AEAD{a.sealer}, a.otherSealers...) {
-		n := sealer.NonceSize()
-		if len(f.Secret) < n {
-			return nil, errSealed
-		}
-		if secret, err := sealer.Open(nil, f.Secret[:n], f.Secret[n:], factorAD(f.UserID, f.Kind)); err == nil {
-			return secret, nil
-		}
+	if secret, ok := a.openWith(f.Secret, factorAD(f.UserID, f.Kind)); ok {
+		return secret, nil
 	}
 	return nil, errSealed
 }

@@ -2,7 +2,6 @@ package ihoprauth
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -436,8 +435,7 @@ func (a *Auth) pendingLink(ctx context.Context, c Challenge, p *provider, cl cla
 	if err != nil {
 		return "", err
 	}
-	nonce := randomBytes(a.sealer.NonceSize())
-	return base64.RawURLEncoding.EncodeToString(a.sealer.Seal(nonce, nonce, plain, linkCodeAD)), nil
+	return a.sealString(plain, linkCodeAD), nil
 }
 
 // pendingLinkJSON is what a link_code seals.
@@ -453,7 +451,7 @@ var linkCodeAD = []byte("oauth-link-code")
 // openLinkCode opens a link_code sealed under the current key or one of
 // the others (Config.PreviousSecrets, NextSecrets).
 func (a *Auth) openLinkCode(code string) (pendingLinkJSON, bool) {
-	plain, ok := a.openSealed(code, linkCodeAD)
+	plain, ok := a.openString(code, linkCodeAD)
 	var pl pendingLinkJSON
 	return pl, ok && json.Unmarshal(plain, &pl) == nil && pl.Token != ""
 }

@@ -2,8 +2,6 @@ package ihoprauth
 
 import (
 	"context"
-	"crypto/cipher"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -225,9 +223,7 @@ func oauthAD(provider string) []byte { return []byte("oauth-state:" + provider) 
 // unless PublicURL is http://, and only sent to the provider's paths.
 func (a *Auth) oauthCookie(flow oauthFlow, provider string) *http.Cookie {
 	plain, _ := json.Marshal(flow)
-	nonce := randomBytes(a.sealer.NonceSize())
-	sealed := a.sealer.Seal(nonce, nonce, plain, oauthAD(provider))
-	return a.stateCookie(provider, flow.State, base64.RawURLEncoding.EncodeToString(sealed), int(oauthStateTTL.Seconds()))
+	return a.stateCookie(provider, flow.State, a.sealString(plain, oauthAD(provider)), int(oauthStateTTL.Seconds()))
 }
 
 // stateCookie is the state cookie of the sign-in with provider whose state
@@ -249,32 +245,12 @@ func (a *Auth) openFlow(r *http.Request, provider, state string) (oauthFlow, boo
 	if err != nil {
 		return oauthFlow{}, false
 	}
-	plain, ok := a.openSealed(c.Value, oauthAD(provider))
+	plain, ok := a.openString(c.Value, oauthAD(provider))
 	var flow oauthFlow
 	if !ok || json.Unmarshal(plain, &flow) != nil || !equalHex(flow.State, state) {
 		return oauthFlow{}, false
 	}
 	return flow, true
-}
-
-// openSealed opens value, base64url of a nonce and what the library's key
-// sealed with ad, under the current key or one of the others
-// (Config.PreviousSecrets, NextSecrets).
-func (a *Auth) openSealed(value string, ad []byte) ([]byte, bool) {
-	sealed, err := base64.RawURLEncoding.DecodeString(value)
-	if err != nil {
-		return nil, false
-	}
-	for _, s := range append([]cipher.AEAD{a.sealer}, a.otherSealers...) {
-		n := s.NonceSize()
-		if len(sealed) < n {
-			return nil, false
-		}
-		if plain, err := s.Open(nil, sealed[:n], sealed[n:], ad); err == nil {
-			return plain, true
-		}
-	}
-	return nil, false
 }
 
 // oauthCallback completes a sign-in that the provider sent the browser
