@@ -44,6 +44,15 @@ func Open(pkg, path string, dialect func(dsn string) gorm.Dialector, params url.
 	return db, nil
 }
 
+// MmapSize is the mmap_size of every connection, in bytes: SQLite reads
+// the first GiB of the file through a memory map, so a lookup in a large
+// database costs no system call and no copy per page it reads, and
+// lookups at a million users stay within 1.5 times their cost at a
+// thousand (BENCHMARKS.md). The mapped pages are the kernel's page cache,
+// which pread would fill as well, but a tool that reports a process's RSS
+// counts those the process has touched.
+const MmapSize = 1 << 30
+
 // PoolSize is how many connections Open keeps at most: twice the CPUs, at
 // least 4.
 func PoolSize() int { return max(4, 2*runtime.NumCPU()) }

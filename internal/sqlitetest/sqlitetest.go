@@ -14,12 +14,14 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/ihoprauth/ihoprauth"
+	"github.com/ihoprauth/ihoprauth/internal/sqlitefile"
 )
 
 // openFunc opens the SQLite file at a path, as sqlite.Open does.
@@ -76,6 +78,7 @@ func testPragmas(t *testing.T, open openFunc) {
 		{"busy_timeout", "10000"},
 		{"foreign_keys", "1"},
 		{"synchronous", "1"},
+		{"mmap_size", strconv.Itoa(sqlitefile.MmapSize)},
 	}
 	for i := range 3 {
 		conn, err := sqlDB.Conn(t.Context())

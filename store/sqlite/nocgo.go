@@ -9,6 +9,9 @@ import gormsqlite "gorm.io/driver/sqlite"
 // Open refuses at once.
 const cgo = false
 
+// driverName is never registered without cgo: Open refuses first.
+const driverName = "ihoprauth-sqlite3"
+
 // dialector is gorm's SQLite dialector, which Open never reaches in a
 // build without cgo.
 type dialector struct {

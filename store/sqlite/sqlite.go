@@ -33,6 +33,9 @@ import (
 //     deferred transaction that reads and then writes can fail with
 //     SQLITE_BUSY whatever the busy timeout;
 //   - foreign keys are enforced; synchronous=NORMAL is safe with WAL.
+//
+// mmap_size, which the DSN cannot carry, is set by the driver's connect
+// hook (driverName).
 var params = url.Values{
 	"_journal_mode": {"WAL"},
 	"_busy_timeout": {"10000"},
@@ -43,7 +46,9 @@ var params = url.Values{
 
 // Open opens, creating it if needed, the SQLite database file at path, set
 // up for concurrent requests: WAL journal, a 10 second busy timeout,
-// IMMEDIATE transactions, foreign keys on and synchronous=NORMAL, and a
+// IMMEDIATE transactions, foreign keys on, synchronous=NORMAL, reads of
+// the file's first GiB through a memory map (mmap_size, so that a lookup
+// in a large database makes no system call per page), and a
 // connection pool of PoolSize. GORM's
 // logger is silenced (package store logs through its own). Pass the result
 // to store.New. path is a file name, not a DSN, and cannot contain '?'.
@@ -63,7 +68,9 @@ func Open(path string) (*gorm.DB, error) {
 	if !cgo {
 		return nil, ErrNoCgo
 	}
-	return sqlitefile.Open("sqlite", path, func(dsn string) gorm.Dialector { return dialector{gormsqlite.Open(dsn).(*gormsqlite.Dialector)} }, params)
+	return sqlitefile.Open("sqlite", path, func(dsn string) gorm.Dialector {
+		return dialector{gormsqlite.New(gormsqlite.Config{DriverName: driverName, DSN: dsn}).(*gormsqlite.Dialector)}
+	}, params)
 }
 
 // ErrNoCgo is what Open returns in a binary built without cgo.

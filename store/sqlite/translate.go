@@ -3,8 +3,10 @@
 package sqlite
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"syscall"
 
 	"github.com/mattn/go-sqlite3"
@@ -12,7 +14,20 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/ihoprauth/ihoprauth"
+	"github.com/ihoprauth/ihoprauth/internal/sqlitefile"
 )
+
+// driverName is mattn/go-sqlite3 registered with a hook that sets, on
+// every new connection, the pragma that its DSN has no parameter for:
+// mmap_size (sqlitefile.MmapSize).
+const driverName = "ihoprauth-sqlite3"
+
+func init() {
+	sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		_, err := c.Exec("PRAGMA mmap_size = "+strconv.Itoa(sqlitefile.MmapSize), nil)
+		return err
+	}})
+}
 
 // cgo reports whether the build has cgo, which mattn/go-sqlite3 needs.
 const cgo = true
