@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -228,15 +229,46 @@ func (h *hasher) verifyArgon2(encoded, password string) (bool, Argon2Params) {
 //go:embed common-passwords.txt
 var commonPasswordList string
 
-// commonPasswords holds the 30,000 most common passwords of the zxcvbn
-// frequency list, lowercased (see LICENSE-common-passwords.txt).
-var commonPasswords = func() map[string]struct{} {
-	m := make(map[string]struct{}, 30000)
-	for _, p := range strings.Split(strings.TrimSpace(commonPasswordList), "\n") {
-		m[p] = struct{}{}
+// commonPasswords indexes the 30,000 most common passwords of the zxcvbn
+// frequency list, lowercased (see LICENSE-common-passwords.txt): the
+// offsets in commonPasswordList of its lines, sorted by line. Offsets keep
+// the index free of pointers, unlike a map of 30,000 strings, about a
+// megabyte that the garbage collector would mark on every cycle, and a
+// login storm runs a cycle for about every password hash (BENCHMARKS.md).
+var commonPasswords = func() []uint32 {
+	offsets := make([]uint32, 0, 30000)
+	for off := 0; off < len(commonPasswordList); {
+		end := commonLineEnd(uint32(off))
+		if end > off {
+			offsets = append(offsets, uint32(off))
+		}
+		off = end + 1
 	}
-	return m
+	slices.SortFunc(offsets, func(a, b uint32) int { return strings.Compare(commonLine(a), commonLine(b)) })
+	return offsets
 }()
+
+// commonLineEnd is the end of the line of commonPasswordList at off.
+func commonLineEnd(off uint32) int {
+	if i := strings.IndexByte(commonPasswordList[off:], '\n'); i >= 0 {
+		return int(off) + i
+	}
+	return len(commonPasswordList)
+}
+
+// commonLine is the line of commonPasswordList at off.
+func commonLine(off uint32) string {
+	return commonPasswordList[off:commonLineEnd(off)]
+}
+
+// isCommonPassword reports whether lower, a lowercased password, is one
+// of commonPasswords.
+func isCommonPassword(lower string) bool {
+	_, found := slices.BinarySearchFunc(commonPasswords, lower, func(off uint32, target string) int {
+		return strings.Compare(commonLine(off), target)
+	})
+	return found
+}
 
 // passwordProblem returns why password may not be set for the account with
 // that email, or "" when it may. The rules follow NIST SP 800-63B §3.1.1.2:
@@ -251,7 +283,7 @@ func passwordProblem(password, email string, minLen int) string {
 		return fmt.Sprintf("The password may not be greater than %d characters.", maxPasswordRunes)
 	}
 	lower := strings.ToLower(password)
-	if _, common := commonPasswords[lower]; common {
+	if isCommonPassword(lower) {
 		return "The password is one of the most common passwords; choose another."
 	}
 	if email != "" && lower == strings.ToLower(email) {
