@@ -163,8 +163,12 @@ for round in $(seq "$ROUNDS"); do
     example_pid=$!
     await "$ADDR"
     hashes=$(grep -o -- '-hashes,[0-9]*' <<<"$flags" | cut -d, -f2 || true)
-    if [[ -z $hashes ]]; then # the variant's default
-      if [[ $ref == . ]]; then hashes=$(( $(nproc) > 1 ? $(nproc) - 1 : 1 )); else hashes=$(nproc); fi
+    if [[ -z $hashes ]]; then # the variant's default: nproc - 1 since 6e9daee (issue 12 item 4), nproc before
+      if [[ $ref == . ]] || git merge-base --is-ancestor 6e9daee "$ref" 2>/dev/null; then
+        hashes=$(( $(nproc) > 1 ? $(nproc) - 1 : 1 ))
+      else
+        hashes=$(nproc)
+      fi
     fi
     read -r b0 t0 < <(cpu)
     j0=$(jiffies "$example_pid")
