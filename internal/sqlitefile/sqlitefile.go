@@ -52,7 +52,9 @@ func Open(pkg, path string, dialect func(dsn string) gorm.Dialector, params url.
 // mapped pages are the kernel's page cache, which pread would fill as
 // well, but a tool that reports a process's RSS counts those the process
 // has touched. An app that wants another size opens the file with GORM
-// itself, with the pragma in its DSN, and passes that to store.New.
+// itself and passes that to store.New: through mattn/go-sqlite3, with a
+// driver registered with a ConnectHook that runs the pragma (as
+// store/sqlite does); through modernc, with a _pragma in the DSN.
 const MmapSize = 1 << 30
 
 // PoolSize is how many connections Open keeps at most: twice the CPUs, at
