@@ -7,6 +7,7 @@ package sqlitefile
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"runtime"
@@ -54,8 +55,10 @@ func Open(pkg, path string, dialect func(dsn string) gorm.Dialector, params url.
 // has touched. An app that wants another size opens the file with GORM
 // itself and passes that to store.New: through mattn/go-sqlite3, with a
 // driver registered with a ConnectHook that runs the pragma (as
-// store/sqlite does); through modernc, with a _pragma in the DSN.
-const MmapSize = 1 << 30
+// store/sqlite does); through modernc, with a _pragma in the DSN. Each
+// connection maps the file on its own, so where addresses are 32 bits the
+// map is 256 MiB.
+const MmapSize = min(1<<30, math.MaxInt>>3+1)
 
 // PoolSize is how many connections Open keeps at most: twice the CPUs, at
 // least 4.
