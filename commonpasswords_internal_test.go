@@ -10,8 +10,8 @@ import (
 // empty string, another case) are not.
 func TestCommonPasswords(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(commonPasswordList), "\n")
-	if len(commonPasswords) != len(lines) || len(lines) != 30000 {
-		t.Fatalf("index of %d lines, list of %d: want 30000 each", len(commonPasswords), len(lines))
+	if len(commonPasswords()) != len(lines) || len(lines) != 30000 {
+		t.Fatalf("index of %d lines, list of %d: want 30000 each", len(commonPasswords()), len(lines))
 	}
 	listed := make(map[string]bool, len(lines))
 	for _, l := range lines {

@@ -230,42 +230,39 @@ func (h *hasher) verifyArgon2(encoded, password string) (bool, Argon2Params) {
 var commonPasswordList string
 
 // commonPasswords indexes the 30,000 most common passwords of the zxcvbn
-// frequency list, lowercased (see LICENSE-common-passwords.txt): the
-// offsets in commonPasswordList of its lines, sorted by line. Offsets keep
+// frequency list, lowercased (see LICENSE-common-passwords.txt): where each
+// line of commonPasswordList starts and ends, sorted by line. Offsets keep
 // the index free of pointers, unlike a map of 30,000 strings, about a
 // megabyte that the garbage collector would mark on every cycle, and a
 // login storm runs a cycle for about every password hash (BENCHMARKS.md).
-var commonPasswords = func() []uint32 {
-	offsets := make([]uint32, 0, 30000)
-	for off := 0; off < len(commonPasswordList); {
-		end := commonLineEnd(uint32(off))
-		if end > off {
-			offsets = append(offsets, uint32(off))
+// It is built on the first password check (about 5 ms), not when the
+// package is initialized.
+var commonPasswords = sync.OnceValue(func() []commonLine {
+	lines := make([]commonLine, 0, 30000)
+	for start := 0; start < len(commonPasswordList); {
+		end := len(commonPasswordList)
+		if i := strings.IndexByte(commonPasswordList[start:], '\n'); i >= 0 {
+			end = start + i
 		}
-		off = end + 1
+		if end > start {
+			lines = append(lines, commonLine{uint32(start), uint32(end)})
+		}
+		start = end + 1
 	}
-	slices.SortFunc(offsets, func(a, b uint32) int { return strings.Compare(commonLine(a), commonLine(b)) })
-	return offsets
-}()
+	slices.SortFunc(lines, func(a, b commonLine) int { return strings.Compare(a.String(), b.String()) })
+	return lines
+})
 
-// commonLineEnd is the end of the line of commonPasswordList at off.
-func commonLineEnd(off uint32) int {
-	if i := strings.IndexByte(commonPasswordList[off:], '\n'); i >= 0 {
-		return int(off) + i
-	}
-	return len(commonPasswordList)
-}
+// commonLine is where a line of commonPasswordList starts and ends.
+type commonLine struct{ start, end uint32 }
 
-// commonLine is the line of commonPasswordList at off.
-func commonLine(off uint32) string {
-	return commonPasswordList[off:commonLineEnd(off)]
-}
+func (l commonLine) String() string { return commonPasswordList[l.start:l.end] }
 
 // isCommonPassword reports whether lower, a lowercased password, is one
 // of commonPasswords.
 func isCommonPassword(lower string) bool {
-	_, found := slices.BinarySearchFunc(commonPasswords, lower, func(off uint32, target string) int {
-		return strings.Compare(commonLine(off), target)
+	_, found := slices.BinarySearchFunc(commonPasswords(), lower, func(l commonLine, target string) int {
+		return strings.Compare(l.String(), target)
 	})
 	return found
 }
