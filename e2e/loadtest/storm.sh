@@ -11,7 +11,12 @@
 #           logins a second against the x/crypto ceiling of the variant's
 #           hash concurrency ("share") and the pooled one ("pooled"), its
 #           failed requests by status and the example's peak RSS (VmHWM)
-#           under 32 concurrent logins
+#           under 32 concurrent logins; "hash ms": the mean time of one
+#           verification inside the example during the run (its /metrics,
+#           ihoprauth_hash_duration), which tells a hash slowed in the
+#           process (the collector, the other core's work) from a slot left
+#           idle between logins: logins/s × hash ms ÷ 1000 is how busy the
+#           slots were ("busy", 100% per slot when always hashing)
 #   storm   loadgen -scenario storm -storm 100 -accounts 8: GET /api/v1/user
 #           probed at 200 a second over one connection, IDLE while idle,
 #           then for DURATION while 100 logins run at once; the two p99s,
@@ -125,12 +130,21 @@ ms() {
     else print d }'
 }
 
+# verified prints the sum (seconds) and count of the verifications that the
+# example's /metrics reports, or "0 0" when it has none.
+verified() {
+  curl -fsS "http://$ADDR/metrics" 2>/dev/null | awk '
+    /^ihoprauth_hash_duration_sum\{operation="verify"\}/ {s = $2}
+    /^ihoprauth_hash_duration_count\{operation="verify"\}/ {c = $2}
+    END {print s + 0, c + 0}'
+}
+
 # field LINE N prints the N-th |-separated column of a loadgen line, trimmed.
 field() { awk -F'|' -v n="$2" '{gsub(/^ +| +$/, "", $n); print $n}' <<<"$1"; }
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(go version)"
 echo "== commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo ' (with changes)'); base $BASE"
-printf '%-5s %-16s %8s %9s %7s %7s %-14s %9s | %8s %9s %6s %8s %-14s %9s %9s | %7s\n' round variant ceiling login/s share pooled failed rss32 \
+printf '%-5s %-16s %8s %9s %7s %7s %-14s %9s %8s %6s | %8s %9s %6s %8s %-14s %9s %9s | %7s\n' round variant ceiling login/s share pooled failed rss32 "hash ms" busy \
   idle-p99 storm-p99 ratio storm/s "storm failed" rss100 "rss after" foreign
 for round in $(seq "$ROUNDS"); do
   quiet
@@ -173,8 +187,10 @@ for round in $(seq "$ROUNDS"); do
     read -r b0 t0 < <(cpu)
     j0=$(jiffies "$example_pid")
     lg0=$(awk '{print $14+$15+$16+$17}' /proc/$$/stat)
+    read -r vs0 vc0 < <(verified)
     out=$("$tmp/loadgen" -base "http://$ADDR" -client-id load -client-secret "$SECRET" -pid "$example_pid" \
       -duration "$DURATION" -c 32 -accounts 8 -scenario login 2>&1 || true)
+    read -r vs1 vc1 < <(verified)
     out+=$'\n'$("$tmp/loadgen" -base "http://$ADDR" -client-id load -client-secret "$SECRET" -pid "$example_pid" \
       -duration "$DURATION" -idle "$IDLE" -storm 100 -accounts 8 -probe-rate 200 -scenario storm 2>&1 || true)
     read -r b1 t1 < <(cpu)
@@ -195,14 +211,16 @@ for round in $(seq "$ROUNDS"); do
     rate=$(field "$login" 4)
     share=$(awk -v r="$rate" -v c="${ceiling[$hashes]:-0}" 'BEGIN {if (c > 0) printf "%.1f%%", 100 * r / c; else print "-"}')
     pshare=$(awk -v r="$rate" -v c="${pooled[$hashes]:-0}" 'BEGIN {if (c > 0) printf "%.1f%%", 100 * r / c; else print "-"}')
+    hashms=$(awk -v s="$vs0" -v S="$vs1" -v c="$vc0" -v C="$vc1" 'BEGIN {if (C > c) printf "%.1f", 1000 * (S - s) / (C - c); else print "-"}')
+    busy=$(awk -v r="$rate" -v h="$hashms" -v n="$hashes" 'BEGIN {if (h != "-") printf "%.0f%%", r * h / 10 / n; else print "-"}')
     ip99=$(ms "$(field "$idle" 6)")
     sp99=$(ms "$(field "$storm" 6)")
     ratio=$(awk -v a="$sp99" -v b="$ip99" 'BEGIN {printf "%.1fx", a / b}')
     foreign=$(awk -v b="$((b1 - b0))" -v t="$((t1 - t0))" -v e="$((j1 - j0))" -v l="$((lg1 - lg0))" \
       'BEGIN {f = 100 * (b - e - l) / t; printf "%.0f%%", f < 0 ? 0 : f}')
     failed() { local f; f=$(field "$1" 7); [[ $f == 0 ]] && echo 0 || echo "$f ($(field "$1" 9 | sed 's/^failed: //; s/;.*//'))"; }
-    printf '%-5s %-16s %8s %9s %7s %7s %-14s %9s | %8s %9s %6s %8s %-14s %9s %9s | %7s\n' "$round" "$name" \
-      "${ceiling[$hashes]:-?}@$hashes" "$rate" "$share" "$pshare" "$(failed "$login")" "$(field "$login" 8)" \
+    printf '%-5s %-16s %8s %9s %7s %7s %-14s %9s %8s %6s | %8s %9s %6s %8s %-14s %9s %9s | %7s\n' "$round" "$name" \
+      "${ceiling[$hashes]:-?}@$hashes" "$rate" "$share" "$pshare" "$(failed "$login")" "$(field "$login" 8)" "$hashms" "$busy" \
       "${ip99}ms" "${sp99}ms" "$ratio" "$(field "$slogin" 4)" "$(failed "$slogin")" "$(field "$storm" 8)" "$after" "$foreign"
     if [[ -n ${VERBOSE:-} ]]; then
       echo "$out" | sed 's/^/      /'
