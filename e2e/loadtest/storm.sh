@@ -15,8 +15,8 @@
 #           verification inside the example during the run (its /metrics,
 #           ihoprauth_hash_duration), which tells a hash slowed in the
 #           process (the collector, the other core's work) from a slot left
-#           idle between logins: logins/s × hash ms ÷ 1000 is how busy the
-#           slots were ("busy", 100% per slot when always hashing)
+#           idle between logins: logins/s × hash ms ÷ 1000 ÷ slots is how
+#           busy the hash slots were ("busy", 100% when always hashing)
 #   storm   loadgen -scenario storm -storm 100 -accounts 8: GET /api/v1/user
 #           probed at 200 a second over one connection, IDLE while idle,
 #           then for DURATION while 100 logins run at once; the two p99s,
@@ -142,9 +142,11 @@ verified() {
 # field LINE N prints the N-th |-separated column of a loadgen line, trimmed.
 field() { awk -F'|' -v n="$2" '{gsub(/^ +| +$/, "", $n); print $n}' <<<"$1"; }
 
+# row is the format of the header and of each variant's line.
+row='%-5s %-16s %8s %9s %7s %7s %-14s %9s %8s %6s | %8s %9s %6s %8s %-14s %9s %9s | %7s\n'
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(go version)"
 echo "== commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo ' (with changes)'); base $BASE"
-printf '%-5s %-16s %8s %9s %7s %7s %-14s %9s %8s %6s | %8s %9s %6s %8s %-14s %9s %9s | %7s\n' round variant ceiling login/s share pooled failed rss32 "hash ms" busy \
+printf "$row" round variant ceiling login/s share pooled failed rss32 "hash ms" busy \
   idle-p99 storm-p99 ratio storm/s "storm failed" rss100 "rss after" foreign
 for round in $(seq "$ROUNDS"); do
   quiet
@@ -219,7 +221,7 @@ for round in $(seq "$ROUNDS"); do
     foreign=$(awk -v b="$((b1 - b0))" -v t="$((t1 - t0))" -v e="$((j1 - j0))" -v l="$((lg1 - lg0))" \
       'BEGIN {f = 100 * (b - e - l) / t; printf "%.0f%%", f < 0 ? 0 : f}')
     failed() { local f; f=$(field "$1" 7); [[ $f == 0 ]] && echo 0 || echo "$f ($(field "$1" 9 | sed 's/^failed: //; s/;.*//'))"; }
-    printf '%-5s %-16s %8s %9s %7s %7s %-14s %9s %8s %6s | %8s %9s %6s %8s %-14s %9s %9s | %7s\n' "$round" "$name" \
+    printf "$row" "$round" "$name" \
       "${ceiling[$hashes]:-?}@$hashes" "$rate" "$share" "$pshare" "$(failed "$login")" "$(field "$login" 8)" "$hashms" "$busy" \
       "${ip99}ms" "${sp99}ms" "$ratio" "$(field "$slogin" 4)" "$(failed "$slogin")" "$(field "$storm" 8)" "$after" "$foreign"
     if [[ -n ${VERBOSE:-} ]]; then
