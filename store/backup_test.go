@@ -100,7 +100,21 @@ func TestBackupWhileServing(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(300 * time.Millisecond) // some signups before the copy
+	// awaitLen waits up to 10 s until *list holds want emails.
+	awaitLen := func(list *[]string, want int) {
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+			mu.Lock()
+			n := len(*list)
+			mu.Unlock()
+			if n >= want {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	// Some signups before the copy: ten answers rather than a fixed time,
+	// which a busy machine (the CI runs every suite at once) spends on fewer.
+	awaitLen(&acked, 10)
 	mu.Lock()
 	before := len(acked) // acknowledged before the copy began
 	mu.Unlock()
@@ -109,15 +123,7 @@ func TestBackupWhileServing(t *testing.T) {
 		t.Fatalf("Backup: %v", err)
 	}
 	copied.Store(true)
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
-		mu.Lock()
-		n := len(later)
-		mu.Unlock()
-		if n >= 4 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	awaitLen(&later, 4)
 	close(stop)
 	wg.Wait()
 	if before < 10 || len(later) == 0 {
