@@ -100,19 +100,28 @@ func (a *Auth) route(w http.ResponseWriter, r *http.Request) {
 	a.serve(w, r.WithContext(ctx), h, a.cfg.Sessions != nil && (rest == "session" || rest == "logout"))
 }
 
-// Mount registers the API on mux at Config.BasePath, once per HTTP method
-// ("GET /api/v1/", "POST /api/v1/", …). It is what to use on a Go 1.22+
-// ServeMux that also has a catch-all route with a method, such as the app's
-// "GET /": there a plain "/api/v1/" would make ServeMux panic, because each
-// pattern is more specific than the other in one way (one by path, the
-// other by method), while "GET /api/v1/" is more specific than "GET /" in
-// every way. On a mux without such routes mux.Handle("/api/v1/", auth) does
-// the same.
+// Mount registers the API on mux at Config.BasePath, once for each method
+// of RFC 9110 ("GET /api/v1/", "POST /api/v1/", …; HEAD goes with GET). It
+// is what to use on a Go 1.22+ ServeMux that also has a catch-all route
+// with a method, such as the app's "GET /": there a plain "/api/v1/" would
+// make ServeMux panic, because each pattern is more specific than the
+// other in one way (one by path, the other by method), while
+// "GET /api/v1/" is more specific than "GET /" in every way. So every
+// standard method reaches the API and its JSON answers (405 with the
+// path's own Allow); a request with a method of its own making (say FOO)
+// gets ServeMux's plain-text 405, which no pattern can catch beside
+// "GET /". On a mux without such routes mux.Handle("/api/v1/", auth) does
+// the same and answers every method in JSON.
 func (a *Auth) Mount(mux *http.ServeMux) {
-	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
+	for _, method := range mountMethods {
 		mux.Handle(method+" "+a.prefix, a)
 	}
 }
+
+// mountMethods are the methods that Mount registers: RFC 9110's, but HEAD,
+// which ServeMux sends to the GET pattern.
+var mountMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete,
+	http.MethodOptions, http.MethodTrace, http.MethodConnect}
 
 // serve runs h and writes its answer; with session, the request's cookie
 // session is loaded before h and saved after it. Panics are not recovered

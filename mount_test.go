@@ -40,6 +40,14 @@ func TestMountsOnCommonRouters(t *testing.T) {
 			want(t, e.do("GET", "/api/v1/nope", "", nil), 404)
 			want(t, e.do("GET", "/api/v1/login", "", nil), 405)
 			want(t, e.do("DELETE", "/api/v1/login", "", nil), 405)
+			// Every standard method reaches the API, whose 405 is JSON
+			// with the path's own Allow, not the router's.
+			for _, method := range []string{"TRACE", "CONNECT", "PATCH"} {
+				r := e.do(method, "/api/v1/login", "", nil)
+				if r.status != 405 || r.str("status") != "error" || r.header.Get("Allow") != "POST" {
+					t.Errorf("%s /api/v1/login: got %s, Allow %q; want the API's JSON 405, Allow POST", method, r, r.header.Get("Allow"))
+				}
+			}
 			if r := e.post("/api/v1/login", with(e.none, "email", "mount@example.com", "password", goodPassword)); r.status != 200 {
 				t.Errorf("POST /api/v1/login: got %s, want 200", r)
 			}
