@@ -69,7 +69,9 @@ func decodeInput(r *http.Request, limit int64) (*input, error) {
 func decodeJSONObject(body []byte) (map[string]json.RawMessage, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+	if tok, err := dec.Token(); err != nil {
+		return nil, notJSON(dec, body)
+	} else if tok != json.Delim('{') {
 		return nil, badRequest("The request body must be a JSON object.")
 	}
 	fields := map[string]json.RawMessage{}
@@ -181,7 +183,11 @@ func (in *input) value(name string, number bool) (string, bool) {
 			return string(raw), true
 		}
 	}
-	in.fail(name, "The "+name+" must be a string.")
+	if number {
+		in.fail(name, "The "+name+" must be a string or a number.")
+	} else {
+		in.fail(name, "The "+name+" must be a string.")
+	}
 	return "", false
 }
 

@@ -136,3 +136,31 @@ func TestServerErrorShowsNoInternals(t *testing.T) {
 		t.Error("got no error reported to OnError, want the database failure")
 	}
 }
+
+// TestDecodeMessagesSayWhatIsWrong checks that a body that is not JSON at
+// all is told so, apart from JSON that is not an object, and that a field
+// that takes a number says so when it gets another type.
+func TestDecodeMessagesSayWhatIsWrong(t *testing.T) {
+	e := newEnv(t)
+	for body, want := range map[string]string{
+		`not json`:      "The request body is not valid JSON (near byte 0).",
+		`{"email":`:     "The request body is not valid JSON (near byte 9).",
+		`["client_id"]`: "The request body must be a JSON object.",
+	} {
+		r := e.send("POST", "/api/v1/login", "", "application/json", strings.NewReader(body))
+		if r.status != 400 || r.str("message") != want {
+			t.Errorf("body %s: got %s, want 400 %q", body, r, want)
+		}
+	}
+	signup := func(mobile string) resp {
+		return e.send("POST", "/api/v1/signup", "", "application/json", strings.NewReader(
+			`{"client_id":"web-none","client_secret":"none-secret-0123456789","email":42,"password":"Correct horse battery 9","first_name":"a","last_name":"b","mobile_number":`+mobile+`}`))
+	}
+	r := signup("true")
+	want(t, r, 422)
+	for field, msg := range map[string]string{"mobile_number": "The mobile_number must be a string or a number.", "email": "The email must be a string."} {
+		if msgs, _ := r.obj("errors")[field].([]any); len(msgs) == 0 || msgs[0] != msg {
+			t.Errorf("errors.%s: got %v, want %q", field, r.obj("errors")[field], msg)
+		}
+	}
+}
