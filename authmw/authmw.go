@@ -85,8 +85,9 @@ func (c *userContext) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-// RequireUser lets a request through only with a valid bearer token, and
-// puts its user in the request context (see UserFrom).
+// RequireUser lets a request through only with a valid bearer token, or
+// with the Auth's session cookie when it has Config.Sessions, and puts its
+// user in the request context (see UserFrom).
 func RequireUser(a Authenticator) func(http.Handler) http.Handler {
 	return RequireRole(a)
 }
