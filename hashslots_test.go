@@ -8,74 +8,174 @@ import (
 )
 
 // TestHashSlotsServeThoseWhoBelongFirst: when a slot frees up, a waiter
-// marked first gets it ahead of strangers who came earlier; strangers, and
-// first comers, beyond their queue's depth are refused at once; a waiter
-// whose context ends leaves the queue without taking a slot.
+// who belongs to an account gets it ahead of strangers who came earlier;
+// strangers, and those who belong, beyond their queue's depth are refused
+// at once; a waiter whose context ends leaves the queue without taking a
+// slot.
 func TestHashSlotsServeThoseWhoBelongFirst(t *testing.T) {
 	s := newHashSlots(1)
 	s.maxQueue = 2
 	ctx := t.Context()
-	if err := s.acquire(ctx, false); err != nil { // the one running hash
+	if err := s.acquire(ctx, ""); err != nil { // the one running hash
 		t.Fatal(err)
 	}
 	order := make(chan string, 4)
-	wait := func(name string, first bool) {
-		if err := s.acquire(ctx, first); err != nil {
-			t.Errorf("%s: %v", name, err)
-			return
-		}
-		order <- name
-		s.release()
-	}
-	go wait("stranger 1", false)
+	go takeSlot(t, s, order, "stranger 1", "")
 	waitQueued(t, s, 1, 0)
-	go wait("stranger 2", false)
+	go takeSlot(t, s, order, "stranger 2", "")
 	waitQueued(t, s, 2, 0)
-	if err := s.acquire(ctx, false); !errors.Is(err, errHashesBusy) {
+	if err := s.acquire(ctx, ""); !errors.Is(err, errHashesBusy) {
 		t.Errorf("a third stranger beyond the queue: got %v, want errHashesBusy", err)
 	}
 	gone, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := s.acquire(gone, true); !errors.Is(err, context.Canceled) {
+	if err := s.acquire(gone, "owner"); !errors.Is(err, context.Canceled) {
 		t.Errorf("a waiter whose context ended: got %v, want context.Canceled", err)
 	}
-	go wait("owner", true)
+	go takeSlot(t, s, order, "owner", "owner")
 	waitQueued(t, s, 2, 1)
-	go wait("owner's other device", true)
+	go takeSlot(t, s, order, "owner's other device", "owner")
 	waitQueued(t, s, 2, 2)
-	if err := s.acquire(ctx, true); !errors.Is(err, errHashesBusy) {
-		t.Errorf("a third first comer beyond its queue: got %v, want errHashesBusy", err)
+	if err := s.acquire(ctx, "owner"); !errors.Is(err, errHashesBusy) {
+		t.Errorf("a third of the owner's beyond both queues: got %v, want errHashesBusy", err)
 	}
 	s.release()
-	for _, want := range []string{"owner", "owner's other device", "stranger 1", "stranger 2"} {
-		if got := <-order; got != want {
-			t.Errorf("got %s next, want %s", got, want)
+	wantOrder(t, order, "owner", "owner's other device", "stranger 1", "stranger 2")
+	waitFree(t, s, 1)
+}
+
+// TestHashSlotsTakeAccountsInTurn: an account that floods its own correct
+// logins from its own known device (anyone can sign up and get one) cannot
+// crowd another account's owner out of the queue of those who belong. The
+// accounts are served in turn; an account's requests past its places wait
+// with the strangers; and when the queue is full, the owner takes the
+// newest place of the account that holds the most.
+func TestHashSlotsTakeAccountsInTurn(t *testing.T) {
+	s := newHashSlots(1)
+	s.maxQueue, s.perAccount = 4, 3
+	ctx := t.Context()
+	if err := s.acquire(ctx, ""); err != nil { // the one running hash
+		t.Fatal(err)
+	}
+	order := make(chan string, 8)
+	go takeSlot(t, s, order, "flood 1", "flood")
+	waitQueued(t, s, 0, 1)
+	go takeSlot(t, s, order, "flood 2", "flood")
+	waitQueued(t, s, 0, 2)
+	third := make(chan error, 1)
+	go func() { third <- s.acquire(ctx, "flood") }()
+	waitQueued(t, s, 0, 3)
+	go takeSlot(t, s, order, "flood 4", "flood") // past the account's 3 places
+	waitQueued(t, s, 1, 3)
+	go takeSlot(t, s, order, "other", "other")
+	waitQueued(t, s, 1, 4)
+
+	// The queue of those who belong is full: the owner takes the place of
+	// the flood's third, the newest of the account that holds the most.
+	go takeSlot(t, s, order, "owner", "owner")
+	select {
+	case err := <-third:
+		if !errors.Is(err, errHashesBusy) {
+			t.Errorf("the flood's third, whose place the owner took: got %v, want errHashesBusy", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the flood's third was never answered")
+	}
+	waitQueued(t, s, 1, 4)
+
+	s.release()
+	wantOrder(t, order, "flood 1", "other", "owner", "flood 2", "flood 4")
+	waitFree(t, s, 1)
+}
+
+// TestHashSlotsEvictedWaiterIsRefused: the waiter whose place an owner
+// takes is answered errHashesBusy at once.
+func TestHashSlotsEvictedWaiterIsRefused(t *testing.T) {
+	s := newHashSlots(1)
+	s.maxQueue, s.perAccount = 2, 2
+	ctx := t.Context()
+	if err := s.acquire(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	order := make(chan string, 4)
+	go takeSlot(t, s, order, "flood 1", "flood")
+	waitQueued(t, s, 0, 1)
+	refused := make(chan error, 1)
+	go func() { refused <- s.acquire(ctx, "flood") }()
+	waitQueued(t, s, 0, 2)
+	go takeSlot(t, s, order, "owner", "owner")
+	select {
+	case err := <-refused:
+		if !errors.Is(err, errHashesBusy) {
+			t.Errorf("the evicted waiter: got %v, want errHashesBusy", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the evicted waiter was never answered")
+	}
+	waitQueued(t, s, 0, 2)
+	s.release()
+	wantOrder(t, order, "flood 1", "owner")
+	waitFree(t, s, 1)
+}
+
+// takeSlot waits for a slot as account, reports name on order once it has
+// it, and gives it back.
+func takeSlot(t *testing.T, s *hashSlots, order chan<- string, name, account string) {
+	if err := s.acquire(t.Context(), account); err != nil {
+		t.Errorf("%s: %v", name, err)
+		return
+	}
+	order <- name
+	s.release()
+}
+
+// wantOrder checks the order in which the slot went round.
+func wantOrder(t *testing.T, order <-chan string, names ...string) {
+	t.Helper()
+	for _, want := range names {
+		select {
+		case got := <-order:
+			if got != want {
+				t.Errorf("got %s next, want %s", got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("nobody took the slot; want %s", want)
 		}
 	}
-	for range 1000 { // the last one gives its slot back after it reported
+}
+
+// waitFree waits until s has n free slots: the last waiter gives its slot
+// back after it reported.
+func waitFree(t *testing.T, s *hashSlots, n int) {
+	t.Helper()
+	for range 1000 {
 		s.mu.Lock()
 		free := s.free
 		s.mu.Unlock()
-		if free == 1 {
+		if free == n {
 			return
 		}
 		time.Sleep(time.Millisecond)
 	}
-	t.Error("free slots after all: want 1")
+	t.Errorf("free slots after all: want %d", n)
 }
 
 // waitQueued waits until s has the given numbers of waiting strangers and
-// waiting first comers.
-func waitQueued(t *testing.T, s *hashSlots, strangers, first int) {
+// waiting requests of those who belong.
+func waitQueued(t *testing.T, s *hashSlots, strangers, belonging int) {
 	t.Helper()
 	for range 1000 {
 		s.mu.Lock()
-		got := len(s.waiting[1]) == strangers && len(s.waiting[0]) == first
+		n := 0
+		for _, q := range s.accounts {
+			n += len(q)
+		}
+		got := len(s.strangers) == strangers && s.belonging == belonging && n == belonging
 		s.mu.Unlock()
 		if got {
 			return
 		}
 		time.Sleep(time.Millisecond)
 	}
-	t.Fatalf("the queue never had %d strangers and %d first", strangers, first)
+	t.Fatalf("the queues never had %d strangers and %d who belong", strangers, belonging)
 }

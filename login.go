@@ -194,7 +194,11 @@ func (a *Auth) checkPassword(ctx context.Context, p Project, email, password str
 	if u.Disabled() {
 		hash = ""
 	}
-	ok, rehash, err := a.hasher.verify(ctx, hash, password, p.BcryptCosts, at.known, gate, done)
+	belongs := "" // a known source waits ahead of strangers (see hashSlots)
+	if at.known {
+		belongs = account
+	}
+	ok, rehash, err := a.hasher.verify(ctx, hash, password, p.BcryptCosts, belongs, gate, done)
 	if err != nil {
 		return User{}, err
 	}
@@ -203,7 +207,7 @@ func (a *Auth) checkPassword(ctx context.Context, p Project, email, password str
 		return User{}, errBadCredentials
 	}
 	if rehash {
-		if u.PasswordHash, err = a.hasher.hash(ctx, password, true); err != nil {
+		if u.PasswordHash, err = a.hasher.hash(ctx, password, account); err != nil {
 			return User{}, err
 		}
 		// A concurrent change of the user wins: the rehash waits for the

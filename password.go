@@ -65,11 +65,12 @@ func newHasher(p Argon2Params, concurrency int) *hasher {
 	return h
 }
 
-// hash returns the argon2id PHC string of password; first puts it ahead
-// of strangers' hashes (see hashSlots).
-func (h *hasher) hash(ctx context.Context, password string, first bool) (string, error) {
+// hash returns the argon2id PHC string of password; account, when not
+// empty, is the account the request has shown it belongs to, which puts
+// it ahead of strangers' hashes (see hashSlots).
+func (h *hasher) hash(ctx context.Context, password string, account string) (string, error) {
 	asked := time.Now()
-	if err := h.slots.acquire(ctx, first); err != nil {
+	if err := h.slots.acquire(ctx, account); err != nil {
 		return "", err
 	}
 	defer h.slots.release()
@@ -95,16 +96,17 @@ func (h *hasher) encode(password, salt []byte) string {
 // stored hash where it is of that kind and cost and dummies for the rest,
 // so that imported users of any cost, native users and unknown emails cost
 // the same (docs/design.md, D29); projects without imports pay nothing
-// extra. first puts the verification ahead of strangers' (see hashSlots).
+// extra. account, when not empty, puts the verification ahead of
+// strangers' (see hashSlots and hash).
 // gate, when not nil, runs once a hashing slot is free, and its
 // error ends the verification (a lock that engaged while the request
 // waited); done, when not nil, is told the result while the slot is still
 // held, so that a failure it records is seen by the gate of every
 // verification after it: of concurrent wrong guesses, at most the number of
 // slots pass a gate that the failures before them should have closed.
-func (h *hasher) verify(ctx context.Context, encoded, password string, bcryptCosts int, first bool, gate func() error, done func(ok bool) error) (ok, rehash bool, err error) {
+func (h *hasher) verify(ctx context.Context, encoded, password string, bcryptCosts int, account string, gate func() error, done func(ok bool) error) (ok, rehash bool, err error) {
 	asked := time.Now()
-	if err := h.slots.acquire(ctx, first); err != nil {
+	if err := h.slots.acquire(ctx, account); err != nil {
 		return false, false, err
 	}
 	defer h.slots.release()

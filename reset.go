@@ -85,7 +85,7 @@ func (a *Auth) resetPassword(ctx context.Context, req resetRequest) error {
 	if why := passwordProblem(password, u.Email, a.cfg.MinPasswordLength); why != "" {
 		return fieldError("password", why)
 	}
-	if u.PasswordHash, err = a.hasher.hash(ctx, password, true); err != nil { // a verified reset code
+	if u.PasswordHash, err = a.hasher.hash(ctx, password, accountKey(u.ProjectID, u.EmailKey)); err != nil { // a verified reset code
 		return err
 	}
 	u.UpdatedAt = a.now()

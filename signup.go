@@ -99,7 +99,7 @@ func (a *Auth) newUser(ctx context.Context, p Project, req signupRequest) (User,
 	}
 	if req.password != "" {
 		var err error
-		if u.PasswordHash, err = a.hasher.hash(ctx, req.password, false); err != nil {
+		if u.PasswordHash, err = a.hasher.hash(ctx, req.password, ""); err != nil {
 			return User{}, err
 		}
 	}

@@ -126,7 +126,7 @@ func (a *Auth) updateUser(ctx context.Context, u User, login Token, up update) (
 		}
 	}
 	if up.password != "" {
-		if next.PasswordHash, err = a.hasher.hash(ctx, up.password, true); err != nil { // a logged-in user
+		if next.PasswordHash, err = a.hasher.hash(ctx, up.password, accountKey(u.ProjectID, u.EmailKey)); err != nil { // a logged-in user
 			return userAnswer{}, err
 		}
 	}
@@ -185,7 +185,7 @@ func (a *Auth) checkPasswordChange(ctx context.Context, u User, up update) error
 		}
 		return errors.Join(a.attemptFailed(ctx, account), a.sourceFailed(ctx))
 	}
-	ok, _, err := a.hasher.verify(ctx, u.PasswordHash, up.current, project.BcryptCosts, true, gate, done)
+	ok, _, err := a.hasher.verify(ctx, u.PasswordHash, up.current, project.BcryptCosts, account, gate, done)
 	if err != nil {
 		return err
 	}
