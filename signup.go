@@ -164,7 +164,22 @@ func (a *Auth) storeAndMailSignup(ctx context.Context, p Project, u User, req si
 // cap for a taken one (its notice has a budget of its own). The code-mail
 // budget is read first for both, so a spent budget answers 429 whether or
 // not the email is taken.
+//
+// Every signup of an email, taken or not, also spends a pace of its own,
+// one a CodeMailInterval per account, and is refused like a spent code
+// budget within it. Otherwise a second signup within the minute would tell
+// who has an account: a first signup of a new email creates the account
+// and spends its code budget, so the second got 429, while both signups of
+// a taken email got 200.
 func (a *Auth) allowSignupMail(ctx context.Context, p Project, account, emailKey string) error {
+	now := a.now()
+	pace, err := a.store.Hit(ctx, counterKey("signup-pace", account), now, a.cfg.CodeMailInterval)
+	if err != nil {
+		return err
+	}
+	if pace.Count > 1 {
+		return a.mailThrottled(ctx, p.ID, pace.WindowStart.Add(a.cfg.CodeMailInterval).Sub(now))
+	}
 	wait, err := a.mailBudgetSpent(ctx, account, purposeOf(p.Type))
 	if err != nil {
 		return err

@@ -267,3 +267,30 @@ func TestCodeMailsPerAddress(t *testing.T) {
 		t.Errorf("got %s, want the per-address message", r)
 	}
 }
+
+// TestSecondSignupTellsNothing: two signups of one email a few seconds
+// apart answer alike whether the email had an account or the first signup
+// made it, in otp and two-step projects: the second is refused, with the
+// same wait, in both cases (the first of a new email spends its code mail).
+func TestSecondSignupTellsNothing(t *testing.T) {
+	e := newEnv(t)
+	for _, p := range []struct {
+		name    string
+		project map[string]any
+	}{{"otp", e.otp}, {"two-step", e.two}} {
+		t.Run(p.name, func(t *testing.T) {
+			registered := p.name + "-registered@example.com"
+			want(t, e.post("/api/v1/signup", signupBody(p.project, registered)), 200)
+			e.clock.Advance(2 * time.Hour)
+			for _, email := range []string{registered, p.name + "-new@example.com"} {
+				want(t, e.post("/api/v1/signup", signupBody(p.project, email)), 200)
+				e.clock.Advance(5 * time.Second)
+				r := e.post("/api/v1/signup", signupBody(p.project, email))
+				wantRetryAfter(t, r, "55")
+				if !strings.Contains(r.str("message"), "code was sent recently") {
+					t.Errorf("%s: got %s, want a message that a code was sent recently", email, r)
+				}
+			}
+		})
+	}
+}
