@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -299,6 +300,44 @@ func TestSuccessesGiveTheirSlotBack(t *testing.T) {
 			t.Fatalf("login %d: got %s, want 200", i+1, r)
 		}
 	}
+}
+
+// TestRefusedOverTheCapTakeNoSlot: requests refused because their address
+// is over its cap checked nothing and hold none of its slots afterwards,
+// so bursts of correct logins past the cap do not pile up failures that
+// would shut the address out of later logins.
+func TestRefusedOverTheCapTakeNoSlot(t *testing.T) {
+	e := newEnv(t, func(c *ihoprauth.Config) { c.IPFailureLimit = 3 })
+	e.signupNone("burst@example.com")
+	for range 3 {
+		want(t, e.loginWith(e.none, "burst@example.com", "a wrong password"), 401)
+	}
+	for range 5 {
+		want(t, e.loginWith(e.none, "burst@example.com", goodPassword), 429)
+	}
+	if got := ihoprauth.SourceSlots(e.auth, "127.0.0.1"); got != 3 {
+		t.Errorf("the address holds %d slots after 3 failures and 5 refusals, want 3", got)
+	}
+
+	// More correct logins at once than the cap: those past it are refused,
+	// and every slot comes back once they are all answered.
+	e.clock.Advance(time.Hour)
+	var wg sync.WaitGroup
+	var refused atomic.Int32
+	for range 12 {
+		wg.Go(func() {
+			if r := e.loginWith(e.none, "burst@example.com", goodPassword); r.status == 429 {
+				refused.Add(1)
+			} else if r.status != 200 {
+				t.Errorf("a correct login in the burst: got %s", r)
+			}
+		})
+	}
+	wg.Wait()
+	if got := ihoprauth.SourceSlots(e.auth, "127.0.0.1"); got != 0 {
+		t.Errorf("the address holds %d slots after a burst of correct logins (%d refused), want 0", got, refused.Load())
+	}
+	want(t, e.loginWith(e.none, "burst@example.com", goodPassword), 200)
 }
 
 // TestSignupsPerSourceBeforeHashing: the 21st signup of an hour from one

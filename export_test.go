@@ -151,3 +151,13 @@ func CheckAssertion(a *Auth, u User, keys []Passkey, tokenHash string, assertion
 	_, ok, _ := a.checkAssertion(a.rp, u, keys, tokenHash, parsed, protocol.VerificationRequired)
 	return ok, nil
 }
+
+// SourceSlots returns how many slots of its failure cap the address ip
+// holds now. It exists for tests only.
+func SourceSlots(a *Auth, ip string) int {
+	c, err := a.store.Counter(context.Background(), ipKey(ip))
+	if err != nil || !a.now().Before(c.WindowStart.Add(a.cfg.IPFailureWindow)) {
+		return 0
+	}
+	return c.Count
+}

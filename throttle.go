@@ -109,13 +109,18 @@ func (a *Auth) ipGuarded(h handler) handler {
 }
 
 // takeSourceSlot counts one attempt against the source's cap and answers
-// 429 when the cap is spent.
+// 429 when the cap is spent. A request refused so gives its slot back at
+// once: it checked nothing, so it is no failure, and were it kept, each
+// burst of correct logins past the cap (more than the cap in flight at
+// once) would leave its excess counted, until bursts of correct logins
+// alone shut their address out.
 func (a *Auth) takeSourceSlot(ctx context.Context) error {
 	c, err := a.store.Hit(ctx, sourceOf(ctx), a.now(), a.cfg.IPFailureWindow)
 	if err != nil {
 		return err
 	}
 	if c.Count > a.cfg.IPFailureLimit {
+		a.releaseSourceSlot(ctx)
 		return a.sourceOverCap(ctx, c)
 	}
 	return nil
