@@ -13,17 +13,11 @@ import (
 // at once; a waiter whose context ends leaves the queue without taking a
 // slot.
 func TestHashSlotsServeThoseWhoBelongFirst(t *testing.T) {
-	s := newHashSlots(1)
-	s.maxQueue = 2
+	s := busySlot(t, 2, 4)
 	ctx := t.Context()
-	if err := s.acquire(ctx, ""); err != nil { // the one running hash
-		t.Fatal(err)
-	}
 	order := make(chan string, 4)
-	go takeSlot(t, s, order, "stranger 1", "")
-	waitQueued(t, s, 1, 0)
-	go takeSlot(t, s, order, "stranger 2", "")
-	waitQueued(t, s, 2, 0)
+	enqueue(t, s, order, "stranger 1", "", 1, 0)
+	enqueue(t, s, order, "stranger 2", "", 2, 0)
 	if err := s.acquire(ctx, ""); !errors.Is(err, errHashesBusy) {
 		t.Errorf("a third stranger beyond the queue: got %v, want errHashesBusy", err)
 	}
@@ -32,10 +26,8 @@ func TestHashSlotsServeThoseWhoBelongFirst(t *testing.T) {
 	if err := s.acquire(gone, "owner"); !errors.Is(err, context.Canceled) {
 		t.Errorf("a waiter whose context ended: got %v, want context.Canceled", err)
 	}
-	go takeSlot(t, s, order, "owner", "owner")
-	waitQueued(t, s, 2, 1)
-	go takeSlot(t, s, order, "owner's other device", "owner")
-	waitQueued(t, s, 2, 2)
+	enqueue(t, s, order, "owner", "owner", 2, 1)
+	enqueue(t, s, order, "owner's other device", "owner", 2, 2)
 	if err := s.acquire(ctx, "owner"); !errors.Is(err, errHashesBusy) {
 		t.Errorf("a third of the owner's beyond both queues: got %v, want errHashesBusy", err)
 	}
@@ -51,24 +43,16 @@ func TestHashSlotsServeThoseWhoBelongFirst(t *testing.T) {
 // with the strangers; and when the queue is full, the owner takes the
 // newest place of the account that holds the most.
 func TestHashSlotsTakeAccountsInTurn(t *testing.T) {
-	s := newHashSlots(1)
-	s.maxQueue, s.perAccount = 4, 3
+	s := busySlot(t, 4, 3)
 	ctx := t.Context()
-	if err := s.acquire(ctx, ""); err != nil { // the one running hash
-		t.Fatal(err)
-	}
 	order := make(chan string, 8)
-	go takeSlot(t, s, order, "flood 1", "flood")
-	waitQueued(t, s, 0, 1)
-	go takeSlot(t, s, order, "flood 2", "flood")
-	waitQueued(t, s, 0, 2)
+	enqueue(t, s, order, "flood 1", "flood", 0, 1)
+	enqueue(t, s, order, "flood 2", "flood", 0, 2)
 	third := make(chan error, 1)
 	go func() { third <- s.acquire(ctx, "flood") }()
 	waitQueued(t, s, 0, 3)
-	go takeSlot(t, s, order, "flood 4", "flood") // past the account's 3 places
-	waitQueued(t, s, 1, 3)
-	go takeSlot(t, s, order, "other", "other")
-	waitQueued(t, s, 1, 4)
+	enqueue(t, s, order, "flood 4", "flood", 1, 3) // past the account's 3 places
+	enqueue(t, s, order, "other", "other", 1, 4)
 
 	// The queue of those who belong is full: the owner takes the place of
 	// the flood's third, the newest of the account that holds the most.
@@ -88,34 +72,24 @@ func TestHashSlotsTakeAccountsInTurn(t *testing.T) {
 	waitFree(t, s, 1)
 }
 
-// TestHashSlotsEvictedWaiterIsRefused: the waiter whose place an owner
-// takes is answered errHashesBusy at once.
-func TestHashSlotsEvictedWaiterIsRefused(t *testing.T) {
+// busySlot returns hash slots of one slot, already taken (the one running
+// hash), with queues of maxQueue places and perAccount places an account.
+func busySlot(t *testing.T, maxQueue, perAccount int) *hashSlots {
 	s := newHashSlots(1)
-	s.maxQueue, s.perAccount = 2, 2
-	ctx := t.Context()
-	if err := s.acquire(ctx, ""); err != nil {
+	s.maxQueue, s.perAccount = maxQueue, perAccount
+	if err := s.acquire(t.Context(), ""); err != nil {
 		t.Fatal(err)
 	}
-	order := make(chan string, 4)
-	go takeSlot(t, s, order, "flood 1", "flood")
-	waitQueued(t, s, 0, 1)
-	refused := make(chan error, 1)
-	go func() { refused <- s.acquire(ctx, "flood") }()
-	waitQueued(t, s, 0, 2)
-	go takeSlot(t, s, order, "owner", "owner")
-	select {
-	case err := <-refused:
-		if !errors.Is(err, errHashesBusy) {
-			t.Errorf("the evicted waiter: got %v, want errHashesBusy", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the evicted waiter was never answered")
-	}
-	waitQueued(t, s, 0, 2)
-	s.release()
-	wantOrder(t, order, "flood 1", "owner")
-	waitFree(t, s, 1)
+	return s
+}
+
+// enqueue has name wait for a slot as account (see takeSlot) and returns
+// once the queues hold the given numbers of strangers and of those who
+// belong.
+func enqueue(t *testing.T, s *hashSlots, order chan<- string, name, account string, strangers, belonging int) {
+	t.Helper()
+	go takeSlot(t, s, order, name, account)
+	waitQueued(t, s, strangers, belonging)
 }
 
 // takeSlot waits for a slot as account, reports name on order once it has
