@@ -79,13 +79,14 @@ func Migrate(ctx context.Context, db *gorm.DB, log *slog.Logger) error {
 // migrate is Migrate on the Store's session of db. On a Galera cluster
 // GET_LOCK is each node's own, so instances on two nodes can run one step
 // at once, and the slower one's DDL finds the table, column or index that
-// the other just made (MySQL errors 1050, 1060, 1061): the steps are safe to
-// run again, so migrate then starts over, from the steps recorded by then,
-// up to three times.
+// the other just made (MySQL errors 1050, 1060, 1061), or its writes lose
+// the cluster's certification to the other's (error 1213, "deadlock"): the
+// steps are safe to run again, so migrate then starts over, from the steps
+// recorded by then, up to three times.
 func migrate(db *gorm.DB) error {
 	var err error
 	for range 3 {
-		if err = migrateOnce(db); !madeMeanwhile(err) {
+		if err = migrateOnce(db); !madeMeanwhile(err) && !isConflict(err) {
 			return err
 		}
 	}
