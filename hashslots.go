@@ -24,8 +24,10 @@ import (
 // perAccount places in them; its requests beyond that wait with the
 // strangers. When those queues are full, a newcomer whose account holds
 // fewer places takes the newest place of the account that holds the most,
-// which is refused. Crowding an owner out then takes as many accounts,
-// each with a known device, as the queues have places.
+// which is refused. Each other account with a waiter still adds one hash
+// to the owner's wait, so floods from RequestTimeout ÷ hash time × slots
+// accounts at once, each with a known device, push the owner past the
+// request timeout (docs/design.md, D24).
 //
 // Strangers queue up to maxQueue deep, 64 per slot and at least 128 (about
 // 4 s of waiting behind one slot at the default cost, well within
