@@ -514,3 +514,30 @@ func TestDeviceCookieIsSecureBehindTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestNeighbourCannotLockAKnownDevice: a stranger behind the owner's
+// address (a NAT) who guesses wrong locks that address on the account, but
+// not the owner's known device there; the device's own wrong guesses lock
+// the device, and its right password clears only its own failures.
+func TestNeighbourCannotLockAKnownDevice(t *testing.T) {
+	e := newEnv(t, fromProxy)
+	e.signupNone("nat@example.com")
+	nat := "198.51.100.60"
+	first := e.loginFrom(source(nat), e.none, "nat@example.com", goodPassword)
+	want(t, first, 200)
+	device := deviceCookie(t, first)
+
+	for range 5 {
+		want(t, e.loginFrom(source(nat), e.none, "nat@example.com", "a neighbour's guess"), 401)
+	}
+	want(t, e.loginFrom(source(nat), e.none, "nat@example.com", goodPassword), 429)
+	want(t, e.loginFrom(source(nat, device), e.none, "nat@example.com", goodPassword), 200)
+	want(t, e.loginFrom(source(nat), e.none, "nat@example.com", goodPassword), 429) // still locked
+
+	for range 5 {
+		want(t, e.loginFrom(source(nat, device), e.none, "nat@example.com", "the owner's typo"), 401)
+	}
+	want(t, e.loginFrom(source(nat, device), e.none, "nat@example.com", goodPassword), 429)
+	e.clock.Advance(31 * time.Second)
+	want(t, e.loginFrom(source(nat, device), e.none, "nat@example.com", goodPassword), 200)
+}

@@ -173,8 +173,31 @@ func (a *Auth) epoch(ctx context.Context, account string) (string, error) {
 
 // pairKey is the key of the failures of the request's source on account.
 func (a *Auth) pairKey(ctx context.Context, account string) (string, error) {
+	source, err := a.pairSource(ctx, account)
+	if err != nil {
+		return "", err
+	}
 	epoch, err := a.epoch(ctx, account)
-	return counterKey("pair", account, sourceOf(ctx), epoch), err
+	return counterKey("pair", account, source, epoch), err
+}
+
+// pairSource is the source whose failures on account lock it: the device,
+// when the request presents a device cookie known to the account, else the
+// address. So a stranger who shares the owner's address (a NAT, a carrier
+// NAT, the same IPv6 /64) and guesses wrong locks that address, not the
+// owner's known device; a stolen cookie that guesses wrong locks itself.
+func (a *Auth) pairSource(ctx context.Context, account string) (string, error) {
+	if c := clientFrom(ctx); c.device != "" {
+		device := counterKey("device", c.device)
+		seen, err := a.store.SourceLastSeen(ctx, account, device)
+		switch {
+		case err == nil && a.now().Sub(seen) < KnownSourceTTL:
+			return device, nil
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return "", err
+		}
+	}
+	return sourceOf(ctx), nil
 }
 
 // attempt is what allowAttempt learned of a source's try at an account.
