@@ -114,16 +114,24 @@ func (a *Auth) knownSource(ctx context.Context, account string) (bool, error) {
 		sources = append(sources, ipKey(c.ip))
 	}
 	for _, source := range sources {
-		at, err := a.store.SourceLastSeen(ctx, account, source)
-		switch {
-		case errors.Is(err, ErrNotFound):
-		case err != nil:
-			return false, err
-		case a.now().Sub(at) < KnownSourceTTL:
-			return true, nil
+		if known, err := a.sourceKnownTo(ctx, account, source); known || err != nil {
+			return known, err
 		}
 	}
 	return false, nil
+}
+
+// sourceKnownTo reports whether source (a device or address key) completed
+// a login to account within KnownSourceTTL.
+func (a *Auth) sourceKnownTo(ctx context.Context, account, source string) (bool, error) {
+	at, err := a.store.SourceLastSeen(ctx, account, source)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return a.now().Sub(at) < KnownSourceTTL, nil
 }
 
 // loginCompleted makes the request's sources known to account and has the

@@ -189,12 +189,8 @@ func (a *Auth) pairKey(ctx context.Context, account string) (string, error) {
 func (a *Auth) pairSource(ctx context.Context, account string) (string, error) {
 	if c := clientFrom(ctx); c.device != "" {
 		device := counterKey("device", c.device)
-		seen, err := a.store.SourceLastSeen(ctx, account, device)
-		switch {
-		case err == nil && a.now().Sub(seen) < KnownSourceTTL:
-			return device, nil
-		case err != nil && !errors.Is(err, ErrNotFound):
-			return "", err
+		if known, err := a.sourceKnownTo(ctx, account, device); known || err != nil {
+			return device, err
 		}
 	}
 	return sourceOf(ctx), nil
