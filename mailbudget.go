@@ -52,21 +52,29 @@ func (a *Auth) allowMail(ctx context.Context, projectID int64, account string, p
 // perHour an hour, and returns how long to wait when it is spent (0: the
 // mail may go).
 func (a *Auth) spendMailBudget(ctx context.Context, minuteKey, hourKey string, interval time.Duration, perHour int) (time.Duration, error) {
+	if wait, err := a.spendPace(ctx, minuteKey, interval); wait > 0 || err != nil {
+		return wait, err
+	}
 	now := a.now()
-	c, err := a.store.Hit(ctx, minuteKey, now, interval)
+	c, err := a.store.Hit(ctx, hourKey, now, time.Hour)
 	if err != nil {
-		return 0, err
-	}
-	if c.Count > 1 {
-		return c.WindowStart.Add(interval).Sub(now), nil
-	}
-	if c, err = a.store.Hit(ctx, hourKey, now, time.Hour); err != nil {
 		return 0, err
 	}
 	if c.Count > perHour {
 		return c.WindowStart.Add(time.Hour).Sub(now), nil
 	}
 	return 0, nil
+}
+
+// spendPace counts one use of a pace of one per interval under key, and
+// returns how long to wait when it was used already (0: go ahead).
+func (a *Auth) spendPace(ctx context.Context, key string, interval time.Duration) (time.Duration, error) {
+	now := a.now()
+	c, err := a.store.Hit(ctx, key, now, interval)
+	if err != nil || c.Count <= 1 {
+		return 0, err
+	}
+	return c.WindowStart.Add(interval).Sub(now), nil
 }
 
 // mailBudgetSpent reports, without spending anything, whether a code mail

@@ -172,15 +172,14 @@ func (a *Auth) storeAndMailSignup(ctx context.Context, p Project, u User, req si
 // and spends its code budget, so the second got 429, while both signups of
 // a taken email got 200.
 func (a *Auth) allowSignupMail(ctx context.Context, p Project, account, emailKey string) error {
-	now := a.now()
-	pace, err := a.store.Hit(ctx, counterKey("signup-pace", account), now, a.cfg.CodeMailInterval)
+	wait, err := a.spendPace(ctx, counterKey("signup-pace", account), a.cfg.CodeMailInterval)
 	if err != nil {
 		return err
 	}
-	if pace.Count > 1 {
-		return a.mailThrottled(ctx, p.ID, pace.WindowStart.Add(a.cfg.CodeMailInterval).Sub(now))
+	if wait > 0 {
+		return a.mailThrottled(ctx, p.ID, wait)
 	}
-	wait, err := a.mailBudgetSpent(ctx, account, purposeOf(p.Type))
+	wait, err = a.mailBudgetSpent(ctx, account, purposeOf(p.Type))
 	if err != nil {
 		return err
 	}
