@@ -115,7 +115,7 @@ func (s *hashSlots) queueBelonging(w *hashWaiter, account string) bool {
 		}
 		q := s.accounts[most]
 		evicted := q[len(q)-1]
-		s.remove(evicted)
+		s.dequeue(most, len(q)-1)
 		evicted.ch <- errHashesBusy
 	}
 	w.account = account
