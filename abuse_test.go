@@ -541,3 +541,72 @@ func TestNeighbourCannotLockAKnownDevice(t *testing.T) {
 	e.clock.Advance(31 * time.Second)
 	want(t, e.loginFrom(source(nat, device), e.none, "nat@example.com", goodPassword), 200)
 }
+
+// TestKnownDevicePassesASpentCap: a neighbour behind the owner's NAT who
+// spends the address's failure cap shuts out every request from it but
+// the owner's known device, which still logs in, with its password or
+// its mailed code, exchanges the code and refreshes. A device known only
+// to another account, a forged cookie and the owner's known address do
+// not pass, and what they try is answered by the cap's 429 whether it was
+// right or wrong.
+func TestKnownDevicePassesASpentCap(t *testing.T) {
+	e := newEnv(t, fromProxy, func(c *ihoprauth.Config) { c.IPFailureLimit = 5 })
+	nat := "198.51.100.70"
+	e.signupNone("owner@example.com")
+	first := e.loginFrom(source(nat), e.none, "owner@example.com", goodPassword)
+	want(t, first, 200)
+	owner := deviceCookie(t, first)
+	signup := e.doWith(source(nat), "POST", "/api/v1/signup", "", signupBody(e.two, "owner@example.com"))
+	want(t, signup, 200)
+	want(t, e.doWith(source(nat, owner), "POST", "/api/v1/two-step-auth-code", "", with(e.two, "two_step_auth_token",
+		signup.str("two_step_auth_token"), "two_step_auth_code", e.mailedCode("owner@example.com"))), 200)
+	e.signupNone("mallory@example.com")
+	elsewhere := e.loginFrom(source("203.0.113.90"), e.none, "mallory@example.com", goodPassword)
+	want(t, elsewhere, 200)
+	mallory := deviceCookie(t, elsewhere)
+
+	for range 5 { // the neighbour spends the cap on somebody else's account
+		want(t, e.loginFrom(source(nat), e.none, "someone@example.com", "a guess"), 401)
+	}
+	refused := func(r resp) {
+		t.Helper()
+		want(t, r, 429)
+		if !strings.Contains(r.str("message"), "your address") {
+			t.Errorf("got %s, want the cap's 429", r)
+		}
+	}
+	forged := &http.Cookie{Name: owner.Name, Value: strings.Repeat("0", 32) + "." + strings.Repeat("0", 64)}
+	for _, hdr := range []http.Header{source(nat), source(nat, mallory), source(nat, forged)} {
+		refused(e.loginFrom(hdr, e.none, "owner@example.com", goodPassword))
+		refused(e.loginFrom(hdr, e.none, "owner@example.com", "a guess"))
+		refused(e.doWith(hdr, "POST", "/api/v1/api-tauth-token", "", with(e.none, "code", "a guessed code")))
+	}
+
+	// The owner's device: a password login, its code, a refresh.
+	login := e.loginFrom(source(nat, owner), e.none, "owner@example.com", goodPassword)
+	want(t, login, 200)
+	tokens := e.doWith(source(nat, owner), "POST", "/api/v1/api-tauth-token", "", with(e.none, "code", login.str("code")))
+	want(t, tokens, 200)
+	want(t, e.doWith(source(nat, owner), "POST", "/api/v1/refresh-token", "",
+		with(e.none, "refresh_token", tokens.str("refresh_token"))), 200)
+	// The same refresh token from the neighbour is refused by the cap.
+	refused(e.doWith(source(nat), "POST", "/api/v1/refresh-token", "",
+		with(e.none, "refresh_token", tokens.str("refresh_token"))))
+
+	// A two-step login: the mailed code passes too.
+	two := e.loginFrom(source(nat, owner), e.two, "owner@example.com", goodPassword)
+	want(t, two, 200)
+	want(t, e.doWith(source(nat, owner), "POST", "/api/v1/two-step-auth-code", "", with(e.two, "two_step_auth_token",
+		two.str("two_step_auth_token"), "two_step_auth_code", e.mailedCode("owner@example.com"))), 200)
+
+	// The device's own guesses are answered, and lock it, not the cap.
+	for range 5 {
+		want(t, e.loginFrom(source(nat, owner), e.none, "owner@example.com", "the owner's typo"), 401)
+	}
+	want(t, e.loginFrom(source(nat, owner), e.none, "owner@example.com", goodPassword), 429)
+	e.clock.Advance(31 * time.Second)
+	want(t, e.loginFrom(source(nat, owner), e.none, "owner@example.com", goodPassword), 200)
+
+	e.clock.Advance(10 * time.Minute) // the cap's window ends
+	want(t, e.loginFrom(source(nat), e.none, "owner@example.com", goodPassword), 200)
+}

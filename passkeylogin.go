@@ -58,6 +58,9 @@ func (a *Auth) mfaPasskeyOptions(ctx context.Context, token string) (passkeyOpti
 	if err != nil {
 		return passkeyOptions{}, err
 	}
+	if err := a.passCap(ctx, accountKey(u.ProjectID, u.EmailKey)); err != nil {
+		return passkeyOptions{}, err
+	}
 	keys, err := a.store.Passkeys(ctx, u.ID)
 	if err != nil {
 		return passkeyOptions{}, err

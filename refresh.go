@@ -53,6 +53,9 @@ func (a *Auth) refresh(ctx context.Context, client clientCreds, refresh string) 
 	case t.RevokedAt != nil && t.RefreshedAt == nil:
 		return tokenAnswer{}, errBadRefresh // ended by a logout or a credential change
 	}
+	if err := a.passCapOf(ctx, t.UserID); err != nil {
+		return tokenAnswer{}, err
+	}
 	var answer tokenAnswer
 	err = a.revokeInTx(ctx, t.UserID, func(tx Store) error {
 		if t.RevokedAt != nil {

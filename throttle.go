@@ -28,7 +28,9 @@ import (
 //     codes reserves a slot of IPFailureLimit per IPFailureWindow before it
 //     checks anything, and gives it back unless it answers 401 or is refused
 //     by a lock: concurrency cannot pass the cap, and more than the cap in
-//     flight from one address see 429.
+//     flight from one address see 429. On the endpoints of a login, a
+//     device known to the account passes its address's spent cap
+//     (ownerGuarded).
 //   - per source: SignupsPerSourcePerHour signups, checked before hashing.
 //
 // The code-mail budgets are in mailbudget.go.
@@ -92,11 +94,27 @@ func failed(err error) bool {
 // codes: it takes a slot of the source's failure cap before the handler
 // runs (429 when none is left) and gives it back unless the handler's
 // answer is a failure (or a database failure).
-func (a *Auth) ipGuarded(h handler) handler {
+func (a *Auth) ipGuarded(h handler) handler { return a.guarded(h, false) }
+
+// ownerGuarded is ipGuarded for the endpoints of a login (password, codes,
+// second factors, the token exchange and refresh): there a request from an
+// address whose cap is spent goes on when it presents a device cookie, and
+// gets through only once its handler has found that device known to the
+// account it tries (passCap). A neighbour behind the owner's NAT who spends
+// the address's cap so cannot shut out the owner's known device (D24).
+func (a *Auth) ownerGuarded(h handler) handler { return a.guarded(h, true) }
+
+func (a *Auth) guarded(h handler, devicesPass bool) handler {
 	return func(r *http.Request, in *input) (any, error) {
 		ctx := r.Context()
-		if err := a.takeSourceSlot(ctx); err != nil {
+		c, spent, err := a.takeSourceSlot(ctx)
+		switch {
+		case err != nil:
 			return nil, err
+		case spent && devicesPass && clientFrom(ctx).device != "":
+			return a.pastSpentCap(h, r, in, c)
+		case spent:
+			return nil, a.sourceOverCap(ctx, c)
 		}
 		body, err := h(r, in)
 		// A request the database could not answer keeps its slot: giving
@@ -108,22 +126,80 @@ func (a *Auth) ipGuarded(h handler) handler {
 	}
 }
 
-// takeSourceSlot counts one attempt against the source's cap and answers
-// 429 when the cap is spent. A request refused so gives its slot back at
+// capPass is what ownerGuarded knows of a request from an address whose
+// cap, counted by counter, is spent: the account whose known device it
+// presented, once passCap found one.
+type capPass struct {
+	counter Counter
+	account string
+}
+
+type capPassKey struct{}
+
+// pastSpentCap runs h for a request whose address's cap is spent and which
+// presents a device cookie. It holds no slot of the spent cap, so its
+// failures count only against its pair (account, device). Unless h passed
+// the device (passCap), the answer is the cap's 429 whatever h found: a
+// check that h made before it knew the account tells the request nothing.
+func (a *Auth) pastSpentCap(h handler, r *http.Request, in *input, c Counter) (any, error) {
+	pass := &capPass{counter: c}
+	ctx := context.WithValue(r.Context(), capPassKey{}, pass)
+	body, err := h(r.WithContext(ctx), in)
+	if pass.account == "" && !unavailable(err) {
+		return nil, a.sourceOverCap(ctx, c)
+	}
+	return body, err
+}
+
+// passCap lets a request from an address whose cap is spent go on to check
+// a password or code of account when its device is known to account, and
+// stops it otherwise (errCapSpent). It does nothing for other requests.
+func (a *Auth) passCap(ctx context.Context, account string) error {
+	pass, _ := ctx.Value(capPassKey{}).(*capPass)
+	if pass == nil || pass.account == account {
+		return nil
+	}
+	known, err := a.sourceKnownTo(ctx, account, counterKey("device", clientFrom(ctx).device))
+	if err != nil || !known {
+		return cmpErr(err, errCapSpent)
+	}
+	pass.account = account
+	return nil
+}
+
+// errCapSpent stops a request that passCap did not let past its address's
+// spent cap; pastSpentCap answers it with the cap's 429.
+var errCapSpent = errors.New("ihoprauth: the address's failure cap is spent")
+
+// passCapOf is passCap for the account of the user with that internal id,
+// which it reads only when the request's address has spent its cap.
+func (a *Auth) passCapOf(ctx context.Context, userID int64) error {
+	if ctx.Value(capPassKey{}) == nil {
+		return nil
+	}
+	u, err := a.store.UserByID(ctx, userID)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return a.passCap(ctx, accountKey(u.ProjectID, u.EmailKey))
+}
+
+// takeSourceSlot counts one attempt against the source's cap and reports
+// whether the cap is spent. A request refused so gives its slot back at
 // once: it checked nothing, so it is no failure, and were it kept, each
 // burst of correct logins past the cap (more than the cap in flight at
 // once) would leave its excess counted, until bursts of correct logins
 // alone shut their address out.
-func (a *Auth) takeSourceSlot(ctx context.Context) error {
-	c, err := a.store.Hit(ctx, sourceOf(ctx), a.now(), a.cfg.IPFailureWindow)
+func (a *Auth) takeSourceSlot(ctx context.Context) (c Counter, spent bool, err error) {
+	c, err = a.store.Hit(ctx, sourceOf(ctx), a.now(), a.cfg.IPFailureWindow)
 	if err != nil {
-		return err
+		return c, false, err
 	}
 	if c.Count > a.cfg.IPFailureLimit {
 		a.releaseSourceSlot(ctx)
-		return a.sourceOverCap(ctx, c)
+		return c, true, nil
 	}
-	return nil
+	return c, false, nil
 }
 
 // checkSourceCap answers 429 while the source's cap is spent, without
@@ -212,6 +288,9 @@ type attempt struct {
 // first try of an emailed code, whose login already took its turn.
 func (a *Auth) allowAttempt(ctx context.Context, projectID int64, account string, firstOfCode bool) (*attempt, error) {
 	at := &attempt{projectID: projectID, account: account}
+	if err := a.passCap(ctx, account); err != nil {
+		return nil, err
+	}
 	if err := a.checkPair(ctx, projectID, account); err != nil {
 		return nil, err
 	}

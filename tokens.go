@@ -47,6 +47,9 @@ func (a *Auth) exchangeCode(ctx context.Context, req tokenRequest) (tokenAnswer,
 		}
 		return tokenAnswer{}, err
 	}
+	if err := a.passCapOf(ctx, ac.UserID); err != nil {
+		return tokenAnswer{}, err
+	}
 	var answer tokenAnswer
 	err = a.store.InTx(ctx, func(tx Store) error {
 		won, err := tx.ConsumeAuthCode(ctx, ac.ID, a.now())
