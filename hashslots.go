@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"time"
 )
 
 // hashSlots lets at most n password hashes run at once (argon2id holds
@@ -37,6 +38,12 @@ import (
 // the memory of requests waiting for a hash, whatever the number of
 // requests: a waiter holds its goroutine and its decoded request, whose
 // body MaxBodyBytes caps.
+//
+// A waiter whose turn comes too late for its hash to end before its
+// request's deadline (closer than the time a slot has lately been held)
+// is refused with the same 503, and the slot goes to the next: hashing for
+// a request that has timed out would only make every waiter behind it
+// later.
 type hashSlots struct {
 	mu         sync.Mutex
 	free       int
@@ -46,13 +53,17 @@ type hashSlots struct {
 	strangers  []*hashWaiter
 	maxQueue   int
 	perAccount int
+	// held is about how long a slot is held, a moving average of the last
+	// hashes (0 until the first ends).
+	held time.Duration
 }
 
 // hashWaiter is a request waiting for a slot: its channel gets nil when
 // the slot is its, or errHashesBusy when its place was taken.
 type hashWaiter struct {
-	account string // "" for a stranger
-	ch      chan error
+	account  string    // "" for a stranger
+	deadline time.Time // the request's; zero for none
+	ch       chan error
 }
 
 // errHashesBusy answers a stranger when the hash queue is full.
@@ -73,6 +84,7 @@ func (s *hashSlots) acquire(ctx context.Context, account string) error {
 		return nil
 	}
 	w := &hashWaiter{ch: make(chan error, 1)}
+	w.deadline, _ = ctx.Deadline()
 	if !s.queueBelonging(w, account) {
 		if len(s.strangers) >= s.maxQueue {
 			s.mu.Unlock()
@@ -89,7 +101,7 @@ func (s *hashSlots) acquire(ctx context.Context, account string) error {
 		queued := s.remove(w)
 		s.mu.Unlock()
 		if !queued && <-w.ch == nil {
-			s.release() // the slot came as the context ended: pass it on
+			s.release(0) // the slot came as the context ended: pass it on
 		}
 		return ctx.Err()
 	}
@@ -158,12 +170,34 @@ func (s *hashSlots) dequeue(account string, i int) {
 	s.turns = slices.DeleteFunc(s.turns, func(a string) bool { return a == account })
 }
 
-// release hands the slot to the next waiter, or frees it: the oldest
-// waiter of the account whose turn it is, which then goes to the back of
-// the turns, else the oldest stranger.
-func (s *hashSlots) release() {
+// release hands the slot to the next waiter whose deadline leaves time for
+// a hash, or frees it; held is how long the slot was held for a hash (0
+// when none ran). The next waiter is the oldest of the account whose turn
+// it is, which then goes to the back of the turns, else the oldest
+// stranger.
+func (s *hashSlots) release(held time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	switch {
+	case held > 0 && s.held == 0:
+		s.held = held
+	case held > 0:
+		s.held += (held - s.held) / 4
+	}
+	for w := s.next(); w != nil; w = s.next() {
+		if !w.deadline.IsZero() && time.Until(w.deadline) < s.held {
+			w.ch <- errHashesBusy
+			continue
+		}
+		w.ch <- nil
+		return
+	}
+	s.free++
+}
+
+// next takes the waiter to serve next out of the queues; nil when none
+// waits.
+func (s *hashSlots) next() *hashWaiter {
 	if len(s.turns) > 0 {
 		account := s.turns[0]
 		w := s.accounts[account][0]
@@ -171,14 +205,12 @@ func (s *hashSlots) release() {
 		if len(s.accounts[account]) > 0 {
 			s.turns = append(s.turns[1:], account)
 		}
-		w.ch <- nil
-		return
+		return w
 	}
 	if len(s.strangers) > 0 {
 		w := s.strangers[0]
 		s.strangers = s.strangers[1:]
-		w.ch <- nil
-		return
+		return w
 	}
-	s.free++
+	return nil
 }

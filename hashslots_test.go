@@ -31,7 +31,7 @@ func TestHashSlotsServeThoseWhoBelongFirst(t *testing.T) {
 	if err := s.acquire(ctx, "owner"); !errors.Is(err, errHashesBusy) {
 		t.Errorf("a third of the owner's beyond both queues: got %v, want errHashesBusy", err)
 	}
-	s.release()
+	s.release(0)
 	wantOrder(t, order, "owner", "owner's other device", "stranger 1", "stranger 2")
 	waitFree(t, s, 1)
 }
@@ -67,7 +67,7 @@ func TestHashSlotsTakeAccountsInTurn(t *testing.T) {
 	}
 	waitQueued(t, s, 1, 4)
 
-	s.release()
+	s.release(0)
 	wantOrder(t, order, "flood 1", "other", "owner", "flood 2", "flood 4")
 	waitFree(t, s, 1)
 }
@@ -100,7 +100,7 @@ func takeSlot(t *testing.T, s *hashSlots, order chan<- string, name, account str
 		return
 	}
 	order <- name
-	s.release()
+	s.release(0)
 }
 
 // wantOrder checks the order in which the slot went round.
@@ -152,4 +152,39 @@ func waitQueued(t *testing.T, s *hashSlots, strangers, belonging int) {
 		time.Sleep(time.Millisecond)
 	}
 	t.Fatalf("the queues never had %d strangers and %d who belong", strangers, belonging)
+}
+
+// TestHashSlotsRefuseWhoWouldBeLate: when a slot frees up, a waiter whose
+// deadline is closer than the time a slot has lately been held is refused
+// with errHashesBusy rather than hashed after its request ended, and the
+// slot goes to the next waiter; before any hash has ended, nobody is.
+func TestHashSlotsRefuseWhoWouldBeLate(t *testing.T) {
+	s := busySlot(t, 4, 4)
+	order := make(chan string, 2)
+	late := make(chan error, 1)
+	soon, cancel := context.WithTimeout(t.Context(), 30*time.Minute)
+	defer cancel()
+	go func() { late <- s.acquire(soon, "owner") }()
+	waitQueued(t, s, 0, 1)
+	enqueue(t, s, order, "stranger", "", 1, 1)
+
+	s.release(time.Hour) // a slot lately takes an hour: the owner would be late
+	select {
+	case err := <-late:
+		if !errors.Is(err, errHashesBusy) {
+			t.Errorf("a waiter whose deadline is closer than a hash: got %v, want errHashesBusy", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the late waiter was never answered")
+	}
+	wantOrder(t, order, "stranger")
+	waitFree(t, s, 1)
+
+	fresh := busySlot(t, 4, 4)
+	go func() { late <- fresh.acquire(soon, "owner") }()
+	waitQueued(t, fresh, 0, 1)
+	fresh.release(0) // no hash has ended yet: no average to be late by
+	if err := <-late; err != nil {
+		t.Errorf("with no hash timed yet: got %v, want the slot", err)
+	}
 }

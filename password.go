@@ -73,11 +73,14 @@ func (h *hasher) hash(ctx context.Context, password string, account string) (str
 	if err := h.slots.acquire(ctx, account); err != nil {
 		return "", err
 	}
-	defer h.slots.release()
 	began := time.Now()
+	held := time.Duration(0)
+	defer func() { h.slots.release(held) }()
 	defer h.tel.hashed(ctx, "hash", asked, began)
 	h.hashed.Add(1)
-	return h.encode([]byte(password), randomBytes(argonSaltLen)), nil
+	encoded := h.encode([]byte(password), randomBytes(argonSaltLen))
+	held = time.Since(began)
+	return encoded, nil
 }
 
 func (h *hasher) encode(password, salt []byte) string {
@@ -109,8 +112,9 @@ func (h *hasher) verify(ctx context.Context, encoded, password string, bcryptCos
 	if err := h.slots.acquire(ctx, account); err != nil {
 		return false, false, err
 	}
-	defer h.slots.release()
 	began := time.Now()
+	held := time.Duration(0) // 0 while no hash ran: see hashSlots.release
+	defer func() { h.slots.release(held) }()
 	defer h.tel.hashed(ctx, "verify", asked, began)
 	if gate != nil {
 		if err := gate(); err != nil {
@@ -119,9 +123,11 @@ func (h *hasher) verify(ctx context.Context, encoded, password string, bcryptCos
 	}
 	ok, rehash = h.check(encoded, password, bcryptCosts)
 	if done != nil {
-		if err := done(ok); err != nil {
-			return false, false, err
-		}
+		err = done(ok)
+	}
+	held = time.Since(began)
+	if err != nil {
+		return false, false, err
 	}
 	return ok, rehash, nil
 }
