@@ -610,3 +610,38 @@ func TestKnownDevicePassesASpentCap(t *testing.T) {
 	e.clock.Advance(10 * time.Minute) // the cap's window ends
 	want(t, e.loginFrom(source(nat), e.none, "owner@example.com", goodPassword), 200)
 }
+
+// sourceReads counts the store's reads of known sources.
+type sourceReads struct {
+	ihoprauth.Store
+	n atomic.Int32
+}
+
+func (s *sourceReads) SourceLastSeen(ctx context.Context, account, source string) (time.Time, error) {
+	s.n.Add(1)
+	return s.Store.SourceLastSeen(ctx, account, source)
+}
+
+// TestALoginReadsItsSourcesOnce: the checks of one login (the pair's lock,
+// the account's ceiling, the recheck once a hash slot is taken, clearing
+// the pair) read whether its device and its address are known once each,
+// not once per check; and what the login makes known it knows after.
+func TestALoginReadsItsSourcesOnce(t *testing.T) {
+	st := &sourceReads{Store: newStoreForTest(t)}
+	e := buildEnv(t, st, nil, fromProxy)
+	e.signupNone("once@example.com")
+	first := e.loginFrom(source("198.51.100.80"), e.none, "once@example.com", goodPassword)
+	want(t, first, 200)
+	device := deviceCookie(t, first)
+
+	st.n.Store(0)
+	want(t, e.loginFrom(source("198.51.100.80", device), e.none, "once@example.com", goodPassword), 200)
+	if got := st.n.Load(); got != 1 {
+		t.Errorf("a login with a known device read known sources %d times, want 1 (the device)", got)
+	}
+	st.n.Store(0)
+	want(t, e.loginFrom(source("198.51.100.81"), e.none, "once@example.com", goodPassword), 200)
+	if got := st.n.Load(); got != 1 {
+		t.Errorf("a login from a new address read known sources %d times, want 1 (the address)", got)
+	}
+}

@@ -16,8 +16,8 @@ type client struct {
 	language string
 	// device is the id of the request's signed device cookie, "" for none.
 	device string
-	// reply collects what the answer must carry besides its body.
-	reply *reply
+	// state is shared by the request's handlers (see requestState).
+	state *requestState
 	// actor is the admin making the request through the admin API (see
 	// Event.Actor); "" elsewhere.
 	actor string
@@ -44,7 +44,7 @@ func (a *Auth) clientOf(r *http.Request) client {
 		ua = ua[:255]
 	}
 	return client{ip: a.clientIP(r), userAgent: strings.ToValidUTF8(ua, ""), language: firstLanguage(r),
-		device: a.deviceOf(r), reply: &reply{}}
+		device: a.deviceOf(r), state: &requestState{}}
 }
 
 // firstLanguage returns the first tag of r's Accept-Language, lowercased,

@@ -48,7 +48,7 @@ func TokenCacheSize(a *Auth) int64 { return a.cache.size() }
 
 // withSource is ctx as a request from ip would have it.
 func withSource(ctx context.Context, ip string) context.Context {
-	return withClient(ctx, client{ip: ip, reply: &reply{}})
+	return withClient(ctx, client{ip: ip, state: &requestState{}})
 }
 
 // LogIn checks a login to the project clientID/secret from ip and returns

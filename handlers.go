@@ -144,8 +144,8 @@ func (a *Auth) serve(w http.ResponseWriter, r *http.Request, h handler, session 
 	if err == nil && session {
 		err = a.saveSession(w, r.Context())
 	}
-	if c := clientFrom(r.Context()); err == nil && c.reply != nil && c.reply.device != "" {
-		http.SetCookie(w, a.deviceCookie(r, c.reply.device))
+	if c := clientFrom(r.Context()); err == nil && c.state != nil && c.state.device != "" {
+		http.SetCookie(w, a.deviceCookie(r, c.state.device))
 	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {

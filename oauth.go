@@ -301,8 +301,8 @@ func (a *Auth) oauthCallback(w http.ResponseWriter, r *http.Request, p *provider
 	if err != nil {
 		return a.oauthFailed(ctx, proj, p, err, fail)
 	}
-	if device := clientFrom(ctx).reply; device != nil && device.device != "" {
-		http.SetCookie(w, a.deviceCookie(r, device.device))
+	if st := clientFrom(ctx).state; st != nil && st.device != "" {
+		http.SetCookie(w, a.deviceCookie(r, st.device))
 	}
 	params.Set("state", flow.ClientState)
 	redirectTo(w, flow.RedirectURI, params)

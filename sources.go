@@ -34,10 +34,20 @@ const deviceCookieName = "ihoprauth_device"
 // deviceIDBytes is the size of a device id before hex encoding.
 const deviceIDBytes = 16
 
-// reply carries what a handler wants set on its answer besides the body.
-type reply struct {
+// requestState is what a request's handlers share besides its context's
+// values: what the answer must carry besides its body, and what they read
+// of the request's sources.
+type requestState struct {
 	device string // a device id to set in the device cookie
+	// known holds whether a source (a device or address key) is known to
+	// an account (knownKey), as read by this request: the checks of one
+	// attempt (its pair's lock, the account's ceiling, the recheck once a
+	// hash slot is taken, clearing the pair) read each from the store once.
+	known map[string]bool
 }
+
+// knownKey is the key of requestState.known for source on account.
+func knownKey(account, source string) string { return account + " " + source }
 
 // deviceOf returns the device id of r's device cookie, or "" when it has
 // none or its signature is wrong.
@@ -123,15 +133,41 @@ func (a *Auth) knownSource(ctx context.Context, account string) (bool, error) {
 
 // sourceKnownTo reports whether source (a device or address key) completed
 // a login to account within KnownSourceTTL.
+// A request reads each from the store once (requestState.known).
 func (a *Auth) sourceKnownTo(ctx context.Context, account, source string) (bool, error) {
+	st := clientFrom(ctx).state
+	if known, ok := st.lookup(account, source); ok {
+		return known, nil
+	}
 	at, err := a.store.SourceLastSeen(ctx, account, source)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return false, nil
 	case err != nil:
 		return false, err
 	}
-	return a.now().Sub(at) < KnownSourceTTL, nil
+	known := err == nil && a.now().Sub(at) < KnownSourceTTL
+	st.remember(account, source, known)
+	return known, nil
+}
+
+// lookup returns what the request read of source on account, if it did.
+func (st *requestState) lookup(account, source string) (known, ok bool) {
+	if st == nil {
+		return false, false
+	}
+	known, ok = st.known[knownKey(account, source)]
+	return known, ok
+}
+
+// remember keeps what the request read or made of source on account.
+func (st *requestState) remember(account, source string, known bool) {
+	if st == nil {
+		return
+	}
+	if st.known == nil {
+		st.known = map[string]bool{}
+	}
+	st.known[knownKey(account, source)] = known
 }
 
 // loginCompleted makes the request's sources known to account and has the
@@ -151,8 +187,12 @@ func (a *Auth) loginCompleted(ctx context.Context, account string) error {
 			return err
 		}
 	}
-	if c.reply != nil {
-		c.reply.device = device
+	if c.state != nil {
+		c.state.device = device
+		c.state.remember(account, counterKey("device", device), true)
+		if a.addressRuleApplies(c.ip) {
+			c.state.remember(account, ipKey(c.ip), true)
+		}
 	}
 	return nil
 }
