@@ -587,11 +587,16 @@ func TestKnownDevicePassesASpentCap(t *testing.T) {
 	want(t, login, 200)
 	tokens := e.doWith(source(nat, owner), "POST", "/api/v1/api-tauth-token", "", with(e.none, "code", login.str("code")))
 	want(t, tokens, 200)
-	want(t, e.doWith(source(nat, owner), "POST", "/api/v1/refresh-token", "",
-		with(e.none, "refresh_token", tokens.str("refresh_token"))), 200)
+	refreshed := e.doWith(source(nat, owner), "POST", "/api/v1/refresh-token", "",
+		with(e.none, "refresh_token", tokens.str("refresh_token")))
+	want(t, refreshed, 200)
 	// The same refresh token from the neighbour is refused by the cap.
 	refused(e.doWith(source(nat), "POST", "/api/v1/refresh-token", "",
 		with(e.none, "refresh_token", tokens.str("refresh_token"))))
+	// A request past the cap changes nothing before its device passes: the
+	// used code, which would revoke what it issued, leaves the tokens be.
+	refused(e.doWith(source(nat, mallory), "POST", "/api/v1/api-tauth-token", "", with(e.none, "code", login.str("code"))))
+	want(t, e.do("GET", "/api/v1/user", refreshed.str("access_token"), nil), 200)
 
 	// A two-step login: the mailed code passes too.
 	two := e.loginFrom(source(nat, owner), e.two, "owner@example.com", goodPassword)

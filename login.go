@@ -54,6 +54,9 @@ func (a *Auth) handleLogin(r *http.Request, in *input) (any, error) {
 // at once (none), a mailed code to enter next (two-step), or a mailed code
 // instead of a password (otp).
 func (a *Auth) logIn(ctx context.Context, req loginRequest) (loginAnswer, error) {
+	if err := a.passCapAsLogin(ctx, req.client.id, req.email); err != nil {
+		return loginAnswer{}, err
+	}
 	p, err := a.loginClient(ctx, req.client, req.pkce)
 	if err != nil {
 		return loginAnswer{}, err

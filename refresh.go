@@ -38,23 +38,26 @@ func (a *Auth) handleRefresh(r *http.Request, in *input) (any, error) {
 // its access token ended. A retired refresh token presented again revokes
 // the whole family.
 func (a *Auth) refresh(ctx context.Context, client clientCreds, refresh string) (tokenAnswer, error) {
+	// The token is read first, so that a request past its address's cap
+	// can pass it (passCap) before the client's secret is checked.
+	t, terr := a.store.TokenByRefreshHash(ctx, sha256Hex(refresh))
+	if terr != nil && !errors.Is(terr, ErrNotFound) {
+		return tokenAnswer{}, terr
+	}
+	if err := a.passCapOf(ctx, t.UserID); err != nil {
+		return tokenAnswer{}, err
+	}
 	p, err := a.authClient(ctx, client)
 	if err != nil {
 		return tokenAnswer{}, err
 	}
-	t, err := a.store.TokenByRefreshHash(ctx, sha256Hex(refresh))
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case terr != nil:
 		return tokenAnswer{}, errBadRefresh
-	case err != nil:
-		return tokenAnswer{}, err
 	case t.ProjectID != p.ID || !a.now().Before(t.RefreshExpiresAt):
 		return tokenAnswer{}, errBadRefresh
 	case t.RevokedAt != nil && t.RefreshedAt == nil:
 		return tokenAnswer{}, errBadRefresh // ended by a logout or a credential change
-	}
-	if err := a.passCapOf(ctx, t.UserID); err != nil {
-		return tokenAnswer{}, err
 	}
 	var answer tokenAnswer
 	err = a.revokeInTx(ctx, t.UserID, func(tx Store) error {

@@ -138,9 +138,11 @@ type capPassKey struct{}
 
 // pastSpentCap runs h for a request whose address's cap is spent and which
 // presents a device cookie. It holds no slot of the spent cap, so its
-// failures count only against its pair (account, device). Unless h passed
-// the device (passCap), the answer is the cap's 429 whatever h found: a
-// check that h made before it knew the account tells the request nothing.
+// failures count only against its pair (account, device). Every such
+// handler passes the device (passCap) before it checks or changes
+// anything: the account comes from what it reads first, the email and
+// client_id of a login, the row of a code or token. Should one not, the
+// answer is still the cap's 429 whatever it found.
 func (a *Auth) pastSpentCap(h handler, r *http.Request, in *input, c Counter) (any, error) {
 	pass := &capPass{counter: c}
 	ctx := context.WithValue(r.Context(), capPassKey{}, pass)
@@ -171,10 +173,13 @@ func (a *Auth) passCap(ctx context.Context, account string) error {
 // spent cap; pastSpentCap answers it with the cap's 429.
 var errCapSpent = errors.New("ihoprauth: the address's failure cap is spent")
 
-// passCapOf is passCap for the account of the user with that internal id,
-// which it reads only when the request's address has spent its cap.
+// pastCap reports whether the request's address has spent its cap and
+// the request must pass it (passCap) before it checks anything.
+func pastCap(ctx context.Context) bool { return ctx.Value(capPassKey{}) != nil }
+
+// passCapOf is passCap for the account of the user with that internal id.
 func (a *Auth) passCapOf(ctx context.Context, userID int64) error {
-	if ctx.Value(capPassKey{}) == nil {
+	if !pastCap(ctx) {
 		return nil
 	}
 	u, err := a.store.UserByID(ctx, userID)
@@ -182,6 +187,21 @@ func (a *Auth) passCapOf(ctx context.Context, userID int64) error {
 		return err
 	}
 	return a.passCap(ctx, accountKey(u.ProjectID, u.EmailKey))
+}
+
+// passCapAsLogin is passCap for a login to email in the project of
+// clientID, before the client's secret is checked: a request past its
+// address's cap learns nothing of the secret, not even from the time of
+// its 429.
+func (a *Auth) passCapAsLogin(ctx context.Context, clientID, email string) error {
+	if !pastCap(ctx) {
+		return nil
+	}
+	p, err := a.project(ctx, clientID)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return a.passCap(ctx, accountKey(p.ID, CanonicalEmail(email)))
 }
 
 // takeSourceSlot counts one attempt against the source's cap and reports

@@ -36,6 +36,15 @@ type tokenRequest struct {
 // a new login's tokens (RFC 6749 §4.1.3). A code used twice revokes what
 // it issued.
 func (a *Auth) exchangeCode(ctx context.Context, req tokenRequest) (tokenAnswer, error) {
+	if pastCap(ctx) {
+		ac, err := a.store.AuthCodeByHash(ctx, sha256Hex(req.code))
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return tokenAnswer{}, err
+		}
+		if err := a.passCapOf(ctx, ac.UserID); err != nil {
+			return tokenAnswer{}, err
+		}
+	}
 	p, err := a.authClient(ctx, req.client)
 	if err != nil {
 		return tokenAnswer{}, err
@@ -45,9 +54,6 @@ func (a *Auth) exchangeCode(ctx context.Context, req tokenRequest) (tokenAnswer,
 		if err == errBadCode {
 			a.event(ctx, EventTokenRefused, p.ID, a.publicID(ctx, ac.UserID), "bad code")
 		}
-		return tokenAnswer{}, err
-	}
-	if err := a.passCapOf(ctx, ac.UserID); err != nil {
 		return tokenAnswer{}, err
 	}
 	var answer tokenAnswer
