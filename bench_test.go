@@ -20,6 +20,7 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"github.com/ihoprauth/ihoprauth"
+	"github.com/ihoprauth/ihoprauth/internal/argon2id"
 	"github.com/ihoprauth/ihoprauth/internal/memmetrics"
 	"github.com/ihoprauth/ihoprauth/internal/testdb"
 	"github.com/ihoprauth/ihoprauth/store"
@@ -253,6 +254,16 @@ func BenchmarkArgon2id(b *testing.B) {
 func BenchmarkArgon2idParallel(b *testing.B) {
 	salt := bytes.Repeat([]byte{1}, 16)
 	benchHashes(b, func() { argon2.IDKey([]byte(goodPassword), salt, 2, 19456, 1, 32) })
+}
+
+// BenchmarkArgon2idKeptParallel is BenchmarkArgon2idParallel with the
+// default engine, Argon2Kept: ihoprauth's own argon2id, its memory kept
+// between hashes (internal/argon2id). It is the ceiling of logins with
+// that engine, as BenchmarkArgon2idParallel is with Argon2XCrypto.
+func BenchmarkArgon2idKeptParallel(b *testing.B) {
+	salt := bytes.Repeat([]byte{1}, 16)
+	m := argon2id.NewMemory(runtime.GOMAXPROCS(0), 19456, time.Minute)
+	benchHashes(b, func() { m.Key([]byte(goodPassword), salt, 2, 19456, 1, 32) })
 }
 
 // benchHashes runs hash n at once, as BenchmarkArgon2idParallel says.

@@ -120,6 +120,11 @@ type Config struct {
 	// {Memory: 19456, Time: 2, Threads: 1} (OWASP). Tests may lower it. Set
 	// all three or none; Memory is 8 KiB to 1 GiB, Time and Threads 1 to 16.
 	Argon2 Argon2Params
+	// Argon2Engine is the argon2id that hashes passwords: Argon2Kept
+	// (the default), ihoprauth's own, which keeps its memory between
+	// hashes, or Argon2XCrypto, x/crypto's, faster per hash but a garbage
+	// collection per login under a memory limit (see Argon2Engine).
+	Argon2Engine Argon2Engine
 	// MaxConcurrentHashes bounds how many password hashes run at once;
 	// each holds Argon2.Memory (19 MiB by default) while it runs, so it
 	// also bounds the memory of hashing. Default: one

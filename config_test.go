@@ -132,6 +132,8 @@ func TestNewRefusesInvalidConfig(t *testing.T) {
 		{"Argon2 without threads", ihoprauth.Config{Argon2: ihoprauth.Argon2Params{Memory: 64, Time: 1}}, []string{"Argon2"}},
 		{"Argon2 too little memory", ihoprauth.Config{Argon2: ihoprauth.Argon2Params{Memory: 4, Time: 1, Threads: 1}}, []string{"Argon2"}},
 		{"Argon2 too many passes", ihoprauth.Config{Argon2: ihoprauth.Argon2Params{Memory: 64, Time: 17, Threads: 1}}, []string{"Argon2"}},
+		{"Argon2Engine unknown", ihoprauth.Config{Argon2Engine: ihoprauth.Argon2XCrypto + 1}, []string{"Argon2Engine"}},
+		{"Argon2Engine negative", ihoprauth.Config{Argon2Engine: -1}, []string{"Argon2Engine"}},
 		{"BasePath /", ihoprauth.Config{BasePath: "/"}, []string{"BasePath"}},
 		{"BasePath //", ihoprauth.Config{BasePath: "//"}, []string{"BasePath"}},
 		{"Secret of 31 bytes", ihoprauth.Config{Secret: make([]byte, 31)}, []string{"Secret"}},

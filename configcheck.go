@@ -60,6 +60,9 @@ func (c Config) check() error {
 			errs = append(errs, invalidField("Argon2", "%+v: want Memory 8 to 1048576 KiB, Time 1 to 16, Threads 1 to 16", p))
 		}
 	}
+	if c.Argon2Engine > Argon2XCrypto {
+		errs = append(errs, invalidField("Argon2Engine", "%d is neither Argon2Kept nor Argon2XCrypto", c.Argon2Engine))
+	}
 	if c.MinPasswordLength > maxPasswordRunes {
 		errs = append(errs, invalidField("MinPasswordLength", "%d is over the longest password taken, %d", c.MinPasswordLength, maxPasswordRunes))
 	}

@@ -16,6 +16,8 @@ import (
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/ihoprauth/ihoprauth/internal/argon2id"
 )
 
 // Argon2Params are the argon2id cost parameters of new password hashes.
@@ -38,14 +40,36 @@ const (
 	bcryptMaxBytes   = 72
 )
 
+// Argon2Engine is the implementation of argon2id that hashes passwords.
+// Both give the same hashes, so an app may switch at any time.
+type Argon2Engine int
+
+const (
+	// Argon2Kept, the default, is ihoprauth's own argon2id
+	// (internal/argon2id): pure Go, checked against x/crypto's, and its
+	// memory kept between hashes (at most MaxConcurrentHashes sets of
+	// Argon2.Memory KiB, let go after a minute without a login). A login
+	// then allocates almost nothing, and the garbage collector does not
+	// run once per login. Without SIMD, a hash takes about a quarter more
+	// CPU than x/crypto's on amd64 (BENCHMARKS.md).
+	Argon2Kept Argon2Engine = iota
+	// Argon2XCrypto is golang.org/x/crypto/argon2, with SSE4.1 assembly on
+	// amd64. It allocates Argon2.Memory KiB afresh for every hash: under a
+	// memory limit that keeps the process small, a collection per login,
+	// paid in mark assists by the app's own requests during a login storm.
+	Argon2XCrypto
+)
+
 // hasher hashes and verifies passwords, at most MaxConcurrentHashes at a
 // time so a burst of logins cannot take all memory (argon2id holds Memory
 // KiB each), in the order hashSlots decides.
 type hasher struct {
 	params Argon2Params
-	slots  *hashSlots
-	dummy  string
-	tel    *telemetry // nil: no metrics
+	// key is the argon2id of Config.Argon2Engine.
+	key   func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte
+	slots *hashSlots
+	dummy string
+	tel   *telemetry // nil: no metrics
 	// verified counts verifications, the dummy ones included, so tests can
 	// see that an unknown email costs a hash like a known one.
 	verified atomic.Int64
@@ -59,8 +83,11 @@ type hasher struct {
 	dummies map[int]string // dummy bcrypt hashes by cost
 }
 
-func newHasher(p Argon2Params, concurrency int) *hasher {
-	h := &hasher{params: p, slots: newHashSlots(concurrency)}
+func newHasher(p Argon2Params, concurrency int, engine Argon2Engine) *hasher {
+	h := &hasher{params: p, slots: newHashSlots(concurrency), key: argon2.IDKey}
+	if engine == Argon2Kept {
+		h.key = argon2id.NewMemory(concurrency, p.Memory, time.Minute).Key
+	}
 	h.dummy = h.encode(randomBytes(argonSaltLen), randomBytes(argonSaltLen))
 	return h
 }
@@ -85,7 +112,7 @@ func (h *hasher) hash(ctx context.Context, password string, account string) (str
 
 func (h *hasher) encode(password, salt []byte) string {
 	p := h.params
-	key := argon2.IDKey(password, salt, p.Time, p.Memory, p.Threads, argonKeyLen)
+	key := h.key(password, salt, p.Time, p.Memory, p.Threads, argonKeyLen)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
 }
@@ -230,7 +257,7 @@ func (h *hasher) verifyArgon2(encoded, password string) (bool, Argon2Params) {
 	if h.trace != nil {
 		h.trace(fmt.Sprintf("argon2id m=%d,t=%d,p=%d", p.Memory, p.Time, p.Threads))
 	}
-	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	got := h.key([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, p
 }
 

@@ -354,3 +354,20 @@ func TestFailedMailIsReported(t *testing.T) {
 		t.Errorf("got %q, want no address or code in the report", errs[0])
 	}
 }
+
+// TestArgon2EnginesShareHashes: a password hashed by either argon2id
+// engine verifies with the other, so an app can switch at any time; and a
+// wrong password fails with both.
+func TestArgon2EnginesShareHashes(t *testing.T) {
+	st := newStoreForTest(t)
+	xcrypto := buildEnv(t, st, nil, func(c *ihoprauth.Config) { c.Argon2Engine = ihoprauth.Argon2XCrypto })
+	kept := buildEnv(t, st, nil)
+	xcrypto.signupNone("made-by-xcrypto@example.com")
+	kept.signupNone("made-by-kept@example.com")
+	for _, e := range []*env{xcrypto, kept} {
+		for _, email := range []string{"made-by-xcrypto@example.com", "made-by-kept@example.com"} {
+			want(t, e.loginWith(e.none, email, goodPassword), 200)
+			want(t, e.loginWith(e.none, email, "not the password"), 401)
+		}
+	}
+}

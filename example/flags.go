@@ -19,6 +19,7 @@ type options struct {
 	projects, admins, replicas                listFlag
 	tokenCache                                durationFlag
 	hashes                                    int
+	argon2                                    argon2Flag
 	drainDelay                                time.Duration
 	migrate                                   string
 	memoryLimit                               string
@@ -42,6 +43,7 @@ func parseFlags() options {
 	flag.Var(&o.admins, "admin", "EMAIL that gets role admin in every project, repeatable")
 	flag.Var(&o.tokenCache, "token-cache", "keep validated access tokens in memory this long (Config.TokenCacheTTL); 0 or negative: off; unset: the library's default")
 	flag.IntVar(&o.hashes, "hashes", 0, "password hashes at once (Config.MaxConcurrentHashes); 0: the library's default")
+	flag.Var(&o.argon2, "argon2", "argon2id engine (Config.Argon2Engine): kept, ihoprauth's own, which keeps its memory between hashes (the default), or xcrypto, golang.org/x/crypto/argon2")
 	flag.DurationVar(&o.drainDelay, "drain-delay", 0, "on SIGINT or SIGTERM, answer /readyz 503 this long before taking no more requests")
 	flag.StringVar(&o.migrate, "migrate", "auto", "auto: bring the schema up to date at start; off: refuse to start when it is behind; print: print the SQL that auto would run on -db, and exit")
 	flag.StringVar(&o.memoryLimit, "memory-limit", "auto", "soft limit of the Go runtime's memory, in MiB (runtime/debug.SetMemoryLimit); auto: what the password hashes may hold at once (Auth.HashMemory) plus 32 MiB; off: none; GOMEMLIMIT in the environment wins. With a limit the collector runs by it alone (GOGC=off) unless GOGC is set")
@@ -53,6 +55,28 @@ func parseFlags() options {
 	flag.StringVar(&o.publicURL, "public-url", "", "the URL browsers reach this server at, for the provider's callback; empty: http:// and -addr")
 	flag.Parse()
 	return o
+}
+
+// argon2Flag names a Config.Argon2Engine.
+type argon2Flag ihoprauth.Argon2Engine
+
+func (f *argon2Flag) String() string {
+	if f != nil && ihoprauth.Argon2Engine(*f) == ihoprauth.Argon2XCrypto {
+		return "xcrypto"
+	}
+	return "kept"
+}
+
+func (f *argon2Flag) Set(v string) error {
+	switch v {
+	case "kept":
+		*f = argon2Flag(ihoprauth.Argon2Kept)
+	case "xcrypto":
+		*f = argon2Flag(ihoprauth.Argon2XCrypto)
+	default:
+		return fmt.Errorf("%q is neither kept nor xcrypto", v)
+	}
+	return nil
 }
 
 // listFlag is a repeatable string flag.

@@ -87,6 +87,7 @@ func newServer(ctx context.Context, o options, specs []ihoprauth.ProjectSpec, pa
 		NewUserRole:         adminRole(o.admins),
 		TokenCacheTTL:       o.tokenCache.config(),
 		MaxConcurrentHashes: o.hashes,
+		Argon2Engine:        ihoprauth.Argon2Engine(o.argon2),
 		MeterProvider:       s.metrics,
 		Passkeys:            passkeys,
 	}
