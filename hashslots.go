@@ -34,10 +34,14 @@ import (
 // 4 s of waiting behind one slot at the default cost, well within
 // RequestTimeout; a storm of 100 logins is queued, not refused); past that
 // they get 503 with Retry-After at once instead of waiting out the request
-// timeout. Those who belong queue as deep, apart. So the queues also bound
-// the memory of requests waiting for a hash, whatever the number of
-// requests: a waiter holds its goroutine and its decoded request, whose
-// body MaxBodyBytes caps.
+// timeout. Those who belong queue apart, as deep, or as many as the slots
+// can serve within the request timeout at the recent hash time, if more
+// (RequestTimeout ÷ hash time × slots: about 300 at 10 s and 33 ms): were
+// their queue shorter than that, a flood from as many accounts, each
+// holding one place, would refuse the owner at once rather than serve it
+// late. So the queues also bound the memory of requests waiting for a
+// hash, whatever the number of requests: a waiter holds its goroutine and
+// its decoded request, whose body MaxBodyBytes caps.
 //
 // A waiter whose turn comes too late for its hash to end before its
 // request's deadline (closer than the time a slot has lately been held)
@@ -53,6 +57,8 @@ type hashSlots struct {
 	strangers  []*hashWaiter
 	maxQueue   int
 	perAccount int
+	slots      int
+	timeout    time.Duration // the request timeout; 0 for none
 	// held is about how long a slot is held, a moving average of the last
 	// hashes (0 until the first ends).
 	held time.Duration
@@ -70,7 +76,7 @@ type hashWaiter struct {
 var errHashesBusy = &Error{Status: http.StatusServiceUnavailable, Message: "The service is busy. Try again shortly.", RetryAfter: 1}
 
 func newHashSlots(n int) *hashSlots {
-	return &hashSlots{free: n, maxQueue: max(128, 64*n), perAccount: max(4, 2*n), accounts: map[string][]*hashWaiter{}}
+	return &hashSlots{free: n, slots: n, maxQueue: max(128, 64*n), perAccount: max(4, 2*n), accounts: map[string][]*hashWaiter{}}
 }
 
 // acquire waits for a slot, ahead of every stranger when account is the
@@ -115,7 +121,7 @@ func (s *hashSlots) queueBelonging(w *hashWaiter, account string) bool {
 	if account == "" || held >= s.perAccount {
 		return false
 	}
-	if s.belonging >= s.maxQueue {
+	if s.belonging >= s.belongingPlaces() {
 		most := ""
 		for _, a := range s.turns {
 			if len(s.accounts[a]) > len(s.accounts[most]) {
@@ -137,6 +143,16 @@ func (s *hashSlots) queueBelonging(w *hashWaiter, account string) bool {
 	s.accounts[account] = append(s.accounts[account], w)
 	s.belonging++
 	return true
+}
+
+// belongingPlaces is how many may wait in the queues of those who belong:
+// maxQueue, or as many as the slots serve within the request timeout at
+// the recent hash time, if more.
+func (s *hashSlots) belongingPlaces() int {
+	if s.timeout <= 0 || s.held <= 0 {
+		return s.maxQueue
+	}
+	return max(s.maxQueue, int(s.timeout/s.held)*s.slots)
 }
 
 // remove takes w out of its queue and reports whether it was there.

@@ -188,3 +188,29 @@ func TestHashSlotsRefuseWhoWouldBeLate(t *testing.T) {
 		t.Errorf("with no hash timed yet: got %v, want the slot", err)
 	}
 }
+
+// TestHashSlotsQueueAsManyAccountsAsTheTimeoutServes: the queues of those
+// who belong hold as many as the slots can serve within the request
+// timeout at the recent hash time, when that is more than their depth, so
+// that a flood from many accounts holding a place each does not refuse
+// the owner at once; past that the owner is refused.
+func TestHashSlotsQueueAsManyAccountsAsTheTimeoutServes(t *testing.T) {
+	s := busySlot(t, 2, 4)
+	s.timeout, s.held = 10*time.Second, 2*time.Second // 5 places
+	order := make(chan string, 7)
+	enqueue(t, s, order, "stranger 1", "", 1, 0)
+	enqueue(t, s, order, "stranger 2", "", 2, 0) // the strangers' queue is full
+	for i, name := range []string{"a", "b", "c", "d", "owner"} {
+		enqueue(t, s, order, name, name, 2, i+1)
+	}
+	if err := s.acquire(t.Context(), "late"); !errors.Is(err, errHashesBusy) {
+		t.Errorf("a sixth account past what 10 s serve at 2 s a hash: got %v, want errHashesBusy", err)
+	}
+	s.held = time.Hour // slower hashes leave the depth, 2 places
+	if got := s.belongingPlaces(); got != 2 {
+		t.Errorf("places at an hour a hash: got %d, want the depth, 2", got)
+	}
+	s.release(0)
+	wantOrder(t, order, "a", "b", "c", "d", "owner", "stranger 1", "stranger 2")
+	waitFree(t, s, 1)
+}

@@ -95,7 +95,7 @@ func newAuth(ctx context.Context, store Store, mailer Mailer, cfg Config) (*Auth
 	if a.templates, err = compileTemplates(cfg.Templates); err != nil {
 		return nil, err
 	}
-	a.hasher = newHasher(cfg.Argon2, cfg.MaxConcurrentHashes, cfg.Argon2Engine)
+	a.hasher = newHasher(cfg.Argon2, cfg.MaxConcurrentHashes, cfg.Argon2Engine, cfg.RequestTimeout)
 	a.hasher.tel = a.tel
 	a.mail = newMailQueue(mailer, &a.cfg)
 	a.mail.tel = a.tel

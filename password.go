@@ -83,8 +83,9 @@ type hasher struct {
 	dummies map[int]string // dummy bcrypt hashes by cost
 }
 
-func newHasher(p Argon2Params, concurrency int, engine Argon2Engine) *hasher {
+func newHasher(p Argon2Params, concurrency int, engine Argon2Engine, timeout time.Duration) *hasher {
 	h := &hasher{params: p, slots: newHashSlots(concurrency), key: argon2.IDKey}
+	h.slots.timeout = max(timeout, 0)
 	if engine == Argon2Kept {
 		h.key = argon2id.NewMemory(concurrency, p.Memory, time.Minute).Key
 	}
