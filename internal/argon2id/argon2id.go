@@ -3,6 +3,9 @@
 // it ran and hands them to the next, so that a server hashing passwords
 // does not allocate Memory KiB afresh for every login.
 //
+//	m := argon2id.NewMemory(1, 19456, time.Minute) // one hash at a time, 19 MiB kept
+//	key := m.Key([]byte(password), salt, 2, 19456, 1, 32)
+//
 // golang.org/x/crypto/argon2 allocates them anew each time and takes no
 // memory from its caller (golang/go#36634). In a Go server that logs users
 // in back to back, each of those allocations lands on the garbage
@@ -10,7 +13,10 @@
 // collection per hash, paid in mark assists by whatever else the process
 // is doing (docs/design.md, D47). This package gives the same keys as
 // x/crypto's IDKey, which its tests check over random inputs and
-// parameters, and is slower per hash for want of its SIMD assembly.
+// parameters. It has no assembly: its rounds are written out by gen.go,
+// and the XORs of whole blocks run on crypto/subtle's vector code, which
+// makes it about as fast as x/crypto's (BENCHMARKS.md). A hash yields to
+// the Go scheduler about every millisecond.
 package argon2id
 
 import (
@@ -41,7 +47,7 @@ type block [blockWords]uint64
 // Go scheduler, about a millisecond's worth. A goroutine that becomes
 // runnable on the P of a hash (an app's request, on a server whose other
 // CPUs are busy) would otherwise wait for the scheduler to preempt the
-// hash, 10 ms or more; the yields cost the hash about 0.1%.
+// hash, 10 ms or more.
 const yieldEvery = 1024
 
 // Memory hands out the working memory of hashes and takes it back: at
