@@ -35,8 +35,9 @@ import (
 // RequestTimeout; a storm of 100 logins is queued, not refused); past that
 // they get 503 with Retry-After at once instead of waiting out the request
 // timeout. Those who belong queue apart, as deep, or as many as the slots
-// can serve within the request timeout at the recent hash time, if more
-// (RequestTimeout ÷ hash time × slots: about 300 at 10 s and 33 ms): were
+// can serve within the request timeout at the fastest hash time, if more,
+// up to four times as deep (RequestTimeout ÷ hash time × slots: about 300
+// at 10 s and 33 ms): were
 // their queue shorter than that, a flood from as many accounts, each
 // holding one place, would refuse the owner at once rather than serve it
 // late. So the queues also bound the memory of requests waiting for a
@@ -60,8 +61,10 @@ type hashSlots struct {
 	slots      int
 	timeout    time.Duration // the request timeout; 0 for none
 	// held is about how long a slot is held, a moving average of the last
-	// hashes (0 until the first ends).
-	held time.Duration
+	// hashes (0 until the first ends), and fastest the shortest hold yet:
+	// hashes slowed by a flood must not shrink the queue of those who
+	// belong (belongingPlaces) when it is needed most.
+	held, fastest time.Duration
 }
 
 // hashWaiter is a request waiting for a slot: its channel gets nil when
@@ -147,12 +150,13 @@ func (s *hashSlots) queueBelonging(w *hashWaiter, account string) bool {
 
 // belongingPlaces is how many may wait in the queues of those who belong:
 // maxQueue, or as many as the slots serve within the request timeout at
-// the recent hash time, if more.
+// the fastest hash time, if more, up to four times maxQueue (each waiter
+// holds a request body).
 func (s *hashSlots) belongingPlaces() int {
-	if s.timeout <= 0 || s.held <= 0 {
+	if s.timeout <= 0 || s.fastest <= 0 {
 		return s.maxQueue
 	}
-	return max(s.maxQueue, int(s.timeout/s.held)*s.slots)
+	return min(max(s.maxQueue, int(s.timeout/s.fastest)*s.slots), 4*s.maxQueue)
 }
 
 // remove takes w out of its queue and reports whether it was there.
@@ -195,10 +199,12 @@ func (s *hashSlots) release(held time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
-	case held > 0 && s.held == 0:
-		s.held = held
-	case held > 0:
+	case held <= 0:
+	case s.held == 0:
+		s.held, s.fastest = held, held
+	default:
 		s.held += (held - s.held) / 4
+		s.fastest = min(s.fastest, held)
 	}
 	for w := s.next(); w != nil; w = s.next() {
 		if !w.deadline.IsZero() && time.Until(w.deadline) < s.held {

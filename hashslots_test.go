@@ -196,7 +196,7 @@ func TestHashSlotsRefuseWhoWouldBeLate(t *testing.T) {
 // the owner at once; past that the owner is refused.
 func TestHashSlotsQueueAsManyAccountsAsTheTimeoutServes(t *testing.T) {
 	s := busySlot(t, 2, 4)
-	s.timeout, s.held = 10*time.Second, 2*time.Second // 5 places
+	s.timeout, s.held, s.fastest = 10*time.Second, 5*time.Second, 2*time.Second // 5 places
 	order := make(chan string, 7)
 	enqueue(t, s, order, "stranger 1", "", 1, 0)
 	enqueue(t, s, order, "stranger 2", "", 2, 0) // the strangers' queue is full
@@ -206,11 +206,23 @@ func TestHashSlotsQueueAsManyAccountsAsTheTimeoutServes(t *testing.T) {
 	if err := s.acquire(t.Context(), "late"); !errors.Is(err, errHashesBusy) {
 		t.Errorf("a sixth account past what 10 s serve at 2 s a hash: got %v, want errHashesBusy", err)
 	}
-	s.held = time.Hour // slower hashes leave the depth, 2 places
-	if got := s.belongingPlaces(); got != 2 {
-		t.Errorf("places at an hour a hash: got %d, want the depth, 2", got)
+	s.timeout = time.Hour
+	if got := s.belongingPlaces(); got != 8 {
+		t.Errorf("places for an hour's timeout: got %d, want at most 4 × the depth, 8", got)
 	}
 	s.release(0)
 	wantOrder(t, order, "a", "b", "c", "d", "owner", "stranger 1", "stranger 2")
 	waitFree(t, s, 1)
+
+	// Hashes slowed down by a flood do not shrink the queue: it is sized by
+	// the fastest.
+	fresh := newHashSlots(1)
+	fresh.timeout = 10 * time.Second
+	fresh.release(10 * time.Millisecond) // 1,000 places, of at most 512
+	for range 100 {
+		fresh.release(time.Second)
+	}
+	if got := fresh.belongingPlaces(); got != 512 {
+		t.Errorf("places after 100 hashes of a second: got %d, want the 512 of the fastest, 10 ms", got)
+	}
 }
