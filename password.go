@@ -337,13 +337,15 @@ func randomBytes(n int) []byte {
 // the budget of a login storm, whatever the number of logins, because
 // logins beyond the slots wait in bounded queues (see MaxConcurrentHashes).
 //
-// Each hash allocates its memory anew, and Go's collector lets the heap
-// grow to twice what is live before it collects, so during a storm the
-// garbage of finished hashes can hold as much again. A soft memory limit
-// of the runtime (GOMEMLIMIT, or runtime/debug.SetMemoryLimit) of
-// HashMemory plus what the app itself needs has it collected first, at no
-// measurable cost to login throughput (BENCHMARKS.md, "Login storms"); the
-// example sets one by default (its -memory-limit flag).
+// With the default Argon2Engine that memory is kept between hashes (for a
+// minute after the last), so a storm makes no garbage of hashes. With
+// Argon2XCrypto each hash allocates its memory anew, and Go's collector
+// lets the heap grow to twice what is live before it collects, so during
+// a storm the garbage of finished hashes can hold as much again. Either
+// way, a soft memory limit of the runtime (GOMEMLIMIT, or
+// runtime/debug.SetMemoryLimit) of HashMemory plus what the app itself
+// needs keeps the rest of the heap collected (BENCHMARKS.md, "Login
+// storms"); the example sets one by default (its -memory-limit flag).
 func (a *Auth) HashMemory() int64 {
 	return int64(a.cfg.MaxConcurrentHashes) * int64(a.cfg.Argon2.Memory) * 1024
 }
