@@ -15,14 +15,14 @@
 // x/crypto's IDKey, which its tests check over random inputs and
 // parameters. It has no assembly: its rounds are written out by gen.go,
 // and the XORs of whole blocks run on crypto/subtle's vector code, which
-// makes it about as fast as x/crypto's (BENCHMARKS.md). A hash yields to
-// the Go scheduler about every millisecond.
+// makes it about as fast as x/crypto's (BENCHMARKS.md).
 package argon2id
 
 import (
 	"crypto/subtle"
 	"encoding/binary"
 	"runtime"
+	"runtime/metrics"
 	"sync"
 	"time"
 	"unsafe"
@@ -43,12 +43,9 @@ const (
 
 type block [blockWords]uint64
 
-// yieldEvery is how many blocks a hash computes between two yields to the
-// Go scheduler, about a millisecond's worth. A goroutine that becomes
-// runnable on the P of a hash (an app's request, on a server whose other
-// CPUs are busy) would otherwise wait for the scheduler to preempt the
-// hash, 10 ms or more.
-const yieldEvery = 1024
+// checkEvery is how many blocks a hash computes between two looks at the
+// Go scheduler, about a fifth of a millisecond's worth (see waiting).
+const checkEvery = 256
 
 // Memory hands out the working memory of hashes and takes it back: at
 // most keep sets of blocks, of at most maxKiB each, are kept between
@@ -273,7 +270,7 @@ func fillSegment(w *work, b []block, pass, slice, lane, time, memory, lanes, q, 
 	}
 	offset := lane*q + slice*segment + start
 	for index := start; index < segment; index, offset = index+1, offset+1 {
-		if index%yieldEvery == 0 {
+		if index%checkEvery == 0 && w.sched.waiting() {
 			runtime.Gosched()
 		}
 		prev := offset - 1
@@ -340,8 +337,31 @@ func refIndex(pass, slice, index, j1 uint32, sameLane bool, q, segment uint32) u
 }
 
 // work is the two blocks compress computes in, kept for a whole hash
-// rather than zeroed on the stack for every block.
-type work struct{ r, z block }
+// rather than zeroed on the stack for every block, and what the hash
+// reads of the scheduler.
+type work struct {
+	r, z  block
+	sched sched
+}
+
+// sched reads whether a goroutine waits for a P, so that a hash can step
+// aside for it: a goroutine that becomes runnable while every P is busy
+// (an app's request, on a server whose CPUs are all hashing or serving)
+// would otherwise wait for the scheduler to preempt a hash, 10 ms or
+// more. A hash yields only then: yielding whenever it could moves it
+// between CPUs while another P sits idle, which cost a fifth of the
+// logins a second in a storm (BENCHMARKS.md).
+type sched [3]metrics.Sample
+
+func (s *sched) waiting() bool {
+	if s[0].Name == "" {
+		s[0].Name = "/sched/goroutines/runnable:goroutines"
+		s[1].Name = "/sched/goroutines/running:goroutines"
+		s[2].Name = "/sched/gomaxprocs:threads"
+	}
+	metrics.Read(s[:])
+	return s[0].Value.Uint64() > 0 && s[1].Value.Uint64() >= s[2].Value.Uint64()
+}
 
 // compress sets *dst to G(x, y) (§3.5), XORed with its old contents when
 // xor is set (passes after the first, version 1.3). dst may be y.
