@@ -141,7 +141,14 @@ func (m *Memory) Key(password, salt []byte, time, memory uint32, threads uint8, 
 	h0 := initialHash(password, salt, time, memory, lanes, keyLen)
 	memory = max(memory, 2*syncPoints*lanes) / (syncPoints * lanes) * (syncPoints * lanes)
 	b := m.get(int(memory))
-	defer m.put(b)
+	defer func() {
+		// The blocks of a hash test a guess of its password cheaply (walked
+		// back from the last, they give up the first), so none outlives
+		// its hash, kept or not: the reference implementation clears them
+		// too, against reads of a process's memory.
+		clear(b)
+		m.put(b)
+	}()
 	first(b, &h0, memory, lanes)
 	fill(b, time, memory, lanes)
 	return finalHash(b, memory, lanes, keyLen)
@@ -186,6 +193,7 @@ func first(b []block, h0 *[blake2b.Size + 8]byte, memory, lanes uint32) {
 			}
 		}
 	}
+	clear(out[:])
 }
 
 // finalHash XORs the last block of every lane and hashes the result to
@@ -205,6 +213,8 @@ func finalHash(b []block, memory, lanes, keyLen uint32) []byte {
 	}
 	key := make([]byte, keyLen)
 	hashPrime(key, in[:])
+	clear(c[:])
+	clear(in[:])
 	return key
 }
 
@@ -239,6 +249,8 @@ func hashPrime(out, in []byte) {
 // lane (§3.2, steps 5 and 6; §3.4 for the reference blocks).
 func fill(b []block, time, memory, lanes uint32) {
 	var w work
+	defer clear(w.r[:])
+	defer clear(w.z[:])
 	q := memory / lanes
 	segment := q / syncPoints
 	for pass := range time {
@@ -360,6 +372,11 @@ func (s *sched) waiting() bool {
 		s[2].Name = "/sched/gomaxprocs:threads"
 	}
 	metrics.Read(s[:])
+	for i := range s {
+		if s[i].Value.Kind() != metrics.KindUint64 {
+			return false // a Go without these metrics: never yield
+		}
+	}
 	return s[0].Value.Uint64() > 0 && s[1].Value.Uint64() >= s[2].Value.Uint64()
 }
 

@@ -2,6 +2,7 @@ package argon2id
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -118,5 +119,32 @@ func TestPermuteIsGenerated(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Error("permute.go differs from what gen.go writes: run go generate ./internal/argon2id")
+	}
+}
+
+// TestReferenceVector: the key of the reference implementation's own test
+// (password "password", salt "somesalt", 2 passes, 64 MiB, one lane), a
+// check that does not lean on x/crypto.
+func TestReferenceVector(t *testing.T) {
+	const want = "09316115d5cf24ed5a15a31a3ba326e5cf32edc24702987c02b6566f61913cf7"
+	var m *Memory
+	if got := fmt.Sprintf("%x", m.Key([]byte("password"), []byte("somesalt"), 2, 65536, 1, 32)); got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+// TestKeptBlocksAreCleared: the blocks a hash leaves in the pool hold
+// nothing of it.
+func TestKeptBlocksAreCleared(t *testing.T) {
+	m := NewMemory(1, 64, time.Minute)
+	m.Key([]byte("a password"), []byte("saltsalt"), 1, 64, 1, 32)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, set := range m.free {
+		for i := range set[:cap(set)] {
+			if set[:cap(set)][i] != (block{}) {
+				t.Fatalf("kept block %d is not cleared", i)
+			}
+		}
 	}
 }
