@@ -179,20 +179,18 @@ func (a *Auth) loginCompleted(ctx context.Context, account string) error {
 	if device == "" {
 		device = newOpaque(deviceIDBytes)
 	}
-	if err := a.store.RememberSource(ctx, account, counterKey("device", device), a.now()); err != nil {
-		return err
-	}
+	sources := []string{counterKey("device", device)}
 	if a.addressRuleApplies(c.ip) {
-		if err := a.store.RememberSource(ctx, account, ipKey(c.ip), a.now()); err != nil {
+		sources = append(sources, ipKey(c.ip))
+	}
+	for _, source := range sources {
+		if err := a.store.RememberSource(ctx, account, source, a.now()); err != nil {
 			return err
 		}
+		c.state.remember(account, source, true)
 	}
 	if c.state != nil {
 		c.state.device = device
-		c.state.remember(account, counterKey("device", device), true)
-		if a.addressRuleApplies(c.ip) {
-			c.state.remember(account, ipKey(c.ip), true)
-		}
 	}
 	return nil
 }

@@ -70,9 +70,8 @@ func NewMemory(keep int, maxKiB uint32, idle time.Duration) *Memory {
 	return &Memory{keep: keep, maxBlocks: int(maxKiB), idle: idle}
 }
 
-// get returns n blocks, kept from an earlier hash when it can. Their
-// contents are whatever that hash left: every block is written before it
-// is read.
+// get returns n blocks, kept from an earlier hash when it can (which
+// cleared them; every block is written before it is read anyway).
 func (m *Memory) get(n int) []block {
 	if m == nil || n > m.maxBlocks {
 		return make([]block, n)
