@@ -240,14 +240,14 @@ func readsFixture(b *testing.B, st *store.Store) (ihoprauth.User, string) {
 // requestTimeout is the default of ihoprauth.Config.RequestTimeout.
 const requestTimeout = 10 * time.Second
 
-// bareTokenUser runs the statement of Store.TokenUser as a program on
-// database/sql alone would.
+// bareTokenUser runs the statement of Store.TokenUser that finds a token by
+// the key its hash gives, as a program on database/sql alone would.
 func bareTokenUser(ctx context.Context, stmt *sql.Stmt, hash string) error {
 	var t ihoprauth.Token
 	var u ihoprauth.User
 	var refreshed, revoked, disabled, authAt sql.NullTime
 	var meta sql.NullString
-	return stmt.QueryRowContext(ctx, hash).Scan(&t.ID, &t.FamilyID, &t.ProjectID, &t.UserID, &t.AuthCodeID,
+	return stmt.QueryRowContext(ctx, store.TokenID(hash), hash).Scan(&t.FamilyID, &t.ProjectID, &t.UserID, &t.AuthCodeID,
 		&t.ExpiresAt, &t.RefreshExpiresAt, &refreshed, &revoked, &t.CreatedAt, &t.AAL, &authAt,
 		&u.UserID, &u.ProjectID, &u.Email, &u.EmailKey, &u.FirstName, &u.LastName,
 		&u.MobileNumber, &meta, &u.Role, &u.Provider, &u.CreatedAt, &u.UpdatedAt, &u.Version, &disabled)
@@ -316,7 +316,7 @@ func lookupFixture(b *testing.B, users int) *store.Store {
 	if os.Getenv(millionEnv) != "1" {
 		b.Skipf("set %s=1 to run the lookups at %d users (the fixture is built once and cached)", millionEnv, users)
 	}
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("ihoprauth-bench-%d-%s.db", users, schemaKey(b)))
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("ihoprauth-bench-%d-%s-%s.db", users, schemaKey(b), fixtureRows))
 	if _, err := os.Stat(path); err != nil {
 		buildFixtureFile(b, path, users)
 	}
@@ -423,7 +423,8 @@ func insertRows(tx *sql.Tx, users int) error {
 			"11223344", "user", "", "$argon2id$v=19$m=64,t=1,p=1$c2FsdA$a2V5", now, now, 0}
 	}
 	tokenRow := func(i int) []any {
-		return []any{i + 1, fixtureAccessHash(i), sha256Hex("refresh-" + strconv.Itoa(i)), sha256Hex("family-" + strconv.Itoa(i)),
+		access := fixtureAccessHash(i)
+		return []any{store.TokenID(access), access, sha256Hex("refresh-" + strconv.Itoa(i)), sha256Hex("family-" + strconv.Itoa(i)),
 			1, i + 1, 0, now.Add(24 * time.Hour), now.Add(30 * 24 * time.Hour), now}
 	}
 	if err := insertAll(tx, "ihoprauth_users", userColumns, users, userRow); err != nil {
@@ -461,6 +462,11 @@ func insertSQL(table, columns string, rows int) string {
 	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", strings.Count(columns, ",")+1), ", ") + ")"
 	return "INSERT INTO " + table + " (" + columns + ") VALUES " + strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
 }
+
+// fixtureRows names the rows that insertRows writes, in the name of a
+// cached fixture beside schemaKey: change it when they change. "keyed":
+// each token's ID is the one CreateToken derives from its access hash.
+const fixtureRows = "keyed"
 
 // schemaKey hashes the schema that New creates, so that a cached fixture
 // is rebuilt when the tables or indexes change.
@@ -536,9 +542,9 @@ func serverFixture(b *testing.B, backend string, users int) *store.Store {
 		stmts = []string{
 			"INSERT INTO ihoprauth_users (" + userColumns + ") SELECT i + 1, substr(" + sha("user-") + ", 1, 32), 1, " +
 				email + ", " + email + ", 'Ada', 'Lovelace', '11223344', 'user', '', " + hash + ", now(), now(), 0" + series,
-			"INSERT INTO ihoprauth_tokens (" + tokenColumns + ") SELECT i + 1, " + sha("access-") + ", " + sha("refresh-") + ", " +
+			"INSERT INTO ihoprauth_tokens (" + tokenColumns + ") SELECT (1::bigint << 41) + (('x' || substr(" + sha("access-") + ", 1, 16))::bit(64) >> 23)::bigint, " + sha("access-") + ", " + sha("refresh-") + ", " +
 				sha("family-") + ", 1, i + 1, 0, now() + interval '1 day', now() + interval '30 days', now()" + series,
-			"ANALYZE ihoprauth_users", "ANALYZE ihoprauth_tokens",
+			"VACUUM ANALYZE ihoprauth_users", "VACUUM ANALYZE ihoprauth_tokens",
 		}
 	} else {
 		sha := func(prefix string) string { return "SHA2(CONCAT('" + prefix + "', seq), 256)" }
@@ -547,7 +553,7 @@ func serverFixture(b *testing.B, backend string, users int) *store.Store {
 		stmts = []string{
 			"INSERT INTO ihoprauth_users (" + userColumns + ") SELECT seq + 1, LEFT(" + sha("user-") + ", 32), 1, " +
 				email + ", " + email + ", 'Ada', 'Lovelace', '11223344', 'user', '', " + hash + ", NOW(6), NOW(6), 0" + series,
-			"INSERT INTO ihoprauth_tokens (" + tokenColumns + ") SELECT seq + 1, " + sha("access-") + ", " + sha("refresh-") + ", " +
+			"INSERT INTO ihoprauth_tokens (" + tokenColumns + ") SELECT (1 << 41) + (CAST(CONV(LEFT(" + sha("access-") + ", 16), 16, 10) AS UNSIGNED) >> 23), " + sha("access-") + ", " + sha("refresh-") + ", " +
 				sha("family-") + ", 1, seq + 1, 0, NOW(6) + INTERVAL 1 DAY, NOW(6) + INTERVAL 30 DAY, NOW(6)" + series,
 			"ANALYZE TABLE ihoprauth_users", "ANALYZE TABLE ihoprauth_tokens",
 		}
@@ -563,8 +569,11 @@ func serverFixture(b *testing.B, backend string, users int) *store.Store {
 		if err != nil {
 			b.Fatalf("user %d: %v", i, err)
 		}
-		if _, tu, err := st.TokenUser(context.Background(), fixtureAccessHash(i)); err != nil || tu.Email != u.Email {
-			b.Fatalf("token of user %d: %v, %q", i, err, tu.Email)
+		// Keyed as CreateToken keys them, or the lookups would measure
+		// the read by hash that follows a miss by key.
+		tok, tu, err := st.TokenUser(context.Background(), fixtureAccessHash(i))
+		if err != nil || tu.Email != u.Email || tok.ID != store.TokenID(fixtureAccessHash(i)) {
+			b.Fatalf("token of user %d: %v, %q, key %d, want %d", i, err, tu.Email, tok.ID, store.TokenID(fixtureAccessHash(i)))
 		}
 	}
 	b.Logf("%s: made %d users with their tokens in %s", backend, users, time.Since(start).Round(time.Second))

@@ -17,14 +17,15 @@ import (
 )
 
 // reads are the statements of the reads that requests make all the time:
-// TokenUser on every bearer check that misses the token cache,
+// TokenUser's two (by the key that the hash gives, then by the hash) on
+// every bearer check that misses the token cache,
 // ProjectByClientID on every request that names a client, UserByID on
 // every token issued. GORM would build and format their SQL on each call
 // and prepare nothing; these are prepared once, on the *sql.DB under the
 // Store, which prepares each again on every connection it uses it on and
 // closes them all with Store.Close or with the pool.
 type reads struct {
-	tokenUser, userByID, projectByClientID *statement
+	tokenUserByID, tokenUser, userByID, projectByClientID *statement
 }
 
 // statement is one prepared read.
@@ -50,6 +51,7 @@ func prepareReads(ctx context.Context, db *gorm.DB) (*reads, error) {
 		op   string
 		text string
 	}{
+		{&r.tokenUserByID, "token and user by id", q.tokenUserByID()},
 		{&r.tokenUser, "token and user", q.tokenUser()},
 		{&r.userByID, "user by id", q.userByID()},
 		{&r.projectByClientID, "project by client_id", q.projectByClientID()},
@@ -68,7 +70,7 @@ func prepareReads(ctx context.Context, db *gorm.DB) (*reads, error) {
 // close closes the prepared statements.
 func (r *reads) close() error {
 	var errs []error
-	for _, st := range []*statement{r.tokenUser, r.userByID, r.projectByClientID} {
+	for _, st := range []*statement{r.tokenUserByID, r.tokenUser, r.userByID, r.projectByClientID} {
 		if st != nil {
 			errs = append(errs, st.stmt.Close())
 		}

@@ -111,6 +111,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/ihoprauth/ihoprauth"
 )
@@ -341,11 +342,23 @@ func (s *Store) take(ctx context.Context, dst any, query string, args ...any) er
 // create inserts row and sets its ID, or returns ihoprauth.ErrDuplicate
 // when a unique index refuses it.
 func (s *Store) create(ctx context.Context, row any) error {
-	err := s.retry(ctx, func() error { return s.db.WithContext(ctx).Create(row).Error })
-	if err != nil && isDuplicate(s.db.Dialector, err) {
-		return ihoprauth.ErrDuplicate
-	}
+	_, err := s.insert(ctx, row)
 	return err
+}
+
+// insert is create with clauses added to the INSERT, and reports how many
+// rows it inserted (none when an ON CONFLICT clause gave way).
+func (s *Store) insert(ctx context.Context, row any, clauses ...clause.Expression) (int64, error) {
+	var n int64
+	err := s.retry(ctx, func() error {
+		res := s.db.WithContext(ctx).Clauses(clauses...).Create(row)
+		n = res.RowsAffected
+		return res.Error
+	})
+	if err != nil && isDuplicate(s.db.Dialector, err) {
+		return 0, ihoprauth.ErrDuplicate
+	}
+	return n, err
 }
 
 // set runs UPDATE model SET column = value WHERE query and reports how many

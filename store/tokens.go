@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
+
+	"gorm.io/gorm/clause"
 
 	"github.com/ihoprauth/ihoprauth"
 )
@@ -10,10 +13,37 @@ import (
 // CreateToken inserts t and sets t.ID and t.CreatedAt. It returns
 // ihoprauth.ErrDuplicate when another token has the same AccessHash or
 // RefreshHash.
+//
+// The ID is derived from the AccessHash (tokenID), so that TokenUser finds
+// the token by its primary key. When another row already has that ID, or
+// the hash gives none, the database chooses the ID as it does for every
+// other table, and TokenUser finds the token by the hash's index instead.
+// On PostgreSQL, where a failed INSERT aborts the transaction around it,
+// and on SQLite, the insert with the derived ID gives way on a conflict of
+// the key (ON CONFLICT DO NOTHING). MySQL's ON DUPLICATE KEY UPDATE would
+// also give way to a duplicate hash, and with MariaDB's RETURNING reports
+// the row it kept as inserted; there a duplicate simply fails the
+// statement and not the transaction, so any duplicate is tried once more
+// with the database's ID, which a duplicate hash fails again.
 func (s *Store) CreateToken(ctx context.Context, t *ihoprauth.Token) error {
 	row := newTokenRow(t)
-	if err := s.create(ctx, &row); err != nil {
-		return s.wrap("create token", err)
+	if row.ID = tokenID(t.AccessHash); row.ID != 0 {
+		var giveWay []clause.Expression
+		if s.db.Dialector.Name() != "mysql" {
+			giveWay = append(giveWay, clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoNothing: true})
+		}
+		n, err := s.insert(ctx, &row, giveWay...)
+		switch {
+		case errors.Is(err, ihoprauth.ErrDuplicate) || err == nil && n == 0:
+			row.ID = 0
+		case err != nil:
+			return s.wrap("create token", err)
+		}
+	}
+	if row.ID == 0 {
+		if err := s.create(ctx, &row); err != nil {
+			return s.wrap("create token", err)
+		}
 	}
 	t.ID, t.CreatedAt = row.ID, row.CreatedAt
 	return nil
