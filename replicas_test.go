@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/ihoprauth/ihoprauth"
 	"github.com/ihoprauth/ihoprauth/internal/testdb"
 	"github.com/ihoprauth/ihoprauth/store"
 )
@@ -86,6 +88,30 @@ func TestRevocationsReachAnInstanceReadingAReplica(t *testing.T) {
 		b.poll()
 		want(t, b.do("GET", "/api/v1/user", tok, nil), 401)
 	})
+}
+
+// TestAnUnknownTokenReadsThePrimaryOnce: with a replica that is up to
+// date, a bearer check of an unknown token reads the primary once, as it
+// did before tokens were read by the key their hash gives: the replica's
+// miss of that read is final, and only the read by hash goes on to the
+// primary (docs/design.md, D48).
+func TestAnUnknownTokenReadsThePrimaryOnce(t *testing.T) {
+	testdb.Require(t, testdb.PGReplica)
+	db := testdb.Open(t, testdb.PGReplica)
+	st, err := store.New(t.Context(), db, store.Config{Replicas: testdb.Replicas(t, db)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := buildEnv(t, st, nil, withTokenCache)
+	fromReplica(t, e, st, e.signupNone("known@example.com"))
+	e.poll()
+	before := st.ReplicaStats()
+	if _, _, err := st.TokenUser(t.Context(), hashOf("unknown")); !errors.Is(err, ihoprauth.ErrNotFound) {
+		t.Fatalf("TokenUser of an unknown token: got %v, want ErrNotFound", err)
+	}
+	if got := st.ReplicaStats(); got.Primary-before.Primary != 1 {
+		t.Errorf("got %d reads of the primary (%+v, before %+v), want 1", got.Primary-before.Primary, got, before)
+	}
 }
 
 // TestAReplicaThatIsDownIsLeftAlone: with a replica that cannot be

@@ -1,5 +1,11 @@
 package store
 
+import (
+	"context"
+
+	"github.com/ihoprauth/ihoprauth"
+)
+
 // TokenUserSQL is the statement that s prepared for TokenUser's read by a
 // token's key, for the benchmark that runs it bare.
 func TokenUserSQL(s *Store) string { return s.reads.tokenUserByID.sql }
@@ -10,3 +16,12 @@ const ConflictTries = conflictTries
 // TokenID is the primary key that CreateToken gives a token whose access
 // hash is hash, for the fixtures that insert tokens without it.
 func TokenID(hash string) int64 { return tokenID(hash) }
+
+// TokenUserByKey is TokenUser's first read alone: by the key that hash
+// gives, and hash.
+func TokenUserByKey(ctx context.Context, s *Store, hash string) (int64, error) {
+	var x tokenUserScan
+	user := func() ihoprauth.Change { return ihoprauth.Change{UserID: x.t.UserID} }
+	err := s.readRow(ctx, s.reads.tokenUserByID, user, x.dest(false), tokenID(hash), hash)
+	return x.t.UserID, err
+}

@@ -33,6 +33,10 @@ type statement struct {
 	op   string // names the read in errors
 	sql  string
 	stmt *sql.Stmt
+	// replicaMissIsFinal makes a replica's "no such row" the answer
+	// (readRow), for a read that its caller follows with another that
+	// asks the primary on a miss: TokenUser's read by key.
+	replicaMissIsFinal bool
 }
 
 // prepareReads prepares the reads on db's connection pool.
@@ -64,6 +68,7 @@ func prepareReads(ctx context.Context, db *gorm.DB) (*reads, error) {
 		}
 		*p.dst = &statement{op: p.op, sql: text, stmt: stmt}
 	}
+	r.tokenUserByID.replicaMissIsFinal = true
 	return r, nil
 }
 

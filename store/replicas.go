@@ -121,8 +121,9 @@ func newReplicaSet(primary *gorm.DB, dbs []*gorm.DB, n int) (*replicaSet, error)
 
 // readRow is row for the reads that a replica may answer: on a replica
 // when chooseReplica allows it, else, or when the replica fails or has no
-// such row, or the row is of a user or project that this Store changed
-// lately (of reports which, from the row read), on the primary.
+// such row (unless st.replicaMissIsFinal), or the row is of a user or
+// project that this Store changed lately (of reports which, from the row
+// read), on the primary.
 func (s *Store) readRow(ctx context.Context, st *statement, of func() ihoprauth.Change, dest []any, args ...any) error {
 	if r, covered := s.chooseReplica(ctx); r != nil {
 		err := r.db.QueryRowContext(ctx, st.sql, args...).Scan(dest...)
@@ -131,6 +132,8 @@ func (s *Store) readRow(ctx context.Context, st *statement, of func() ihoprauth.
 			s.replicas.served.Add(1)
 			return nil
 		case err == nil:
+		case errors.Is(err, sql.ErrNoRows) && st.replicaMissIsFinal:
+			return fmt.Errorf("store: %s: %w", st.op, ihoprauth.ErrNotFound)
 		case ctx.Err() != nil:
 			return s.wrap(st.op, err)
 		case !errors.Is(err, sql.ErrNoRows):

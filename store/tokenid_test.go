@@ -11,6 +11,7 @@ import (
 
 	"github.com/ihoprauth/ihoprauth"
 	"github.com/ihoprauth/ihoprauth/internal/testdb"
+	"github.com/ihoprauth/ihoprauth/store"
 )
 
 // TestTokensAreKeyedByTheirHash checks how CreateToken chooses a token's
@@ -34,11 +35,20 @@ func TestTokensAreKeyedByTheirHash(t *testing.T) {
 			return ihoprauth.Token{AccessHash: access, RefreshHash: hash("refresh", n), FamilyID: "family", ProjectID: p.ID, UserID: u.ID,
 				ExpiresAt: time.Now().Add(time.Hour), RefreshExpiresAt: time.Now().Add(time.Hour)}
 		}
-		found := func(t *testing.T, want ihoprauth.Token) {
+		// found checks that TokenUser finds want, and whether its first
+		// read, by the key that the hash gives, does.
+		found := func(t *testing.T, want ihoprauth.Token, byKey bool) {
 			t.Helper()
 			got, gotUser, err := s.TokenUser(ctx, want.AccessHash)
 			if err != nil || got.ID != want.ID || got.RefreshHash != "" || gotUser.ID != u.ID {
 				t.Errorf("TokenUser(%.16s...): got token %d, user %d, %v; want token %d, user %d", want.AccessHash, got.ID, gotUser.ID, err, want.ID, u.ID)
+			}
+			userID, err := store.TokenUserByKey(ctx, s, want.AccessHash)
+			switch {
+			case byKey && (err != nil || userID != u.ID):
+				t.Errorf("the read by key of %.16s...: got user %d, %v; want user %d", want.AccessHash, userID, err, u.ID)
+			case !byKey && !errors.Is(err, ihoprauth.ErrNotFound):
+				t.Errorf("the read by key of %.16s...: got user %d, %v; want ErrNotFound", want.AccessHash, userID, err)
 			}
 		}
 
@@ -49,7 +59,7 @@ func TestTokensAreKeyedByTheirHash(t *testing.T) {
 		if want := keyOf(first.AccessHash); first.ID != want {
 			t.Errorf("ID: got %d, want %d, 2^41 plus the access hash's first 41 bits", first.ID, want)
 		}
-		found(t, first)
+		found(t, first, true)
 
 		// A hash with the first one's first 16 digits gives the same key.
 		twin := token(first.AccessHash[:16] + hash("twin", 1)[16:])
@@ -66,14 +76,14 @@ func TestTokensAreKeyedByTheirHash(t *testing.T) {
 		if twin.ID == first.ID || twin.ID == 0 {
 			t.Errorf("ID of a token whose key is taken: got %d, want the database's own", twin.ID)
 		}
-		found(t, twin)
-		found(t, first)
+		found(t, twin, false)
+		found(t, first, true)
 
 		plain := token("not a hex hash")
 		if err := s.CreateToken(ctx, &plain); err != nil || plain.ID == 0 {
 			t.Fatalf("a hash that gives no key: got ID %d, %v", plain.ID, err)
 		}
-		found(t, plain)
+		found(t, plain, false)
 
 		before := token(hash("access", 2))
 		if err := s.CreateToken(ctx, &before); err != nil {
@@ -83,15 +93,23 @@ func TestTokensAreKeyedByTheirHash(t *testing.T) {
 			t.Fatal(err)
 		}
 		before.ID = before.ID%1_000_000 + 1_000
-		found(t, before)
+		found(t, before, false)
 
-		for _, dup := range []ihoprauth.Token{token(first.AccessHash), token(hash("access", 3))} {
-			dup.RefreshHash = plain.RefreshHash
-			if dup.AccessHash == first.AccessHash {
-				dup.RefreshHash = hash("refresh", 99)
-			}
+		// A duplicate access hash (whose key is taken too) and a duplicate
+		// refresh hash (whose key is free), alone and in a transaction: on
+		// PostgreSQL the failed INSERT aborts it, and trying again with
+		// another key would fail as "transaction aborted", not as a
+		// duplicate.
+		sameAccess := token(first.AccessHash)
+		sameRefresh := token(hash("access", 3))
+		sameRefresh.RefreshHash = plain.RefreshHash
+		for _, dup := range []ihoprauth.Token{sameAccess, sameRefresh} {
 			if err := s.CreateToken(ctx, &dup); !errors.Is(err, ihoprauth.ErrDuplicate) {
 				t.Errorf("CreateToken with a hash in use: got %v, want ErrDuplicate", err)
+			}
+			err := s.InTx(ctx, func(tx ihoprauth.Store) error { return tx.CreateToken(ctx, &dup) })
+			if !errors.Is(err, ihoprauth.ErrDuplicate) {
+				t.Errorf("CreateToken with a hash in use, in a transaction: got %v, want ErrDuplicate", err)
 			}
 		}
 

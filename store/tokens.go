@@ -14,17 +14,19 @@ import (
 // ihoprauth.ErrDuplicate when another token has the same AccessHash or
 // RefreshHash.
 //
-// The ID is derived from the AccessHash (tokenID), so that TokenUser finds
-// the token by its primary key. When another row already has that ID, or
-// the hash gives none, the database chooses the ID as it does for every
-// other table, and TokenUser finds the token by the hash's index instead.
-// On PostgreSQL, where a failed INSERT aborts the transaction around it,
-// and on SQLite, the insert with the derived ID gives way on a conflict of
-// the key (ON CONFLICT DO NOTHING). MySQL's ON DUPLICATE KEY UPDATE would
-// also give way to a duplicate hash, and with MariaDB's RETURNING reports
-// the row it kept as inserted; there a duplicate simply fails the
-// statement and not the transaction, so any duplicate is tried once more
-// with the database's ID, which a duplicate hash fails again.
+// The ID is derived from the AccessHash (tokenID, docs/design.md D48), so
+// that TokenUser finds the token by its primary key. When another row
+// already has that ID, or the hash gives none, the database chooses the ID
+// as it does for every other table, and TokenUser finds the token by the
+// hash's index instead. On PostgreSQL, where a failed INSERT aborts the
+// transaction around it, and on SQLite, the insert with the derived ID
+// gives way to a row with that ID (ON CONFLICT (id) DO NOTHING), so a
+// duplicate that it still reports is one of the hashes. MySQL's ON
+// DUPLICATE KEY UPDATE would give way to a duplicate hash too, and with
+// MariaDB's RETURNING reports the row it kept as inserted; there a
+// duplicate fails the statement and not the transaction, so any duplicate
+// is tried once more with the database's ID, which a duplicate hash fails
+// again.
 func (s *Store) CreateToken(ctx context.Context, t *ihoprauth.Token) error {
 	row := newTokenRow(t)
 	if row.ID = tokenID(t.AccessHash); row.ID != 0 {
@@ -34,7 +36,7 @@ func (s *Store) CreateToken(ctx context.Context, t *ihoprauth.Token) error {
 		}
 		n, err := s.insert(ctx, &row, giveWay...)
 		switch {
-		case errors.Is(err, ihoprauth.ErrDuplicate) || err == nil && n == 0:
+		case err == nil && n == 0, errors.Is(err, ihoprauth.ErrDuplicate) && giveWay == nil:
 			row.ID = 0
 		case err != nil:
 			return s.wrap("create token", err)

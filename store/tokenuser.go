@@ -11,8 +11,8 @@ import (
 )
 
 // TokenUser returns the token whose AccessHash equals hash, revoked or not,
-// with its user, in one indexed read (a join on the user's primary key)
-// through a prepared statement. It reads what a bearer check needs and
+// with its user, in an indexed read (a join on the user's primary key)
+// through a prepared statement, two when the first finds nothing. It reads what a bearer check needs and
 // nothing else: the token's RefreshHash and the user's PasswordHash are
 // left empty (AccessHash is hash). It returns ihoprauth.ErrNotFound when
 // there is no such token or user.
@@ -20,7 +20,10 @@ import (
 // The read goes first by the primary key that CreateToken derives from
 // the hash (tokenID, docs/design.md D48), and only when that finds nothing
 // by the hash's own index: a token stored before its ID was derived, or
-// whose derived ID another row had taken, or none at all. On SQLite the
+// whose derived ID another row had taken, or none at all. A replica's
+// miss of the first is final (statement.replicaMissIsFinal): the second
+// asks the primary on a miss, so an unknown token costs the primary one
+// read, as before. On SQLite the
 // primary key is the table's own B-tree, so the first read descends one
 // tree where the index would descend two: at a million tokens, six pages
 // instead of ten (BENCHMARKS.md, "A token's primary key from its hash").
@@ -46,12 +49,14 @@ func (s *Store) TokenUser(ctx context.Context, hash string) (ihoprauth.Token, ih
 // tokenID is the primary key that CreateToken gives the token whose access
 // hash is hash (docs/design.md, D48): 2^41 plus the hash's first 41 bits,
 // or 0 (none) when hash does not begin with 16 hex digits. Keys between
-// 2^41 and 2^42 are beyond any sequence a database reaches (SQLite and
-// MySQL continue above the largest key; PostgreSQL's sequences count from
-// 1), within a JSON number's exact integers, and short: SQLite stores a
-// key in 6 bytes where 62 bits took 9, in the table's interior pages and
-// in every index of the table, and a million tokens fit in three levels
-// where 62-bit keys needed four. The hashes are SHA-256 of 256-bit random
+// 2^41 and 2^42 are far from PostgreSQL's sequences, which count from 1.
+// SQLite and MySQL choose the largest key plus one, inside or just above
+// the range once a derived key exists: such a key may take a later token's
+// key and send that token to the read by hash, nothing more. The keys are
+// within a JSON number's exact integers, and short: SQLite stores one in 6
+// bytes where 62 bits took 9, in the table's interior pages and in every
+// index of the table, and a million tokens fit in three levels where
+// 62-bit keys needed four. The hashes are SHA-256 of 256-bit random
 // tokens, so a new token's key is taken by one of n live tokens about n
 // times in 2^41; CreateToken then lets the database choose.
 func tokenID(hash string) int64 {

@@ -168,7 +168,7 @@ for round in $(seq "$ROUNDS"); do
     fi
   done < <("$tmp/bench.test" -test.run '^$' -test.bench 'Argon2id(Kept)?Parallel' -test.benchtime 60x -test.count 3 | grep '^BenchmarkArgon2id')
   echo "   round $round ceilings, hashes/s, best of three:$(for n in "${!ceiling[@]}"; do
-    printf ' %s at once: %s (%s);' "$n" "${ceiling[$n]}" "${runs[x$n]% }"
+    printf ' %s at once: %s (%s), kept %s (%s);' "$n" "${ceiling[$n]}" "${runs[x$n]% }" "${kept[$n]:-}" "${runs[p$n]% }"
   done)"
   for v in $VARIANTS; do
     IFS=: read -r name ref flags <<<"$v"
