@@ -317,6 +317,16 @@ func storeWithUser(t *testing.T, db *gorm.DB) (*store.Store, ihoprauth.Project) 
 	return s, p
 }
 
+// userOne returns the user that storeWithUser made in p.
+func userOne(t *testing.T, s *store.Store, p ihoprauth.Project) ihoprauth.User {
+	t.Helper()
+	u, err := s.UserByEmail(t.Context(), p.ID, "user1@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
 // TestMigrateAddsUserVersion checks step 3 on a database at step 2: the
 // users get a version column, starting at 0, that UpdateUser then uses.
 func TestMigrateAddsUserVersion(t *testing.T) {
@@ -415,10 +425,7 @@ func TestMigrateAddsFactors(t *testing.T) {
 		}
 		s := newStore(t, testdb.Reopen(t, db))
 		checkApplied(t, db, allSteps)
-		u, err := s.UserByEmail(ctx, p.ID, "user1@example.com")
-		if err != nil {
-			t.Fatal(err)
-		}
+		u := userOne(t, s, p)
 		f := ihoprauth.Factor{UserID: u.ID, Kind: ihoprauth.FactorTOTP, Secret: []byte("sealed")}
 		if err := s.SaveFactor(ctx, &f); err != nil {
 			t.Fatalf("SaveFactor after the upgrade: %v", err)
@@ -438,10 +445,7 @@ func TestMigrateAddsAAL(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, backend string) {
 		db, ctx := testdb.Open(t, backend), t.Context()
 		s, p := storeWithUser(t, db)
-		u, err := s.UserByEmail(ctx, p.ID, "user1@example.com")
-		if err != nil {
-			t.Fatal(err)
-		}
+		u := userOne(t, s, p)
 		tok := ihoprauth.Token{AccessHash: "access", RefreshHash: "refresh", FamilyID: "family", ProjectID: p.ID, UserID: u.ID,
 			ExpiresAt: time.Now().Add(time.Hour), RefreshExpiresAt: time.Now().Add(time.Hour)}
 		if err := s.CreateToken(ctx, &tok); err != nil {
@@ -475,10 +479,7 @@ func TestMigrateAddsPasskeys(t *testing.T) {
 		}
 		s := newStore(t, testdb.Reopen(t, db))
 		checkApplied(t, db, allSteps)
-		u, err := s.UserByEmail(ctx, p.ID, "user1@example.com")
-		if err != nil {
-			t.Fatal(err)
-		}
+		u := userOne(t, s, p)
 		k := ihoprauth.Passkey{UserID: u.ID, CredentialID: []byte("credential"), PublicKey: []byte("key"), CreatedAt: time.Now()}
 		if err := s.SavePasskey(ctx, &k); err != nil {
 			t.Fatalf("SavePasskey after the upgrade: %v", err)

@@ -25,10 +25,7 @@ func TestTokensAreKeyedByTheirHash(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, backend string) {
 		db, ctx := testdb.Open(t, backend), t.Context()
 		s, p := storeWithUser(t, db)
-		u, err := s.UserByEmail(ctx, p.ID, "user1@example.com")
-		if err != nil {
-			t.Fatal(err)
-		}
+		u := userOne(t, s, p)
 		n := 0
 		token := func(access string) ihoprauth.Token {
 			n++
@@ -63,7 +60,7 @@ func TestTokensAreKeyedByTheirHash(t *testing.T) {
 
 		// A hash with the first one's first 16 digits gives the same key.
 		twin := token(first.AccessHash[:16] + hash("twin", 1)[16:])
-		err = s.InTx(ctx, func(tx ihoprauth.Store) error {
+		err := s.InTx(ctx, func(tx ihoprauth.Store) error {
 			if err := tx.CreateToken(ctx, &twin); err != nil {
 				return err
 			}
