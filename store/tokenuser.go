@@ -12,10 +12,11 @@ import (
 
 // TokenUser returns the token whose AccessHash equals hash, revoked or not,
 // with its user, in an indexed read (a join on the user's primary key)
-// through a prepared statement, two when the first finds nothing. It reads what a bearer check needs and
-// nothing else: the token's RefreshHash and the user's PasswordHash are
-// left empty (AccessHash is hash). It returns ihoprauth.ErrNotFound when
-// there is no such token or user.
+// through a prepared statement, or two when the first finds nothing. It
+// reads what a bearer check needs and nothing else: the token's
+// RefreshHash and the user's PasswordHash are left empty (AccessHash is
+// hash). It returns ihoprauth.ErrNotFound when there is no such token or
+// user.
 //
 // The read goes first by the primary key that CreateToken derives from
 // the hash (tokenID, docs/design.md D48), and only when that finds nothing
@@ -23,10 +24,10 @@ import (
 // whose derived ID another row had taken, or none at all. A replica's
 // miss of the first is final (statement.replicaMissIsFinal): the second
 // asks the primary on a miss, so an unknown token costs the primary one
-// read, as before. On SQLite the
-// primary key is the table's own B-tree, so the first read descends one
-// tree where the index would descend two: at a million tokens, six pages
-// instead of ten (BENCHMARKS.md, "A token's primary key from its hash").
+// read, as before. On SQLite the primary key is the table's own B-tree, so
+// the first read descends one tree where the index would descend two: at
+// a million tokens, six pages instead of ten (BENCHMARKS.md, "A token's
+// primary key from its hash").
 func (s *Store) TokenUser(ctx context.Context, hash string) (ihoprauth.Token, ihoprauth.User, error) {
 	var x tokenUserScan
 	user := func() ihoprauth.Change { return ihoprauth.Change{UserID: x.t.UserID} }
