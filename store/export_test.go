@@ -18,10 +18,14 @@ const ConflictTries = conflictTries
 func TokenID(hash string) int64 { return tokenID(hash) }
 
 // TokenUserByKey is TokenUser's first read alone: by the key that hash
-// gives, and hash.
+// gives, and hash. A hash that gives no key finds nothing, as TokenUser
+// then skips that read.
 func TokenUserByKey(ctx context.Context, s *Store, hash string) (int64, error) {
+	id := tokenID(hash)
+	if id == 0 {
+		return 0, ihoprauth.ErrNotFound
+	}
 	var x tokenUserScan
-	user := func() ihoprauth.Change { return ihoprauth.Change{UserID: x.t.UserID} }
-	err := s.readRow(ctx, s.reads.tokenUserByID, user, x.dest(false), tokenID(hash), hash)
+	err := s.readTokenUser(ctx, &x, hash, id)
 	return x.t.UserID, err
 }

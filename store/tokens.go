@@ -30,13 +30,14 @@ import (
 func (s *Store) CreateToken(ctx context.Context, t *ihoprauth.Token) error {
 	row := newTokenRow(t)
 	if row.ID = tokenID(t.AccessHash); row.ID != 0 {
+		mysql := isMySQL(s.db)
 		var giveWay []clause.Expression
-		if s.db.Dialector.Name() != "mysql" {
+		if !mysql {
 			giveWay = append(giveWay, clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoNothing: true})
 		}
 		n, err := s.insert(ctx, &row, giveWay...)
 		switch {
-		case err == nil && n == 0, errors.Is(err, ihoprauth.ErrDuplicate) && giveWay == nil:
+		case err == nil && n == 0, mysql && errors.Is(err, ihoprauth.ErrDuplicate):
 			row.ID = 0
 		case err != nil:
 			return s.wrap("create token", err)

@@ -30,14 +30,12 @@ import (
 // primary key from its hash").
 func (s *Store) TokenUser(ctx context.Context, hash string) (ihoprauth.Token, ihoprauth.User, error) {
 	var x tokenUserScan
-	user := func() ihoprauth.Change { return ihoprauth.Change{UserID: x.t.UserID} }
 	err := ihoprauth.ErrNotFound
 	if id := tokenID(hash); id != 0 {
-		x.t.ID = id
-		err = s.readRow(ctx, s.reads.tokenUserByID, user, x.dest(false), id, hash)
+		err = s.readTokenUser(ctx, &x, hash, id)
 	}
 	if errors.Is(err, ihoprauth.ErrNotFound) {
-		err = s.readRow(ctx, s.reads.tokenUser, user, x.dest(true), hash)
+		err = s.readTokenUser(ctx, &x, hash, 0)
 	}
 	if err != nil {
 		return ihoprauth.Token{}, ihoprauth.User{}, err
@@ -45,6 +43,17 @@ func (s *Store) TokenUser(ctx context.Context, hash string) (ihoprauth.Token, ih
 	t, u := x.login()
 	t.AccessHash = hash
 	return t, u, nil
+}
+
+// readTokenUser is one read of TokenUser into x: by the key id and hash,
+// or by hash alone when id is 0.
+func (s *Store) readTokenUser(ctx context.Context, x *tokenUserScan, hash string, id int64) error {
+	user := func() ihoprauth.Change { return ihoprauth.Change{UserID: x.t.UserID} }
+	if id == 0 {
+		return s.readRow(ctx, s.reads.tokenUser, user, x.dest(true), hash)
+	}
+	x.t.ID = id
+	return s.readRow(ctx, s.reads.tokenUserByID, user, x.dest(false), id, hash)
 }
 
 // tokenID is the primary key that CreateToken gives the token whose access
